@@ -1,0 +1,214 @@
+"""The `thiduabot` command line (PRODUCT §4)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
+from bot.config import ConfigError, Settings, load_settings
+from messages import render_text
+from storage.db import Database
+from storage.invites import create_invite
+from storage.models import Role
+from storage.state import BOT_USERNAME, get_state, set_state
+from storage.units import unit_by_code, units_without_active_focal
+
+
+class CliError(Exception):
+    """A failure the operator can fix; its message is the one line printed."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thiduabot", description=render_text("cli/help/program"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help=render_text("cli/help/run"))
+    run.add_argument("--webhook", metavar="URL", help=render_text("cli/help/webhook"))
+    run.add_argument("--listen", default="0.0.0.0", help=render_text("cli/help/listen"))
+    run.add_argument("--port", type=int, default=8443, help=render_text("cli/help/port"))
+
+    load = sub.add_parser("load", help=render_text("cli/help/load"))
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    invite = sub.add_parser("invite", help=render_text("cli/help/invite"))
+    invite.add_argument("unit", nargs="?", metavar="UNIT_CODE")
+    invite.add_argument("--all", action="store_true", help=render_text("cli/help/invite_all"))
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
+
+    sub.add_parser("demo", help=render_text("cli/help/demo"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `thiduabot` and `python -m bot`; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and the URL holds the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            return _run(settings, args)
+        if args.command == "load":
+            return asyncio.run(_load(settings, args.files))
+        if args.command == "invite":
+            return asyncio.run(_invite(settings, args))
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo())
+    except (ConfigError, CliError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as exc:
+        print(render_text("cli/database_error", detail=_one_line(exc)), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    # Check token and network first, so a mistake is one line rather than a library traceback.
+    asyncio.run(_preflight(settings))
+    db = Database(settings.database_url)
+    app = build_application(settings, db)
+    stop = (signal.SIGINT, signal.SIGTERM)
+    try:
+        if args.webhook:
+            app.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                url_path="telegram",
+                webhook_url=args.webhook,
+                secret_token=settings.require_webhook_secret(),
+                stop_signals=stop,
+            )
+        else:
+            app.run_polling(stop_signals=stop, drop_pending_updates=False)
+    except InvalidToken:
+        raise CliError(render_text("cli/token_rejected")) from None
+    except TelegramError as exc:
+        raise CliError(render_text("cli/api_unreachable", detail=_one_line(exc))) from None
+    return 0
+
+
+async def _preflight(settings: Settings) -> str:
+    """Ask the Bot API who we are (the username); a bad token or no network is a CliError."""
+    try:
+        async with Bot(
+            settings.require_token(),
+            base_url=settings.bot_api_base_url,
+            base_file_url=settings.bot_api_file_url,
+        ) as bot:
+            return bot.username
+    except InvalidToken:
+        raise CliError(render_text("cli/token_rejected")) from None
+    except TelegramError as exc:
+        raise CliError(render_text("cli/api_unreachable", detail=_one_line(exc))) from None
+
+
+async def _load(settings: Settings, files: list[Path]) -> int:
+    from bot.datafiles import apply, read_files
+
+    load, errors = read_files(files)
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(render_text("cli/load_failed", count=len(errors)), file=sys.stderr)
+        return 1
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.write() as session:
+            report = await apply(session, load)
+    finally:
+        await db.dispose()
+    print(render_text("cli/load_done", report=report))
+    return 0
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    if bool(args.unit) == bool(args.all):
+        raise CliError(render_text("cli/invite_usage"))
+    role = Role(args.role)
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        username = await _bot_username(settings, db)
+        now = datetime.now(UTC)
+        async with db.write() as session:
+            if args.all:
+                units = await units_without_active_focal(session)
+            else:
+                unit = await unit_by_code(session, args.unit.upper())
+                if unit is None:
+                    raise CliError(render_text("cli/unknown_unit", code=args.unit))
+                units = [unit]
+            issued = [(u, await create_invite(session, u, role, now)) for u in units]
+    finally:
+        await db.dispose()
+    for unit, invite in issued:
+        link = f"https://t.me/{username}?start={invite.code}"
+        expires = invite.expires_at.astimezone(settings.tz)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "code": invite.code,
+                        "link": link,
+                        "unit": unit.code,
+                        "role": role.value,
+                        "expires_at": expires.isoformat(timespec="minutes"),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(
+                render_text(
+                    "cli/invite_line",
+                    unit=unit,
+                    role=role.value,
+                    code=invite.code,
+                    link=link,
+                    expires=expires.strftime("%H:%M %d/%m/%Y"),
+                )
+            )
+    if not issued and not args.json:
+        print(render_text("cli/invite_none"))
+    return 0
+
+
+async def _bot_username(settings: Settings, db: Database) -> str:
+    """The bot's username: learnt at the last start, or asked of the Bot API with the token."""
+    async with db.read() as session:
+        known = await get_state(session, BOT_USERNAME)
+    if known:
+        return known
+    if settings.bot_token is None:
+        raise CliError(render_text("cli/username_unknown"))
+    username = await _preflight(settings)
+    async with db.write() as session:
+        await set_state(session, BOT_USERNAME, username)
+    return username

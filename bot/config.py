@@ -1,0 +1,110 @@
+"""Configuration from environment variables or a `.env` file (PRODUCT §3)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from messages import render_text
+
+_TOKEN_SHAPE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{10,}$")
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; its message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of PRODUCT §3, typed."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    bot_api_base_url: str = "https://api.telegram.org/bot"
+    bot_api_file_url: str = "https://api.telegram.org/file/bot"
+    database_url: str = "sqlite+aiosqlite:///data/thidua.db"
+    files_dir: Path = Path("data/files")
+    bot_timezone: str = "Asia/Ho_Chi_Minh"
+    max_file_mb: int = Field(default=20, ge=1, le=2000)
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_SHAPE.match(value.get_secret_value()):
+            raise ValueError("token_shape")
+        return value
+
+    @field_validator("bot_api_base_url", "bot_api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("url_shape")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("database_url_shape")
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("timezone_unknown") from exc
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_SHAPE.match(value.get_secret_value()):
+            raise ValueError("secret_shape")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone every time a person sees or types is in."""
+        return ZoneInfo(self.bot_timezone)
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.max_file_mb * 1024 * 1024
+
+    def require_token(self) -> str:
+        """The token, or a ConfigError naming BOT_TOKEN."""
+        if self.bot_token is None:
+            raise ConfigError(
+                render_text("cli/config_error", variable="BOT_TOKEN", problem="missing")
+            )
+        return self.bot_token.get_secret_value()
+
+    def require_webhook_secret(self) -> str:
+        """The webhook secret, or a ConfigError naming WEBHOOK_SECRET."""
+        if self.webhook_secret is None:
+            raise ConfigError(
+                render_text("cli/config_error", variable="WEBHOOK_SECRET", problem="missing")
+            )
+        return self.webhook_secret.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value becomes a one-line ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "?"
+        problem = str(first.get("ctx", {}).get("error", "")) or first["type"]
+        raise ConfigError(
+            render_text("cli/config_error", variable=variable, problem=problem)
+        ) from None

@@ -1,0 +1,153 @@
+"""The role guard, the catch-all answers and the error handler shared by every conversation."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ConversationHandler
+
+from handlers.runtime import BotContext
+from messages import render, render_text
+from storage.invites import new_code
+from storage.members import Membership, active_membership
+from storage.models import Role
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+Callback = Callable[[Update, BotContext], Awaitable[R]]
+EXAMPLE_CODE = "K7M2QX9PTA"
+
+
+async def load_member(update: Update, context: BotContext) -> Membership | None:
+    """The sender's active membership, read once per update and kept on the context."""
+    if not context.member_loaded:
+        user = update.effective_user
+        if user is not None:
+            async with context.rt.db.read() as session:
+                context.member = await active_membership(session, user.id)
+        context.member_loaded = True
+    return context.member
+
+
+async def answer(update: Update, html_text: str, alert: str | None = None) -> None:
+    """Reply to a message, or answer a button press with a pop-up and a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(alert, show_alert=alert is not None)
+        if update.effective_chat is not None and alert is None:
+            await update.effective_chat.send_message(html_text)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(html_text)
+
+
+def guard(*roles: Role) -> Callable[[Callback[R]], Callback[R | int | None]]:
+    """Run the callback only for an active member holding one of `roles` (any role if none)."""
+
+    def decorate(callback: Callback[R]) -> Callback[R | int | None]:
+        @functools.wraps(callback)
+        async def guarded(update: Update, context: BotContext) -> R | int | None:
+            member = await load_member(update, context)
+            if member is None:
+                await answer(
+                    update,
+                    render("common/not_bound", example=EXAMPLE_CODE),
+                    render_text("alerts/not_bound"),
+                )
+                return ConversationHandler.END
+            if roles and member.role not in roles:
+                await answer(
+                    update,
+                    render("common/forbidden", roles=[str(r) for r in roles]),
+                    render_text("alerts/forbidden"),
+                )
+                return ConversationHandler.END
+            return await callback(update, context)
+
+        return guarded
+
+    return decorate
+
+
+async def gate_unbound(update: Update, context: BotContext) -> None:
+    """Runs first for every update: someone not bound learns only how to get an invite."""
+    if update.effective_user is None or update.effective_chat is None:
+        raise ApplicationHandlerStop
+    if update.effective_chat.type != "private":
+        # The bot works in private chats only; groups get no answer and no data.
+        raise ApplicationHandlerStop
+    if await load_member(update, context) is not None:
+        return
+    message = update.effective_message
+    text = (message.text or "") if message is not None and update.callback_query is None else ""
+    if text.startswith("/start") or looks_like_code(text):
+        return  # onboarding handles it
+    if text.split(maxsplit=1)[:1] in (["/trogiup"], ["/help"]):
+        await answer(
+            update,
+            render("onboarding/guest", organization=context.rt.organization, example=EXAMPLE_CODE),
+        )
+    else:
+        await answer(
+            update,
+            render("common/not_bound", example=EXAMPLE_CODE),
+            render_text("alerts/not_bound"),
+        )
+    raise ApplicationHandlerStop
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether a plain message is probably an invite code typed without /start."""
+    stripped = text.strip().replace(" ", "").replace("-", "").upper()
+    return len(stripped) == len(new_code()) and stripped.isalnum() and not text.startswith("/")
+
+
+@guard()
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command nobody handles."""
+    assert update.effective_message is not None
+    word = (update.effective_message.text or "").split(maxsplit=1)[0][:40]
+    await update.effective_message.reply_text(render("common/unknown_command", command=word))
+
+
+@guard()
+async def not_understood(update: Update, context: BotContext) -> None:
+    """A message outside any flow."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("common/not_understood"))
+
+
+@guard()
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button from an old message, or data nobody recognises."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(render_text("alerts/stale_button"), show_alert=True)
+
+
+@guard()
+async def cancel_idle(update: Update, context: BotContext) -> None:
+    """/huy when nothing is in progress."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("common/nothing_to_cancel"))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with the update id and tell the user, briefly."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "update %s failed: %s",
+        update_id,
+        html.escape(repr(context.error))[:500],
+        exc_info=context.error,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await update.effective_chat.send_message(render("common/error", update_id=update_id))
+        except Exception:  # the reply itself may be what fails (network down)
+            log.warning("could not tell the user about the failure of update %s", update_id)

@@ -1,0 +1,186 @@
+"""Onboarding: `/start CODE`, `/trogiup` and `/help`."""
+
+from __future__ import annotations
+
+import math
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from handlers.common import (
+    EXAMPLE_CODE,
+    guard,
+    load_member,
+    log,
+    looks_like_code,
+    not_understood,
+)
+from handlers.runtime import BotContext
+from messages import render
+from messages.commands import commands_for
+from storage.invites import (
+    CODE_LENGTH,
+    Redeemed,
+    attempts_left,
+    is_code_shaped,
+    normalize_code,
+    redeem_invite,
+    throttled_for,
+)
+from storage.members import Membership
+
+_REFUSALS = {
+    Redeemed.USED: "onboarding/used_code",
+    Redeemed.EXPIRED: "onboarding/expired_code",
+}
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """`/start [CODE]`: join with an invite, or be greeted."""
+    assert update.effective_message is not None
+    raw = " ".join(context.args or [])
+    if not raw:
+        await _greet(update, context)
+        return
+    await _redeem(update, context, raw)
+
+
+async def code_without_start(update: Update, context: BotContext) -> None:
+    """A code sent as plain text by someone not yet bound: treat it as `/start CODE`."""
+    assert update.effective_message is not None
+    await _redeem(update, context, update.effective_message.text or "")
+
+
+async def _greet(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    member = await load_member(update, context)
+    if member is None:
+        text = render(
+            "onboarding/guest", organization=context.rt.organization, example=EXAMPLE_CODE
+        )
+    else:
+        text = render(
+            "onboarding/welcome_back",
+            name=update.effective_user.first_name,
+            role=str(member.role),
+            unit_name=member.unit_name,
+            commands=commands_for(member.role),
+        )
+    await update.effective_message.reply_text(text)
+
+
+async def _redeem(update: Update, context: BotContext, raw: str) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    user, message, rt = update.effective_user, update.effective_message, context.rt
+    code = normalize_code(raw)
+    if not is_code_shaped(code):
+        async with rt.db.read() as session:
+            wait = await throttled_for(session, user.id, rt.now())
+        if wait is None:
+            await message.reply_text(
+                render("onboarding/bad_shape", length=CODE_LENGTH, example=EXAMPLE_CODE)
+            )
+        else:
+            await message.reply_text(
+                render("onboarding/throttled", minutes=math.ceil(wait.total_seconds() / 60))
+            )
+        return
+    async with rt.db.write() as session:
+        result = await redeem_invite(
+            session,
+            code,
+            telegram_user_id=user.id,
+            chat_id=message.chat_id,
+            full_name=user.full_name,
+            username=user.username,
+            now=rt.now(),
+        )
+        wait_after, left = None, 0
+        if result.outcome is Redeemed.UNKNOWN:
+            wait_after = await throttled_for(session, user.id, rt.now())
+            left = await attempts_left(session, user.id, rt.now())
+    if result.outcome is Redeemed.THROTTLED:
+        assert result.retry_after is not None
+        minutes = math.ceil(result.retry_after.total_seconds() / 60)
+        await message.reply_text(render("onboarding/throttled", minutes=minutes))
+    elif result.outcome is Redeemed.UNKNOWN:
+        if wait_after is not None:
+            minutes = math.ceil(wait_after.total_seconds() / 60)
+            await message.reply_text(render("onboarding/throttled", minutes=minutes))
+        else:
+            await message.reply_text(
+                render(
+                    "onboarding/unknown_code",
+                    code=code,
+                    example=EXAMPLE_CODE,
+                    attempts_left=left,
+                )
+            )
+    elif result.outcome in _REFUSALS:
+        await message.reply_text(render(_REFUSALS[result.outcome]))
+    else:
+        assert result.membership is not None
+        context.member, context.member_loaded = result.membership, True
+        template = (
+            "onboarding/welcome" if result.outcome is Redeemed.JOINED else "onboarding/welcome_back"
+        )
+        await message.reply_text(
+            render(
+                template,
+                name=user.first_name,
+                role=str(result.membership.role),
+                unit_name=result.membership.unit_name,
+                commands=commands_for(result.membership.role),
+            )
+        )
+        await _set_menu(context, result.membership)
+
+
+async def _set_menu(context: BotContext, member: Membership) -> None:
+    """Show this chat the commands of its role in Telegram's menu."""
+    commands = [BotCommand(c.name, c.description) for c in commands_for(member.role)]
+    try:
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(member.chat_id))
+    except TelegramError as exc:  # the menu is a convenience; joining already succeeded
+        log.warning("set_my_commands for chat %s failed: %s", member.chat_id, exc)
+
+
+@guard()
+async def help_command(update: Update, context: BotContext) -> None:
+    """`/trogiup`, `/help`: the commands of the sender's role."""
+    assert update.effective_message is not None and context.member is not None
+    member = context.member
+    await update.effective_message.reply_text(
+        render(
+            "onboarding/help",
+            role=str(member.role),
+            unit_name=member.unit_name,
+            commands=commands_for(member.role),
+        )
+    )
+
+
+class _LooksLikeCode(filters.MessageFilter):
+    """A plain text that has the shape of an invite code."""
+
+    def filter(self, message: object) -> bool:
+        text = getattr(message, "text", None)
+        return bool(text) and looks_like_code(text)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The onboarding handlers, in the order they must be tried."""
+    return [
+        CommandHandler("start", start),
+        CommandHandler(["trogiup", "help"], help_command),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & _LooksLikeCode(), _code_if_unbound),
+    ]
+
+
+async def _code_if_unbound(update: Update, context: BotContext) -> None:
+    """A code-shaped text: redeem it only for someone not bound (members just get a hint)."""
+    if await load_member(update, context) is None:
+        await code_without_start(update, context)
+    else:
+        await not_understood(update, context)

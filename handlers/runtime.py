@@ -1,0 +1,57 @@
+"""What every handler may use: the database, the clock, the zone, and the per-update context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from storage.db import Database
+from storage.members import Membership
+
+RUNTIME_KEY = "runtime"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Shared services of one running bot (kept in bot_data)."""
+
+    db: Database
+    tz: ZoneInfo
+    files_dir: Path
+    max_file_bytes: int
+    organization: str = ""
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+    def now(self) -> datetime:
+        """The current instant (UTC); tests replace the clock."""
+        return self.clock()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """CallbackContext with the runtime and the sender's membership (loaded once per update)."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.member: Membership | None = None
+        self.member_loaded = False
+
+    @property
+    def rt(self) -> Runtime:
+        """The shared services."""
+        runtime: Runtime = self.bot_data[RUNTIME_KEY]
+        return runtime

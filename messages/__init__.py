@@ -1,0 +1,40 @@
+"""Every sentence a person reads: Jinja2 templates rendered by one helper."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from messages.commands import ROLE_AUDIENCES, ROLE_LABELS
+
+
+def _dmy(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _dmy_hm(value: datetime) -> str:
+    return value.strftime("%H:%M %d/%m/%Y")
+
+
+_env = Environment(
+    loader=PackageLoader("messages", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm)
+_env.globals.update(ROLE_LABELS=ROLE_LABELS, ROLE_AUDIENCES=ROLE_AUDIENCES)
+
+
+def render(screen: str, /, **values: Any) -> str:
+    """A chat screen as Telegram HTML; every value is escaped."""
+    return _env.get_template(f"{screen}.html").render(**values).strip()
+
+
+def render_text(name: str, /, **values: Any) -> str:
+    """Plain text: the operator's terminal (`cli/…`) or a button's pop-up answer (`alerts/…`)."""
+    return _env.get_template(f"{name}.txt").render(**values).strip()

@@ -1,0 +1,100 @@
+"""Members: who is bound to which unit with which role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, Role, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A bound account as handlers see it: plain values, safe outside any session."""
+
+    telegram_user_id: int
+    chat_id: int
+    role: Role
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    full_name: str
+
+
+def _membership(member: Member, unit: Unit) -> Membership:
+    return Membership(
+        telegram_user_id=member.telegram_user_id,
+        chat_id=member.chat_id,
+        role=member.role,
+        unit_id=unit.id,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        full_name=member.full_name,
+    )
+
+
+async def active_membership(session: AsyncSession, telegram_user_id: int) -> Membership | None:
+    """The account's active binding, or None when it is not bound."""
+    row = (
+        await session.execute(
+            select(Member, Unit)
+            .join(Unit, Member.unit_id == Unit.id)
+            .where(Member.telegram_user_id == telegram_user_id, Member.active.is_(True))
+        )
+    ).first()
+    return None if row is None else _membership(row[0], row[1])
+
+
+async def bind_member(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    unit: Unit,
+    role: Role,
+    full_name: str,
+    username: str | None,
+    invite_id: int | None,
+    now: datetime,
+) -> Membership:
+    """Bind (or re-bind) the account to the unit and role and mark it active."""
+    member = await session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
+    if member is None:
+        member = Member(telegram_user_id=telegram_user_id)
+        session.add(member)
+    member.chat_id = chat_id
+    member.unit_id = unit.id
+    member.role = role
+    member.full_name = full_name
+    member.username = username
+    member.invite_id = invite_id
+    member.active = True
+    member.joined_at = now
+    await session.flush()
+    return _membership(member, unit)
+
+
+async def members_of_unit(session: AsyncSession, unit_id: int) -> list[Member]:
+    """The active members of one unit."""
+    rows = await session.scalars(
+        select(Member)
+        .where(Member.unit_id == unit_id, Member.active.is_(True))
+        .order_by(Member.joined_at)
+    )
+    return list(rows)
+
+
+async def member_counts_by_unit(session: AsyncSession) -> dict[int, dict[Role, int]]:
+    """Active members per unit and role."""
+    rows = await session.execute(
+        select(Member.unit_id, Member.role, func.count())
+        .where(Member.active.is_(True))
+        .group_by(Member.unit_id, Member.role)
+    )
+    counts: dict[int, dict[Role, int]] = {}
+    for unit_id, role, n in rows:
+        counts.setdefault(unit_id, {})[role] = n
+    return counts
