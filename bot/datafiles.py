@@ -107,33 +107,33 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
     kind = "units" if "units" in doc else next((k for k in doc if k in _KINDS), None)
     if kind is None:
         return [LoadError(file, label, "-", render_text("problems/unknown_kind"))]
+    problems = _check_unit_codes(file, doc.get("units"))
     try:
         parsed = _KINDS[kind].model_validate(doc)
     except ValidationError as exc:
-        return [_pydantic_error(file, doc, err) for err in exc.errors()]
-    problems = _check_units(file, parsed)
+        return problems + [_pydantic_error(file, doc, err) for err in exc.errors()]
     if not problems:
         into.units.append((file, parsed))
     return problems
 
 
-def _check_units(file: str, doc: UnitsDocument) -> list[LoadError]:
+def _check_unit_codes(file: str, units: Any) -> list[LoadError]:
+    """Duplicate and reserved codes, checked on the raw entries so every error shows at once."""
+    if not isinstance(units, list):
+        return []
     seen: dict[str, int] = {}
     problems = []
-    for i, unit in enumerate(doc.units):
-        entry = _entry("units", i, unit.code)
-        if unit.code in _RESERVED_CODES:
+    for i, unit in enumerate(units):
+        code = unit.get("code") if isinstance(unit, dict) else None
+        if not isinstance(code, str):
+            continue
+        entry = _entry("units", i, code)
+        if code.upper() in _RESERVED_CODES:
             problems.append(LoadError(file, entry, "code", render_text("problems/reserved_code")))
-        if unit.code in seen:
-            problems.append(
-                LoadError(
-                    file,
-                    entry,
-                    "code",
-                    render_text("problems/duplicate", other=seen[unit.code] + 1),
-                )
-            )
-        seen.setdefault(unit.code, i)
+        elif code in seen:
+            duplicate = render_text("problems/duplicate", other=seen[code] + 1)
+            problems.append(LoadError(file, entry, "code", duplicate))
+        seen.setdefault(code, i)
     return problems
 
 

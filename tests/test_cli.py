@@ -1,0 +1,160 @@
+"""The `thiduabot` command line as an operator runs it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import BotApiEmulator
+from tests.conftest import EXAMPLES, ROOT
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        FILES_DIR=str(tmp_path / "files"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+async def thiduabot(
+    tmp_path: Path,
+    *args: str,
+    seconds: float = 60,
+    **env: str,
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=cli_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), seconds)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_load_reports_every_error_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "units-bad.yaml"
+    bad.write_text(
+        "organization: Sở thử\nunits:\n"
+        "  - {code: VP, name: Văn phòng, kind: phong}\n"
+        "  - {code: VP, name: Trùng, kind: phong}\n"
+        "  - {code: X, name: Sai loại, kind: vu}\n",
+        encoding="utf-8",
+    )
+    code, out, err = await thiduabot(
+        tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"), str(bad)
+    )
+    assert code == 1
+    assert "units-bad.yaml: units[2] (VP), trường code: trùng mã với mục thứ 1" in err
+    assert "units-bad.yaml: units[3] (X), trường kind: phải là một trong" in err
+    assert "chưa ghi gì" in err and "Traceback" not in err
+
+    code, out, _ = await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"))
+    assert code == 0 and "thêm 12" in out  # the failed load had written nothing
+    code, out, _ = await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"))
+    assert code == 0 and "thêm 0, cập nhật 0, không đổi 12" in out
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"MAX_FILE_MB": "lots"}, "MAX_FILE_MB"),
+        ({"BOT_TIMEZONE": "Asia/Hanoi_Typo"}, "BOT_TIMEZONE"),
+        ({"DATABASE_URL": "postgres://x"}, "DATABASE_URL"),
+    ],
+)
+async def test_a_configuration_mistake_is_one_line(
+    tmp_path: Path, env: dict[str, str], needle: str
+) -> None:
+    code, _, err = await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"), **env)
+    assert code == 2
+    assert needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_run_without_token_names_it(tmp_path: Path) -> None:
+    code, _, err = await thiduabot(tmp_path, "run")
+    assert code == 2 and "BOT_TOKEN" in err and "Traceback" not in err
+
+
+async def test_run_with_unreachable_api_is_one_line(tmp_path: Path) -> None:
+    code, _, err = await thiduabot(
+        tmp_path, "run", BOT_TOKEN="123456:ABCDEFGHIJKL", BOT_API_BASE_URL="http://127.0.0.1:9/bot"
+    )
+    assert code == 2 and "Không kết nối được Bot API" in err and "Traceback" not in err
+
+
+async def test_invite_json_and_invite_all(tmp_path: Path) -> None:
+    async with BotApiEmulator() as emu:
+        api = {"BOT_TOKEN": emu.token, "BOT_API_BASE_URL": emu.base_url}
+        await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"))
+        code, out, err = await thiduabot(
+            tmp_path, "invite", "vp", "--role", "office", "--json", **api
+        )
+        assert code == 0, err
+        invite = json.loads(out)
+        assert set(invite) == {"code", "link", "unit", "role", "expires_at"}
+        assert invite["unit"] == "VP" and invite["role"] == "office"
+        assert invite["link"] == f"https://t.me/{emu.bot_username}?start={invite['code']}"
+
+        # The username is remembered: no token needed any more.
+        code, out, _ = await thiduabot(tmp_path, "invite", "--all", "--role", "focal", "--json")
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and len(lines) == 12 and len({i["code"] for i in lines}) == 12
+
+        code, _, err = await thiduabot(tmp_path, "invite", "NOPE", "--role", "focal")
+        assert code == 2 and "NOPE" in err and "Traceback" not in err
+        code, _, err = await thiduabot(tmp_path, "invite", "--role", "focal")
+        assert code == 2 and "--all" in err
+
+
+async def test_run_answers_users_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    async with BotApiEmulator() as emu:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=cli_env(
+                tmp_path,
+                BOT_TOKEN=emu.token,
+                BOT_API_BASE_URL=emu.base_url,
+                BOT_API_FILE_URL=emu.file_url,
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stranger = emu.user(42, "Khách")
+        await stranger.send("xin chào")
+        replies = await stranger.wait_messages(1, timeout=30)
+        assert "mã mời" in replies[0].text
+
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+        assert "Traceback" not in err.decode()
+        assert emu.token not in err.decode()  # the token never reaches the log
+
+
+async def test_demo_prints_the_onboarding_transcript(tmp_path: Path) -> None:
+    code, out, err = await thiduabot(tmp_path, "demo", seconds=120)
+    assert code == 0, err
+    assert "[Lan] /start" in out and "[bot → Lan]" in out
+    assert "Văn phòng Sở" in out and "Phòng Hành chính tư pháp" in out
+    assert "chỉ dành cho Văn phòng Sở" in out
