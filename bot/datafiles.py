@@ -90,7 +90,11 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f"dòng {mark.line + 1}, cột {mark.column + 1}" if mark else "-"
+            where = (
+                render_text("problems/position", line=mark.line + 1, column=mark.column + 1)
+                if mark
+                else "-"
+            )
             errors.append(
                 LoadError(name, where, "-", render_text("problems/yaml", detail=str(exc)[:200]))
             )
@@ -101,7 +105,7 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
 
 
 def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadError]:
-    label = f"tài liệu {index + 1}"
+    label = render_text("problems/document", number=index + 1)
     if not isinstance(doc, dict):
         return [LoadError(file, label, "-", render_text("problems/unknown_kind"))]
     kind = "units" if "units" in doc else next((k for k in doc if k in _KINDS), None)

@@ -49,10 +49,10 @@ async def _invite(sandbox: Sandbox, unit_code: str, role: Role) -> str:
 
 async def _walk(sandbox: Sandbox) -> None:
     office_code = await _invite(sandbox, "VP", Role.OFFICE)
-    lan = sandbox.person(1001, "Lan", last_name="Nguyễn Thị")
+    lan = sandbox.person(1001, "Lan")
     await lan.say(f"/start {office_code}")
 
-    minh = sandbox.person(2002, "Minh", last_name="Hoàng Văn")
+    minh = sandbox.person(2002, "Minh")
     await minh.say("xin chào")  # not yet invited: told to ask Văn phòng
     invite = await lan.say("/moi HCTP focal")  # the office invites a focal point from the chat
     code = invite.text.split("Mã: ", 1)[1].split()[0]

@@ -88,7 +88,7 @@ def _values(cls: type[enum.Enum]) -> list[str]:
 
 
 class Unit(Base):
-    """A phòng, an đơn vị sự nghiệp, a district office or a body such as the council."""
+    """A unit of the department: a phong, a don vi su nghiep, a district office or a council."""
 
     __tablename__ = "units"
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot.datafiles import apply, read_files
 from storage.db import Database
-from storage.invites import Redeemed, create_invite, redeem_invite
+from storage.invites import Redeemed, redeem_invite
 from storage.models import Member, Role, Unit
 from storage.units import unit_by_code, units_without_active_focal
-from tests.conftest import EXAMPLES, load_files
+from tests.conftest import EXAMPLES, issue_invite, load_files
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -21,6 +21,21 @@ NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 async def unit_count(db: Database) -> int:
     async with db.read() as session:
         return int(await session.scalar(select(func.count()).select_from(Unit)) or 0)
+
+
+async def redeem(db: Database, code: str, user_id: int, now: datetime) -> Redeemed:
+    """What `/start CODE` from this account would get at that instant."""
+    async with db.write() as session:
+        result = await redeem_invite(
+            session,
+            code,
+            telegram_user_id=user_id,
+            chat_id=user_id,
+            full_name=f"U{user_id}",
+            username=None,
+            now=now,
+        )
+        return result.outcome
 
 
 async def test_migrating_twice_is_harmless(db: Database) -> None:
@@ -93,25 +108,9 @@ async def test_yaml_syntax_and_unknown_documents_are_reported(tmp_path: Path) ->
 
 async def test_an_invite_binds_once_even_when_two_people_race(db: Database) -> None:
     await load_files(db, EXAMPLES / "units-lang-son.yaml")
-    async with db.write() as session:
-        unit = await unit_by_code(session, "TGPL")
-        assert unit is not None
-        code = (await create_invite(session, unit, Role.FOCAL, NOW)).code
-
-    async def redeem(user_id: int) -> Redeemed:
-        async with db.write() as session:
-            result = await redeem_invite(
-                session,
-                code,
-                telegram_user_id=user_id,
-                chat_id=user_id,
-                full_name=f"U{user_id}",
-                username=None,
-                now=NOW + timedelta(minutes=1),
-            )
-            return result.outcome
-
-    outcomes = await asyncio.gather(redeem(11), redeem(12))
+    code = await issue_invite(db, "TGPL", Role.FOCAL, NOW)
+    later = NOW + timedelta(minutes=1)
+    outcomes = await asyncio.gather(redeem(db, code, 11, later), redeem(db, code, 12, later))
     assert sorted(outcomes) == sorted([Redeemed.JOINED, Redeemed.USED])
     async with db.read() as session:
         members = list(await session.scalars(select(Member)))
@@ -120,43 +119,19 @@ async def test_an_invite_binds_once_even_when_two_people_race(db: Database) -> N
 
 async def test_invite_expires_after_fourteen_days(db: Database) -> None:
     await load_files(db, EXAMPLES / "units-lang-son.yaml")
-    async with db.write() as session:
-        unit = await unit_by_code(session, "VP")
-        assert unit is not None
-        code = (await create_invite(session, unit, Role.OFFICE, NOW)).code
-    async with db.write() as session:
-        late = await redeem_invite(
-            session,
-            code,
-            telegram_user_id=1,
-            chat_id=1,
-            full_name="A",
-            username=None,
-            now=NOW + timedelta(days=14),
-        )
-    assert late.outcome is Redeemed.EXPIRED
+    code = await issue_invite(db, "VP", Role.OFFICE, NOW)
+    assert await redeem(db, code, 1, NOW + timedelta(days=14)) is Redeemed.EXPIRED
 
 
 async def test_rebinding_moves_the_member_and_units_without_focal_are_listed(db: Database) -> None:
     await load_files(db, EXAMPLES / "units-lang-son.yaml")
-    async with db.write() as session:
-        vp, hctp = await unit_by_code(session, "VP"), await unit_by_code(session, "HCTP")
-        assert vp is not None and hctp is not None
-        first = (await create_invite(session, vp, Role.FOCAL, NOW)).code
-        second = (await create_invite(session, hctp, Role.FOCAL, NOW)).code
+    first = await issue_invite(db, "VP", Role.FOCAL, NOW)
+    second = await issue_invite(db, "HCTP", Role.FOCAL, NOW)
     for code in (first, second):
-        async with db.write() as session:
-            result = await redeem_invite(
-                session,
-                code,
-                telegram_user_id=7,
-                chat_id=7,
-                full_name="B",
-                username="b",
-                now=NOW,
-            )
-            assert result.outcome is Redeemed.JOINED
+        assert await redeem(db, code, 7, NOW) is Redeemed.JOINED
     async with db.read() as session:
+        hctp = await unit_by_code(session, "HCTP")
+        assert hctp is not None
         member = await session.scalar(select(Member).where(Member.telegram_user_id == 7))
         missing = {u.code for u in await units_without_active_focal(session)}
     assert member is not None and member.unit_id == hctp.id
