@@ -129,21 +129,24 @@ async def _preflight(settings: Settings) -> str:
 
 
 async def _load(settings: Settings, files: list[Path]) -> int:
-    from bot.datafiles import apply, read_files
+    from bot.datafiles import LoadRejected, apply, read_files
 
     load, errors = read_files(files)
+    db = Database(settings.database_url)
+    try:
+        if not errors:
+            await db.migrate()
+            async with db.write() as session:
+                report = await apply(session, load, settings.tz, datetime.now(UTC))
+    except LoadRejected as rejected:  # references that did not resolve: rolled back
+        errors = rejected.errors
+    finally:
+        await db.dispose()
     if errors:
         for error in errors:
             print(error, file=sys.stderr)
         print(render_text("cli/load_failed", count=len(errors)), file=sys.stderr)
         return 1
-    db = Database(settings.database_url)
-    try:
-        await db.migrate()
-        async with db.write() as session:
-            report = await apply(session, load)
-    finally:
-        await db.dispose()
     print(render_text("cli/load_done", report=report))
     return 0
 

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render_text
-from storage.models import UnitKind
-from storage.units import LoadCounts, UnitSpec, upsert_units
+from storage.campaigns import AwardSpec, CampaignSpec, DocumentSpec, TitleSpec, upsert_campaign
+from storage.models import CampaignKind, DocumentScope, Target, UnitKind
+from storage.plans import PlanSpec, TaskSpec, upsert_plan
+from storage.units import LoadCounts, UnitSpec, unit_ids_by_code, upsert_units
 
+ALL = "ALL"
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,20}$")]
+CampaignCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$")]
+ItemCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,19}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class _Strict(BaseModel):
@@ -38,6 +47,87 @@ class UnitsDocument(_Strict):
     units: list[UnitEntry]
 
 
+class TaskEntry(_Strict):
+    """One task of an annual plan."""
+
+    no: int = Field(ge=1, le=999)
+    quarter: int = Field(ge=1, le=4)
+    content: LongText
+    units: list[UnitCode] = Field(min_length=1)
+    lead: UnitCode | None = None
+    due: date | None = None
+
+
+class PlanBody(_Strict):
+    """The body of a plan document."""
+
+    year: int = Field(ge=2000, le=2100)
+    title: Name
+    tasks: list[TaskEntry] = Field(min_length=1)
+
+
+class PlanDocument(_Strict):
+    """An annual plan file."""
+
+    plan: PlanBody
+
+
+class TitleEntry(_Strict):
+    """A title given with its usual abbreviation."""
+
+    name: Name
+    short: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+
+
+class Titles(_Strict):
+    """The titles units may register for."""
+
+    tap_the: list[Name | TitleEntry] = []
+    ca_nhan: list[Name | TitleEntry] = []
+
+
+class AwardEntry(_Strict):
+    """An award form with its quota."""
+
+    code: ItemCode
+    name: Name
+    target: Target
+    quota: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class DocumentEntry(_Strict):
+    """A required dossier document."""
+
+    code: ItemCode
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    per: DocumentScope
+
+
+class CampaignBody(_Strict):
+    """The body of a campaign document."""
+
+    code: CampaignCode
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
+    kind: CampaignKind
+    start: date
+    end: date
+    units: Literal["ALL"] | list[UnitCode] = ALL
+    launch_at: datetime | None = None
+    registration_deadline: date | None = None
+    dossier_deadline: date | None = None
+    reminders: list[int] = Field(default=[7, 3, 1, 0], max_length=10)
+    titles: Titles = Titles()
+    awards: list[AwardEntry] = []
+    documents: list[DocumentEntry] = []
+
+
+class CampaignDocument(_Strict):
+    """A campaign file."""
+
+    campaign: CampaignBody
+
+
 @dataclass(frozen=True, slots=True)
 class LoadError:
     """One problem, naming the file, the entry and the field."""
@@ -57,11 +147,21 @@ class LoadError:
         )
 
 
+class LoadRejected(Exception):
+    """Raised inside the write transaction when references do not resolve: nothing is written."""
+
+    def __init__(self, errors: list[LoadError]) -> None:
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
 @dataclass(slots=True)
 class LoadSet:
     """Every valid document of the files given, ready to write."""
 
     units: list[tuple[str, UnitsDocument]] = field(default_factory=list)
+    plans: list[tuple[str, PlanBody]] = field(default_factory=list)
+    campaigns: list[tuple[str, CampaignBody]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -69,10 +169,15 @@ class LoadReport:
     """What a load changed, per kind of document."""
 
     units: LoadCounts = field(default_factory=LoadCounts)
+    plans: LoadCounts = field(default_factory=LoadCounts)
+    campaigns: LoadCounts = field(default_factory=LoadCounts)
 
 
-_KINDS = {"units": UnitsDocument}
-_RESERVED_CODES = {"ALL"}
+_KINDS: dict[str, type[BaseModel]] = {
+    "units": UnitsDocument,
+    "plan": PlanDocument,
+    "campaign": CampaignDocument,
+}
 
 
 def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
@@ -82,7 +187,7 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
         name = str(path)
         try:
             documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             errors.append(LoadError(name, "-", "-", render_text("problems/not_found")))
             continue
         except UnicodeDecodeError:
@@ -101,24 +206,35 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
             continue
         for index, doc in enumerate(d for d in documents if d is not None):
             errors.extend(_read_document(name, index, doc, result))
+    errors.extend(_check_duplicates_across_files(result))
     return result, errors
 
 
 def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadError]:
     label = render_text("problems/document", number=index + 1)
-    if not isinstance(doc, dict):
-        return [LoadError(file, label, "-", render_text("problems/unknown_kind"))]
-    kind = "units" if "units" in doc else next((k for k in doc if k in _KINDS), None)
+    kind = next((k for k in _KINDS if k in doc), None) if isinstance(doc, dict) else None
     if kind is None:
         return [LoadError(file, label, "-", render_text("problems/unknown_kind"))]
-    problems = _check_unit_codes(file, doc.get("units"))
+    problems = _check_unit_codes(file, doc.get("units")) if kind == "units" else []
     try:
         parsed = _KINDS[kind].model_validate(doc)
     except ValidationError as exc:
         return problems + [_pydantic_error(file, doc, err) for err in exc.errors()]
-    if not problems:
+    if isinstance(parsed, PlanDocument):
+        problems += _check_plan(file, parsed.plan)
+        if not problems:
+            into.plans.append((file, parsed.plan))
+    elif isinstance(parsed, CampaignDocument):
+        problems += _check_campaign(file, parsed.campaign)
+        if not problems:
+            into.campaigns.append((file, parsed.campaign))
+    elif isinstance(parsed, UnitsDocument) and not problems:
         into.units.append((file, parsed))
     return problems
+
+
+def _problem(name: str, **values: Any) -> str:
+    return render_text(f"problems/{name}", **values)
 
 
 def _check_unit_codes(file: str, units: Any) -> list[LoadError]:
@@ -132,46 +248,259 @@ def _check_unit_codes(file: str, units: Any) -> list[LoadError]:
         if not isinstance(code, str):
             continue
         entry = _entry("units", i, code)
-        if code.upper() in _RESERVED_CODES:
-            problems.append(LoadError(file, entry, "code", render_text("problems/reserved_code")))
+        if code.upper() == ALL:
+            problems.append(LoadError(file, entry, "code", _problem("reserved_code")))
         elif code in seen:
-            duplicate = render_text("problems/duplicate", other=seen[code] + 1)
-            problems.append(LoadError(file, entry, "code", duplicate))
+            problems.append(
+                LoadError(file, entry, "code", _problem("duplicate", other=seen[code] + 1))
+            )
         seen.setdefault(code, i)
     return problems
 
 
+def quarter_end(year: int, quarter: int) -> date:
+    """The last day of a quarter."""
+    month = quarter * 3
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _check_plan(file: str, plan: PlanBody) -> list[LoadError]:
+    problems = []
+    seen: dict[int, int] = {}
+    for i, task in enumerate(plan.tasks):
+        entry = f"plan ({plan.year}), " + _entry("tasks", i, task.no)
+        if task.no in seen:
+            problems.append(
+                LoadError(file, entry, "no", _problem("duplicate", other=seen[task.no] + 1))
+            )
+        seen.setdefault(task.no, i)
+        if task.due is not None and task.due.year != plan.year:
+            problems.append(
+                LoadError(file, entry, "due", _problem("due_outside_year", year=plan.year))
+            )
+    return problems
+
+
+def _check_campaign(file: str, c: CampaignBody) -> list[LoadError]:
+    entry = f"campaign ({c.code})"
+    problems = []
+    if c.end < c.start:
+        problems.append(LoadError(file, entry, "end", _problem("end_before_start")))
+    for name in ("registration_deadline", "dossier_deadline", "launch_at"):
+        value = getattr(c, name)
+        day = value.date() if isinstance(value, datetime) else value
+        if day is not None and not c.start <= day <= c.end:
+            problems.append(
+                LoadError(file, entry, name, _problem("outside_period", start=c.start, end=c.end))
+            )
+    if c.launch_at is not None and c.launch_at.tzinfo is not None:
+        problems.append(LoadError(file, entry, "launch_at", _problem("local_time_only")))
+    if any(not 0 <= r <= 90 for r in c.reminders) or len(set(c.reminders)) != len(c.reminders):
+        problems.append(LoadError(file, entry, "reminders", _problem("reminders")))
+    for section, items in (("awards", c.awards), ("documents", c.documents)):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.code in seen:
+                problems.append(
+                    LoadError(
+                        file,
+                        f"{entry}, " + _entry(section, i, item.code),
+                        "code",
+                        _problem("duplicate", other=seen[item.code] + 1),
+                    )
+                )
+            seen.setdefault(item.code, i)
+    for target in ("tap_the", "ca_nhan"):
+        names = [_title_name(t) for t in getattr(c.titles, target)]
+        for i, title in enumerate(names):
+            if title in names[:i]:
+                problems.append(
+                    LoadError(
+                        file,
+                        f"{entry}, titles.{target}[{i + 1}]",
+                        "-",
+                        _problem("duplicate", other=names.index(title) + 1),
+                    )
+                )
+    return problems
+
+
+def _check_duplicates_across_files(load: LoadSet) -> list[LoadError]:
+    problems = []
+    seen: dict[object, str] = {}
+    for file, plan in load.plans:
+        if ("plan", plan.year) in seen:
+            problems.append(
+                LoadError(
+                    file,
+                    f"plan ({plan.year})",
+                    "year",
+                    _problem("duplicate_in", other=seen["plan", plan.year]),
+                )
+            )
+        seen.setdefault(("plan", plan.year), file)
+    for file, campaign in load.campaigns:
+        if ("campaign", campaign.code) in seen:
+            problems.append(
+                LoadError(
+                    file,
+                    f"campaign ({campaign.code})",
+                    "code",
+                    _problem("duplicate_in", other=seen["campaign", campaign.code]),
+                )
+            )
+        seen.setdefault(("campaign", campaign.code), file)
+    return problems
+
+
+def _title_name(title: str | TitleEntry) -> str:
+    return title if isinstance(title, str) else title.name
+
+
 def _entry(section: str, index: int, code: object | None) -> str:
-    suffix = f" ({code})" if code else ""
+    suffix = f" ({code})" if code not in (None, "") else ""
     return f"{section}[{index + 1}]{suffix}"
 
 
+def _ident(node: Any) -> str:
+    if isinstance(node, dict):
+        for key in ("code", "no", "year"):
+            if node.get(key) not in (None, ""):
+                return f" ({node[key]})"
+    return ""
+
+
 def _pydantic_error(file: str, doc: dict[str, Any], err: Any) -> LoadError:
+    """Name the entry (the innermost list item, with its code) and the field (what is left)."""
     loc = list(err["loc"])
-    # The entry is the list item (units[3] …); the field is what is left of the location.
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        section, index = str(loc[0]), loc[1]
-        item = (doc.get(section) or [None] * (index + 1))[index]
-        code = item.get("code") if isinstance(item, dict) else None
-        entry, rest = _entry(section, index, code), loc[2:]
-    else:
+    ints = [i for i, part in enumerate(loc) if isinstance(part, int)]
+    cut = ints[-1] + 1 if ints else min(1, len(loc))
+    node: Any = doc
+    parts: list[str] = []
+    for i, part in enumerate(loc[:cut]):
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            parts[-1] += f"[{part + 1}]{_ident(node)}"
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+            parts.append(str(part) + (_ident(node) if i == 0 else ""))
+    entry = ", ".join(parts) or "-"
+    if entry in {"units", "plan", "campaign"} and not ints and len(loc) == 1:
         entry, rest = "-", loc
-    field_name = ".".join(str(p) for p in rest) or "-"
+    else:
+        rest = loc[cut:]
+    field_name = (
+        ".".join(str(p) for p in rest if not str(p).startswith(("str", "TitleEntry"))) or "-"
+    )
     ctx = err.get("ctx") or {}
-    expected = ctx.get("expected", "")
     problem = render_text(
-        "problems/pydantic", kind=err["type"], expected=expected, detail=err.get("msg", "")
+        "problems/pydantic",
+        kind=err["type"],
+        expected=ctx.get("expected", ""),
+        detail=err.get("msg", ""),
     )
     return LoadError(file, entry, field_name, problem)
 
 
-async def apply(session: AsyncSession, load: LoadSet) -> LoadReport:
+async def apply(session: AsyncSession, load: LoadSet, tz: ZoneInfo, now: datetime) -> LoadReport:
     """Write every document; the caller's transaction makes it all or nothing."""
     report = LoadReport()
     for _file, doc in load.units:
         specs = [UnitSpec(code=u.code, name=u.name, kind=u.kind) for u in doc.units]
-        counts = await upsert_units(session, doc.organization, specs)
-        report.units.added += counts.added
-        report.units.updated += counts.updated
-        report.units.unchanged += counts.unchanged
+        _count(report.units, await upsert_units(session, doc.organization, specs))
+    known = await unit_ids_by_code(session)
+    errors: list[LoadError] = []
+    plan_specs = [_plan_spec(file, plan, known, errors) for file, plan in load.plans]
+    campaign_specs = [_campaign_spec(file, c, known, tz, errors) for file, c in load.campaigns]
+    if errors:
+        raise LoadRejected(errors)
+    for plan_spec in plan_specs:
+        outcome = await upsert_plan(session, plan_spec)
+        getattr(report.plans, outcome).append(str(plan_spec.year))
+    for campaign_spec in campaign_specs:
+        outcome = await upsert_campaign(session, campaign_spec, now)
+        getattr(report.campaigns, outcome).append(campaign_spec.code)
     return report
+
+
+def _count(total: LoadCounts, part: LoadCounts) -> None:
+    total.added += part.added
+    total.updated += part.updated
+    total.unchanged += part.unchanged
+
+
+def _resolve(
+    codes: Iterable[str],
+    known: dict[str, int],
+    file: str,
+    entry: str,
+    name: str,
+    errors: list[LoadError],
+) -> set[int]:
+    ids = set()
+    for code in codes:
+        if code == ALL:
+            continue
+        if code not in known:
+            errors.append(LoadError(file, entry, name, _problem("unknown_unit", code=code)))
+        else:
+            ids.add(known[code])
+    return ids
+
+
+def _plan_spec(
+    file: str, plan: PlanBody, known: dict[str, int], errors: list[LoadError]
+) -> PlanSpec:
+    tasks = []
+    for i, t in enumerate(plan.tasks):
+        entry = f"plan ({plan.year}), " + _entry("tasks", i, t.no)
+        unit_ids = _resolve(t.units, known, file, entry, "units", errors)
+        lead = _resolve([t.lead] if t.lead else [], known, file, entry, "lead", errors)
+        tasks.append(
+            TaskSpec(
+                no=t.no,
+                quarter=t.quarter,
+                content=t.content,
+                due=t.due or quarter_end(plan.year, t.quarter),
+                all_units=ALL in t.units,
+                unit_ids=frozenset(unit_ids),
+                lead_unit_id=next(iter(lead), None),
+            )
+        )
+    return PlanSpec(year=plan.year, title=plan.title, tasks=tuple(tasks))
+
+
+def _campaign_spec(
+    file: str, c: CampaignBody, known: dict[str, int], tz: ZoneInfo, errors: list[LoadError]
+) -> CampaignSpec:
+    entry = f"campaign ({c.code})"
+    unit_ids = (
+        None
+        if c.units == ALL
+        else frozenset(_resolve(c.units, known, file, entry, "units", errors))
+    )
+    titles = tuple(
+        TitleSpec(
+            target=Target(target),
+            name=_title_name(t),
+            short=None if isinstance(t, str) else t.short,
+        )
+        for target in ("tap_the", "ca_nhan")
+        for t in getattr(c.titles, target)
+    )
+    return CampaignSpec(
+        code=c.code,
+        title=c.title,
+        theme=c.theme,
+        kind=c.kind,
+        start=c.start,
+        end=c.end,
+        unit_ids=unit_ids,
+        launch_at=c.launch_at.replace(tzinfo=tz) if c.launch_at else None,
+        registration_deadline=c.registration_deadline,
+        dossier_deadline=c.dossier_deadline,
+        reminders=tuple(sorted(c.reminders, reverse=True)),
+        titles=titles,
+        awards=tuple(AwardSpec(a.code, a.name, a.target, a.quota) for a in c.awards),
+        documents=tuple(DocumentSpec(d.code, d.name, d.per) for d in c.documents),
+    )

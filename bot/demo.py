@@ -30,7 +30,7 @@ async def run_demo(examples: Path = EXAMPLES) -> int:
         sandbox = Sandbox(database_url=f"sqlite+aiosqlite:///{tmp}/demo.db", files_dir=Path(tmp))
         await sandbox.db.migrate()
         async with sandbox.db.write() as session:
-            await apply(session, load)
+            await apply(session, load, sandbox.settings.tz, datetime.now(UTC))
         async with sandbox:
             await _walk(sandbox)
         print(render_text("cli/demo_header"))

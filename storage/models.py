@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -15,7 +17,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -160,3 +164,213 @@ class AppState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(1000))
+
+
+class CampaignKind(enum.StrEnum):
+    """Kinds of emulation campaign (phong trào thi đua)."""
+
+    THUONG_XUYEN = "thuong_xuyen"
+    THEO_DOT = "theo_dot"
+    CHUYEN_DE = "chuyen_de"
+    DAC_BIET = "dac_biet"
+
+
+class Target(enum.StrEnum):
+    """Whom a title or an award is for: a collective or an individual."""
+
+    TAP_THE = "tap_the"
+    CA_NHAN = "ca_nhan"
+
+
+class DocumentScope(enum.StrEnum):
+    """Whether a required document is sent once per unit or once per nominee."""
+
+    UNIT = "unit"
+    NOMINEE = "nominee"
+
+
+class Plan(Base):
+    """An annual emulation plan (kế hoạch công tác thi đua, khen thưởng năm …)."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+
+    tasks: Mapped[list[PlanTask]] = relationship(back_populates="plan", order_by="PlanTask.no")
+
+
+class PlanTask(Base):
+    """One numbered task of a plan, due in a quarter, for some units (or all)."""
+
+    __tablename__ = "plan_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    no: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    due: Mapped[date] = mapped_column(Date)
+    all_units: Mapped[bool] = mapped_column(Boolean, default=False)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    # A task dropped from a reloaded file is retired, not deleted: its progress stays.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+
+    __table_args__ = (
+        UniqueConstraint("plan_id", "no", name="uq_plan_tasks_plan_no"),
+        Index("ix_plan_tasks_plan_quarter", "plan_id", "quarter"),
+    )
+
+
+class TaskUnit(Base):
+    """A unit named responsible for a task (besides tasks for ALL units)."""
+
+    __tablename__ = "task_units"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TaskProgress(Base):
+    """A unit's mark that it has done a task."""
+
+    __tablename__ = "task_progress"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    done_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class Campaign(Base):
+    """An emulation campaign, or one round of a long one."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    theme: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[CampaignKind] = mapped_column(_enum(CampaignKind, "campaign_kind"))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    all_units: Mapped[bool] = mapped_column(Boolean, default=True)
+    launch_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registration_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dossier_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reminders: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+    titles: Mapped[list[CampaignTitle]] = relationship(order_by="CampaignTitle.position")
+    awards: Mapped[list[Award]] = relationship(order_by="Award.position")
+    documents: Mapped[list[RequiredDocument]] = relationship(order_by="RequiredDocument.position")
+
+
+class CampaignUnit(Base):
+    """A unit taking part in a campaign that is not for all units."""
+
+    __tablename__ = "campaign_units"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CampaignTitle(Base):
+    """An emulation title (danh hiệu) a unit may register for in a campaign."""
+
+    __tablename__ = "campaign_titles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    target: Mapped[Target] = mapped_column(_enum(Target, "title_target"))
+    name: Mapped[str] = mapped_column(String(300))
+    short: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "target", "name", name="uq_campaign_titles_name"),
+    )
+
+
+class Award(Base):
+    """An award form (hình thức khen thưởng) with the council's quota."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+    target: Mapped[Target] = mapped_column(_enum(Target, "award_target"))
+    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_awards_code"),)
+
+
+class RequiredDocument(Base):
+    """A document the campaign's dossier requires, per unit or per nominee."""
+
+    __tablename__ = "required_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(500))
+    per: Mapped[DocumentScope] = mapped_column(_enum(DocumentScope, "document_scope"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_required_documents_code"),)
+
+
+class Registration(Base):
+    """A unit's registration for a campaign (Mẫu 2 tập thể + Mẫu 1 cá nhân)."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    # None: the unit registered no collective title ("Không đăng ký").
+    collective_title_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_titles.id"), nullable=True
+    )
+    registered_by: Mapped[int] = mapped_column(BigInteger)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    individuals: Mapped[list[RegisteredIndividual]] = relationship(
+        order_by="RegisteredIndividual.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", name="uq_registrations_unit"),)
+
+
+class RegisteredIndividual(Base):
+    """One person of a registration, with the title they register for."""
+
+    __tablename__ = "registered_individuals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    full_name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200))
+    title_id: Mapped[int] = mapped_column(ForeignKey("campaign_titles.id"))

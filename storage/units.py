@@ -58,9 +58,9 @@ async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(Unit.code == code))
 
 
-async def existing_codes(session: AsyncSession) -> set[str]:
-    """Every unit code in the database."""
-    return set(await session.scalars(select(Unit.code)))
+async def unit_ids_by_code(session: AsyncSession) -> dict[str, int]:
+    """Every unit's id by its code."""
+    return {code: uid for code, uid in await session.execute(select(Unit.code, Unit.id))}
 
 
 async def units_without_active_focal(session: AsyncSession) -> list[Unit]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from storage.invites import create_invite
 from storage.models import Role
 from storage.units import unit_by_code
 
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # On a machine with PostgreSQL, .ci/run sets this; elsewhere the PostgreSQL variants skip.
@@ -62,7 +64,7 @@ async def load_files(db: Database, *paths: Path) -> None:
     load, errors = read_files(paths)
     assert not errors, [str(e) for e in errors]
     async with db.write() as session:
-        await apply(session, load)
+        await apply(session, load, TZ, datetime.now(UTC))
 
 
 async def issue_invite(

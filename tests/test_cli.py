@@ -65,7 +65,7 @@ async def test_load_reports_every_error_and_writes_nothing(tmp_path: Path) -> No
     assert "chưa ghi gì" in err and "Traceback" not in err
 
     code, out, _ = await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"))
-    assert code == 0 and "thêm 12" in out  # the failed load had written nothing
+    assert code == 0 and "Đơn vị: thêm 12" in out  # the failed load had written nothing
     code, out, _ = await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"))
     assert code == 0 and "thêm 0, cập nhật 0, không đổi 12" in out
 

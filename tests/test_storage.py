@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.invites import Redeemed, redeem_invite
 from storage.models import Member, Role, Unit
 from storage.units import unit_by_code, units_without_active_focal
-from tests.conftest import EXAMPLES, issue_invite, load_files
+from tests.conftest import EXAMPLES, TZ, issue_invite, load_files
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -48,9 +48,9 @@ async def test_loading_the_example_units_twice_changes_nothing(db: Database) -> 
     load, errors = read_files([EXAMPLES / "units-lang-son.yaml"])
     assert errors == []
     async with db.write() as session:
-        first = await apply(session, load)
+        first = await apply(session, load, TZ, NOW)
     async with db.write() as session:
-        second = await apply(session, load)
+        second = await apply(session, load, TZ, NOW)
     assert len(first.units.added) == 12
     assert second.units.added == [] and second.units.updated == []
     assert len(second.units.unchanged) == 12

@@ -1,0 +1,173 @@
+"""Pure logic of a registration's people: one per line, titles matched by name or abbreviation."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+MAX_PEOPLE = 200
+MAX_NAME = 100
+MAX_JOB = 150
+_NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[-•*+–])\s*")
+_SEPARATORS = re.compile(r"\s*[;|\t]\s*")
+_NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'’-][^\W\d_]+)*\.?$")
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ → d, single spaces: how titles and names are compared."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+def initials(name: str) -> str:
+    """The usual abbreviation of a title: the first letters of its words (LĐTT → "ldtt")."""
+    return "".join(word[0] for word in fold(name).split())
+
+
+def tidy(text: str) -> str:
+    """Text as typed, with non-breaking and repeated spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """A title the matcher may return."""
+
+    id: int
+    name: str
+    short: str | None = None
+
+
+class TitleMatcher:
+    """Find a title by its name or abbreviation, ignoring case and diacritics."""
+
+    def __init__(self, titles: Iterable[Title]) -> None:
+        self.titles = list(titles)
+        self._by_key: dict[str, set[int]] = {}
+        for title in self.titles:
+            keys = {fold(title.name), initials(title.name)}
+            if title.short:
+                keys.add(fold(title.short).replace(" ", ""))
+            for key in keys:
+                self._by_key.setdefault(key, set()).add(title.id)
+        self._by_id = {t.id: t for t in self.titles}
+
+    def match(self, text: str) -> Title | None:
+        """The one title the text names, or None when it names none or several."""
+        key = fold(text)
+        found = self._by_key.get(key) or self._by_key.get(key.replace(" ", "").replace(".", ""))
+        if found is None or len(found) != 1:
+            return None
+        return self._by_id[next(iter(found))]
+
+    def abbreviations(self) -> list[str]:
+        """How each title may be written short, for an example in a message."""
+        return [t.short or "".join(w[0] for w in tidy(t.name).split()).upper() for t in self.titles]
+
+
+class Problem(enum.StrEnum):
+    """Why a line could not be read (the messages/ template words each)."""
+
+    FIELDS = "fields"
+    NAME = "name"
+    NAME_TOO_LONG = "name_too_long"
+    JOB = "job"
+    JOB_TOO_LONG = "job_too_long"
+    TITLE_MISSING = "title_missing"
+    TITLE_UNKNOWN = "title_unknown"
+    DUPLICATE = "duplicate"
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A well-formed line: who, their position, the title they register for."""
+
+    line: int
+    full_name: str
+    job_title: str
+    title: Title
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line that could not be read, with the reason and what it said."""
+
+    line: int
+    text: str
+    problem: Problem
+    other_line: int | None = None
+
+
+def split_line(text: str) -> list[str]:
+    """The fields of one line: split on ; | or tab, or on exactly two commas."""
+    body = _NUMBERING.sub("", text, count=1)
+    if _SEPARATORS.search(body):
+        fields = _SEPARATORS.split(body)
+    elif body.count(",") == 2:
+        fields = body.split(",")
+    else:
+        fields = [body]
+    return [tidy(f) for f in fields]
+
+
+def check_person(
+    line: int,
+    full_name: str,
+    job_title: str,
+    title_text: str,
+    matcher: TitleMatcher,
+    seen: dict[str, int],
+) -> Person | BadLine:
+    """Validate one person's three fields; `seen` maps folded names to their first line."""
+    name, job, title_text = tidy(full_name), tidy(job_title), tidy(title_text)
+    raw = "; ".join(part for part in (name, job, title_text) if part)
+    if len(name) > MAX_NAME:
+        return BadLine(line, raw, Problem.NAME_TOO_LONG)
+    if len(name.split()) < 2 or not _NAME_CHARS.match(name):
+        return BadLine(line, raw, Problem.NAME)
+    if not job:
+        return BadLine(line, raw, Problem.JOB)
+    if len(job) > MAX_JOB:
+        return BadLine(line, raw, Problem.JOB_TOO_LONG)
+    if not title_text:
+        return BadLine(line, raw, Problem.TITLE_MISSING)
+    title = matcher.match(title_text)
+    if title is None:
+        return BadLine(line, raw, Problem.TITLE_UNKNOWN)
+    key = fold(name)
+    if key in seen:
+        return BadLine(line, raw, Problem.DUPLICATE, other_line=seen[key])
+    seen[key] = line
+    return Person(line, name, job, title)
+
+
+def parse_people(
+    text: str, matcher: TitleMatcher, already: Sequence[Person] = ()
+) -> tuple[list[Person], list[BadLine]]:
+    """Read a message of people, one per line; good lines are kept, bad ones explained."""
+    seen = {fold(p.full_name): p.line for p in already}
+    people: list[Person] = []
+    bad: list[BadLine] = []
+    count = len(already)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        fields = split_line(raw)
+        if len(fields) != 3:
+            bad.append(BadLine(number, tidy(raw)[:120], Problem.FIELDS))
+            continue
+        if count >= MAX_PEOPLE:
+            bad.append(BadLine(number, tidy(raw)[:120], Problem.TOO_MANY))
+            continue
+        result = check_person(number, *fields, matcher, seen)
+        if isinstance(result, Person):
+            people.append(result)
+            count += 1
+        else:
+            bad.append(BadLine(result.line, result.text[:120], result.problem, result.other_line))
+    return people, bad

@@ -1,0 +1,231 @@
+"""Campaigns: upsert from a data file (titles, awards, documents kept in place), look-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Award,
+    Campaign,
+    CampaignKind,
+    CampaignTitle,
+    CampaignUnit,
+    DocumentScope,
+    RequiredDocument,
+    Target,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleSpec:
+    """An emulation title of a campaign."""
+
+    target: Target
+    name: str
+    short: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AwardSpec:
+    """An award form with its quota (None: no limit)."""
+
+    code: str
+    name: str
+    target: Target
+    quota: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpec:
+    """A required dossier document."""
+
+    code: str
+    name: str
+    per: DocumentScope
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """A campaign as the file gives it; launch_at None means "launched when first loaded"."""
+
+    code: str
+    title: str
+    theme: str
+    kind: CampaignKind
+    start: date
+    end: date
+    unit_ids: frozenset[int] | None  # None: every unit
+    launch_at: datetime | None
+    registration_deadline: date | None
+    dossier_deadline: date | None
+    reminders: tuple[int, ...]
+    titles: tuple[TitleSpec, ...]
+    awards: tuple[AwardSpec, ...]
+    documents: tuple[DocumentSpec, ...]
+
+
+Row = TypeVar("Row", CampaignTitle, Award, RequiredDocument)
+
+
+def _sync_children(
+    session: AsyncSession,
+    existing: Sequence[Row],
+    specs: Sequence[Any],
+    key: Any,
+    make: Any,
+) -> bool:
+    """Update rows in place by natural key, add new ones, retire missing ones; True if changed."""
+    by_key = {key(row): row for row in existing}
+    changed = False
+    for position, spec in enumerate(specs):
+        row = by_key.pop(key(spec), None)
+        values = {**_fields(spec), "position": position, "active": True}
+        if row is None:
+            session.add(make(**values))
+            changed = True
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            changed = True
+    for row in by_key.values():  # registrations and uploads may point at it: retire, keep
+        if row.active:
+            row.active = False
+            changed = True
+    return changed
+
+
+def _fields(spec: Any) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in spec.__slots__}
+
+
+async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> str:
+    """Create or update a campaign in place; returns "added", "updated" or "unchanged"."""
+    campaign = await session.scalar(select(Campaign).where(Campaign.code == spec.code))
+    outcome = "unchanged"
+    values: dict[str, Any] = {
+        "title": spec.title,
+        "theme": spec.theme,
+        "kind": spec.kind,
+        "start": spec.start,
+        "end": spec.end,
+        "all_units": spec.unit_ids is None,
+        "registration_deadline": spec.registration_deadline,
+        "dossier_deadline": spec.dossier_deadline,
+        "reminders": list(spec.reminders),
+    }
+    if spec.launch_at is not None:
+        values["launch_at"] = spec.launch_at
+    if campaign is None:
+        campaign = Campaign(code=spec.code, launch_at=spec.launch_at or now, **values)
+        session.add(campaign)
+        await session.flush()
+        outcome = "added"
+    elif any(getattr(campaign, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(campaign, key, value)
+        outcome = "updated"
+    cid = campaign.id
+    current = set(
+        await session.scalars(select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == cid))
+    )
+    wanted = set(spec.unit_ids or ())
+    if current != wanted:
+        await session.execute(delete(CampaignUnit).where(CampaignUnit.campaign_id == cid))
+        session.add_all(CampaignUnit(campaign_id=cid, unit_id=u) for u in sorted(wanted))
+        outcome = outcome if outcome != "unchanged" else "updated"
+    children = [
+        _sync_children(
+            session,
+            list(
+                await session.scalars(select(CampaignTitle).where(CampaignTitle.campaign_id == cid))
+            ),
+            spec.titles,
+            lambda r: (r.target, r.name),
+            lambda **v: CampaignTitle(campaign_id=cid, **v),
+        ),
+        _sync_children(
+            session,
+            list(await session.scalars(select(Award).where(Award.campaign_id == cid))),
+            spec.awards,
+            lambda r: r.code,
+            lambda **v: Award(campaign_id=cid, **v),
+        ),
+        _sync_children(
+            session,
+            list(
+                await session.scalars(
+                    select(RequiredDocument).where(RequiredDocument.campaign_id == cid)
+                )
+            ),
+            spec.documents,
+            lambda r: r.code,
+            lambda **v: RequiredDocument(campaign_id=cid, **v),
+        ),
+    ]
+    if any(children) and outcome == "unchanged":
+        outcome = "updated"
+    await session.flush()
+    return outcome
+
+
+def takes_part(unit_id: int) -> ColumnElement[bool]:
+    """SQL condition: the campaign is for all units or names this one."""
+    named = (
+        select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == unit_id).scalar_subquery()
+    )
+    return or_(Campaign.all_units.is_(True), Campaign.id.in_(named))
+
+
+async def launched_campaigns_of_unit(
+    session: AsyncSession, unit_id: int, now: datetime
+) -> list[Campaign]:
+    """Campaigns this unit takes part in that have been launched, newest deadline last."""
+    rows = await session.scalars(
+        select(Campaign)
+        .where(takes_part(unit_id), Campaign.launch_at <= now)
+        .order_by(Campaign.start, Campaign.code)
+    )
+    return list(rows)
+
+
+async def campaign_for_unit(
+    session: AsyncSession, campaign_id: int, unit_id: int, now: datetime
+) -> Campaign | None:
+    """The launched campaign if this unit takes part in it, else None (never trust a button)."""
+    return await session.scalar(
+        select(Campaign).where(
+            Campaign.id == campaign_id, takes_part(unit_id), Campaign.launch_at <= now
+        )
+    )
+
+
+async def campaign_by_code(session: AsyncSession, code: str) -> Campaign | None:
+    """The campaign with this code, or None."""
+    return await session.scalar(select(Campaign).where(Campaign.code == code))
+
+
+async def all_campaigns(session: AsyncSession) -> list[Campaign]:
+    """Every campaign, by start date."""
+    return list(await session.scalars(select(Campaign).order_by(Campaign.start, Campaign.code)))
+
+
+async def active_titles(
+    session: AsyncSession, campaign_id: int, target: Target
+) -> list[CampaignTitle]:
+    """The campaign's current titles for collectives or individuals, in file order."""
+    rows = await session.scalars(
+        select(CampaignTitle)
+        .where(
+            CampaignTitle.campaign_id == campaign_id,
+            CampaignTitle.target == target,
+            CampaignTitle.active.is_(True),
+        )
+        .order_by(CampaignTitle.position)
+    )
+    return list(rows)

@@ -1,0 +1,121 @@
+"""Pure logic of registration lines: folding, title matching, per-line problems."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.people import (
+    BadLine,
+    Person,
+    Problem,
+    Title,
+    TitleMatcher,
+    fold,
+    initials,
+    parse_people,
+    split_line,
+)
+
+CA_NHAN = TitleMatcher(
+    [
+        Title(1, "Chiến sĩ thi đua cơ sở"),
+        Title(2, "Lao động tiên tiến"),
+        Title(3, "Chiến sĩ thi đua cấp tỉnh", short="CSTĐ tỉnh"),
+    ]
+)
+
+
+def test_fold_and_initials() -> None:
+    assert fold("  Lao ĐỘNG   tiên Tiến ") == "lao dong tien tien"
+    assert initials("Chiến sĩ thi đua cơ sở") == "cstdcs"
+    assert initials("Tập thể lao động xuất sắc") == "ttldxs"
+
+
+def test_titles_match_by_name_or_abbreviation_without_case_or_diacritics() -> None:
+    for text in ("Lao động tiên tiến", "lao dong tien tien", "LĐTT", "ldtt", "L.Đ.T.T", "LDTT"):
+        title = CA_NHAN.match(text)
+        assert title is not None and title.id == 2, text
+    for text in ("CSTĐCS", "chiến sĩ thi đua cơ sở", "cstdcs"):
+        title = CA_NHAN.match(text)
+        assert title is not None and title.id == 1, text
+    match = CA_NHAN.match("cstđ tỉnh")
+    assert match is not None and match.id == 3
+    assert CA_NHAN.match("Anh hùng lao động") is None
+    assert CA_NHAN.match("") is None
+
+
+def test_ambiguous_abbreviation_matches_nothing() -> None:
+    matcher = TitleMatcher([Title(1, "Lao động tiên tiến"), Title(2, "Lái đò tiên tiến")])
+    assert matcher.match("LĐTT") is None
+    match = matcher.match("lao động tiên tiến")
+    assert match is not None and match.id == 1
+
+
+def test_five_lines_two_malformed() -> None:
+    text = "\n".join(
+        [
+            "1. Nguyễn Văn An; Trưởng phòng; CSTĐCS",
+            "Trần Thị Bình - Chuyên viên - LĐTT",
+            "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến",
+            "Phạm Thị Dung; Chuyên viên; Anh hùng",
+            "  hoàng  văn   em ;  kế toán ;ldtt ",
+        ]
+    )
+    people, bad = parse_people(text, CA_NHAN)
+    assert [p.full_name for p in people] == ["Nguyễn Văn An", "Lê Văn Cường", "hoàng văn em"]
+    assert [p.title.id for p in people] == [1, 2, 2]
+    assert [(b.line, b.problem) for b in bad] == [(2, Problem.FIELDS), (4, Problem.TITLE_UNKNOWN)]
+
+
+def test_per_line_problems() -> None:
+    _, bad = parse_people(
+        "An; Chuyên viên; LĐTT\n"
+        "Nguyễn Văn 3; Chuyên viên; LĐTT\n"
+        "Nguyễn Văn Bốn; ; LĐTT\n"
+        "Nguyễn Văn Năm; Chuyên viên;\n"
+        "Nguyễn Văn Sáu; Chuyên viên; LĐTT\n"
+        "nguyen van sau; Kế toán; LĐTT\n"
+        "Nguyễn Văn Bảy, Chuyên viên, LĐTT\n",
+        CA_NHAN,
+    )
+    assert [(b.line, b.problem, b.other_line) for b in bad] == [
+        (1, Problem.NAME, None),
+        (2, Problem.NAME, None),
+        (3, Problem.JOB, None),
+        (4, Problem.TITLE_MISSING, None),
+        (6, Problem.DUPLICATE, 5),
+    ]
+
+
+def test_duplicates_count_people_already_kept() -> None:
+    first, _ = parse_people("Nguyễn Văn An; Chuyên viên; LĐTT", CA_NHAN)
+    _, bad = parse_people("Nguyễn Văn An; Chuyên viên; LĐTT", CA_NHAN, already=first)
+    assert bad[0].problem is Problem.DUPLICATE
+
+
+@given(st.text(max_size=2000))
+def test_any_text_gives_people_or_reasons_never_an_exception(text: str) -> None:
+    people, bad = parse_people(text, CA_NHAN)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(people) + len(bad) == len(lines)
+    assert all(isinstance(p, Person) for p in people)
+    assert all(isinstance(b, BadLine) and len(b.text) <= 120 for b in bad)
+
+
+names = st.lists(
+    st.sampled_from(["Nguyễn", "Trần", "Lê", "Phạm", "Thị", "Văn", "Hoàng", "Ánh", "Đức", "Yến"]),
+    min_size=2,
+    max_size=4,
+).map(" ".join)
+jobs = st.sampled_from(["Chuyên viên", "Trưởng phòng", "Phó Giám đốc", "Kế toán"])
+titles = st.sampled_from(["LĐTT", "ldtt", "Lao động tiên tiến", "CSTĐCS", "chien si thi dua co so"])
+separators = st.sampled_from([";", " ; ", "|", "\t"])
+
+
+@given(names, jobs, titles, separators)
+def test_a_well_formed_line_is_always_read(name: str, job: str, title: str, sep: str) -> None:
+    people, bad = parse_people(f"{name}{sep}{job}{sep}{title}", CA_NHAN)
+    assert bad == []
+    assert people[0].full_name == name and people[0].job_title == job
+    assert split_line(f"3) {name}; {job}; {title}") == [name, job, title]
