@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
@@ -23,6 +24,9 @@ from storage.invites import create_invite
 from storage.models import Role
 from storage.state import BOT_USERNAME, get_state, set_state
 from storage.units import unit_by_code, units_without_active_focal
+
+if TYPE_CHECKING:
+    from handlers.office_summary import Summary
 
 
 class CliError(Exception):
@@ -47,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
 
+    export = sub.add_parser("export", help=render_text("cli/help/export"))
+    export.add_argument("--campaign", metavar="CODE")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
+
     sub.add_parser("demo", help=render_text("cli/help/demo"))
     return parser
 
@@ -68,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load(settings, args.files))
         if args.command == "invite":
             return asyncio.run(_invite(settings, args))
+        if args.command == "export":
+            workbook, summary = asyncio.run(_export(settings, args.campaign))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_bytes(workbook)
+            print(render_text("cli/export_done", path=args.out, summary=summary))
+            return 0
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -149,6 +163,21 @@ async def _load(settings: Settings, files: list[Path]) -> int:
         return 1
     print(render_text("cli/load_done", report=report))
     return 0
+
+
+async def _export(settings: Settings, campaign: str | None) -> tuple[bytes, Summary]:
+    from handlers.office_summary import UnknownCampaign, build_summary, summary_workbook
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.read() as session:
+            summary = await build_summary(session, settings.tz, datetime.now(UTC), campaign)
+    except UnknownCampaign:
+        raise CliError(render_text("cli/unknown_campaign", code=campaign)) from None
+    finally:
+        await db.dispose()
+    return summary_workbook(summary), summary
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -173,6 +174,18 @@ class LoadReport:
     campaigns: LoadCounts = field(default_factory=LoadCounts)
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so a task's `no: 1` stays a key "no"."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
 _KINDS: dict[str, type[BaseModel]] = {
     "units": UnitsDocument,
     "plan": PlanDocument,
@@ -186,7 +199,7 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
     for path in paths:
         name = str(path)
         try:
-            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader))
         except (FileNotFoundError, IsADirectoryError):
             errors.append(LoadError(name, "-", "-", render_text("problems/not_found")))
             continue

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.datafiles import apply, read_files
 from bot.sandbox import Sandbox
@@ -16,24 +17,31 @@ from storage.models import Role
 from storage.units import unit_by_code
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_FILES = ("units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml")
+# The demo lives on a fixed day: registration for 2026 is open and Q1's tasks are current.
+DEMO_NOW = datetime(2026, 2, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 async def run_demo(examples: Path = EXAMPLES) -> int:
     """Run the scripted walk through the main flows and print what each person saw."""
     logging.getLogger().setLevel(logging.WARNING)
-    load, errors = read_files([examples / "units-lang-son.yaml"])
+    load, errors = read_files([examples / name for name in DEMO_FILES])
     if errors:
         for error in errors:
             print(error, file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="thidua-demo-") as tmp:
-        sandbox = Sandbox(database_url=f"sqlite+aiosqlite:///{tmp}/demo.db", files_dir=Path(tmp))
+        sandbox = Sandbox(
+            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
+            files_dir=Path(tmp),
+            clock=lambda: DEMO_NOW,
+        )
         await sandbox.db.migrate()
         async with sandbox.db.write() as session:
-            await apply(session, load, sandbox.settings.tz, datetime.now(UTC))
+            await apply(session, load, sandbox.settings.tz, DEMO_NOW)
         async with sandbox:
             await _walk(sandbox)
-        print(render_text("cli/demo_header"))
+        print(render_text("cli/demo_header", now=DEMO_NOW))
         for line in sandbox.emulator.transcript():
             print(line)
     return 0
@@ -43,20 +51,43 @@ async def _invite(sandbox: Sandbox, unit_code: str, role: Role) -> str:
     async with sandbox.db.write() as session:
         unit = await unit_by_code(session, unit_code)
         assert unit is not None, unit_code
-        invite = await create_invite(session, unit, role, datetime.now(UTC))
+        invite = await create_invite(session, unit, role, DEMO_NOW)
         return invite.code
 
 
 async def _walk(sandbox: Sandbox) -> None:
-    office_code = await _invite(sandbox, "VP", Role.OFFICE)
+    # Onboarding: the office joins, then invites a focal point from the chat.
     lan = sandbox.person(1001, "Lan")
-    await lan.say(f"/start {office_code}")
-
+    await lan.say(f"/start {await _invite(sandbox, 'VP', Role.OFFICE)}")
     minh = sandbox.person(2002, "Minh")
     await minh.say("xin chào")  # not yet invited: told to ask Văn phòng
-    invite = await lan.say("/moi HCTP focal")  # the office invites a focal point from the chat
+    invite = await lan.say("/moi HCTP focal")
     code = invite.text.split("Mã: ", 1)[1].split()[0]
     await minh.say(f"/start {code}")
-    await minh.say("/trogiup")
     await minh.say("/moi VP office")  # a focal point cannot use an office command
-    await lan.say("/donvi")
+
+    # This quarter's tasks: mark one done.
+    tasks = await minh.say("/nhiemvu")
+    await minh.press(tasks.last, tasks.last.button_texts()[0])
+    await minh.say("/lich")
+
+    # Registration: a title, five people of whom two lines are malformed, the fix, confirm.
+    title = await minh.say("/dangky")
+    people = await minh.press(title.last, "Tập thể lao động tiên tiến")
+    assert people.messages
+    report = await minh.say(
+        "Nguyễn Văn An; Trưởng phòng; CSTĐCS\n"
+        "Trần Thị Bình - Chuyên viên - LĐTT\n"
+        "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến\n"
+        "Phạm Thị Dung; Chuyên viên; Anh hùng lao động\n"
+        "Hoàng Văn Em; Chuyên viên; ldtt"
+    )
+    assert "Dòng 2" in report.text
+    summary = await minh.say(
+        "Trần Thị Bình; Chuyên viên; LĐTT\nPhạm Thị Dung; Chuyên viên; Lao động tiên tiến"
+    )
+    await minh.press(summary.last, "✅ Xác nhận")
+
+    # The office follows up.
+    await lan.say("/nhiemvu")
+    await lan.say("/tonghop")

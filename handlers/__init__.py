@@ -12,7 +12,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, office_members, onboarding
+from handlers import (
+    common,
+    deadlines,
+    office_members,
+    office_summary,
+    onboarding,
+    registration,
+    tasks,
+)
 
 GATE_GROUP = -1
 MAIN_GROUP = 0
@@ -23,7 +31,15 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Group -1: load the sender's membership once; unbound senders stop here.
     app.add_handler(TypeHandler(Update, common.gate_unbound), group=GATE_GROUP)
     # Group 0: the first matching handler wins, so specific before general.
-    for handler in [*onboarding.handlers(), *office_members.handlers()]:
+    conversations = [
+        *onboarding.handlers(),
+        *registration.handlers(),  # before the catch-alls: it owns text while a draft is open
+        *tasks.handlers(),
+        *deadlines.handlers(),
+        *office_summary.handlers(),
+        *office_members.handlers(),
+    ]
+    for handler in conversations:
         app.add_handler(handler, group=MAIN_GROUP)
     app.add_handler(CommandHandler("huy", common.cancel_idle), group=MAIN_GROUP)
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command), group=MAIN_GROUP)

@@ -31,6 +31,10 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command("dangky", "Đăng ký thi đua của đơn vị", (FOCAL,)),
+    Command("nhiemvu", "Nhiệm vụ thi đua của quý", ALL_ROLES),
+    Command("lich", "Các hạn sắp tới", ALL_ROLES),
+    Command("tonghop", "Tổng hợp đăng ký, tiến độ và tệp Excel", (OFFICE, LEADER)),
     Command("donvi", "Danh sách đơn vị và đầu mối đã tham gia", (OFFICE, LEADER)),
     Command("moi", "Tạo mã mời cho đơn vị", (OFFICE,)),
     Command("trogiup", "Các lệnh bạn dùng được", ALL_ROLES),

@@ -156,10 +156,12 @@ class TemplateError(Exception):
 
 def _clean(text: str) -> str:
     """Text openpyxl can store: NFC, without the control characters XML forbids."""
-    return ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", text))
+    return str(ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", text)))
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None) -> Cell:
+def _put(
+    ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None
+) -> Cell:
     """Write a value; text stays text and dates get a Vietnamese day-first format."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
@@ -336,11 +338,9 @@ def _fill_overview(
         "Tổng số đơn vị",
         "Số cá nhân đăng ký",
     )
-    table_rows: list[int] = []
     for col, text in enumerate(campaign_header, start=1):
         _put(ws, row, col, text)
     _style_header(ws, row, 1, len(campaign_header))
-    table_rows.append(row)
     if not campaigns:
         row += 1
         _put(ws, row, 1, "Chưa có phong trào nào.")
@@ -353,7 +353,6 @@ def _fill_overview(
         _put(ws, row, 5, len(campaign.units))
         _put(ws, row, 6, sum(len(u.individuals) for u in campaign.units))
         _border_box(ws, range(row, row + 1), range(1, len(campaign_header) + 1))
-        table_rows.append(row)
 
     row += 2
     _put(ws, row, 1, "Nhiệm vụ theo quý").font = Font(bold=True, size=12)
@@ -369,7 +368,6 @@ def _fill_overview(
     for col, text in enumerate(quarter_header, start=1):
         _put(ws, row, col, text)
     _style_header(ws, row, 1, len(quarter_header))
-    table_rows.append(row)
     if not quarters:
         row += 1
         _put(ws, row, 1, "Chưa có kế hoạch nhiệm vụ nào.")
@@ -391,15 +389,12 @@ def _fill_overview(
         _put(ws, row, 5, done / responsible if responsible else None, number_format="0%")
         _put(ws, row, 6, overdue)
         _border_box(ws, range(row, row + 1), range(1, len(quarter_header) + 1))
-        table_rows.append(row)
 
     widths = (16, 48, 14, 14, 14, 18)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     longest_title = max((_display_len(c.title) for c in campaigns), default=0)
     ws.column_dimensions["B"].width = min(max(longest_title + 2, 30, len(organization) + 2), 60)
-    for r in table_rows:
-        ws.row_dimensions[r].height = None
     ws.page_setup.orientation = "landscape"
 
 
@@ -436,6 +431,7 @@ def _fill_registrations(ws: Worksheet, campaign: CampaignRegistrations) -> None:
     _style_header(ws, head, 1, len(header))
 
     first_title_col = 6
+    listed = set(titles)
     sums = [0] * (len(titles) + (1 if other else 0))
     row = head
     for unit in campaign.units:
@@ -451,7 +447,7 @@ def _fill_registrations(ws: Worksheet, campaign: CampaignRegistrations) -> None:
         _put(ws, row, 5, collective)
         counts = [sum(1 for _n, _p, t in unit.individuals if t == title) for title in titles]
         if other:
-            counts.append(sum(1 for _n, _p, t in unit.individuals if t not in set(titles)))
+            counts.append(sum(1 for _n, _p, t in unit.individuals if t not in listed))
         for i, count in enumerate(counts):
             _put(ws, row, first_title_col + i, count)
             sums[i] += count
@@ -533,10 +529,8 @@ def _fill_tasks(ws: Worksheet, quarter: QuarterTasks, today: date) -> None:
     _put(ws, head, last_col, "Hoàn thành")
     _style_header(ws, head, 1, last_col)
     _style_header(ws, due_row, 1, last_col)
-    # The two header rows share one label for the non-task columns.
-    for col in (1, 2, last_col):
-        if col == 2:
-            continue
+    # The code and ratio columns span both header rows; the name column labels the due-date row.
+    for col in (1, last_col):
         ws.merge_cells(start_row=head, start_column=col, end_row=due_row, end_column=col)
 
     due_by_task = {number: due for number, _content, due in quarter.tasks}
@@ -670,7 +664,7 @@ def build_registration_template(ctx: TemplateContext) -> bytes:
 
     last_validated = first + max(count, _VALIDATED_ROWS) - 1
     collective_dv = _list_validation(
-        f"={LISTS_SHEET}!$C$2:$C${1 + len(collective_choices)}",
+        f"{LISTS_SHEET}!$C$2:$C${1 + len(collective_choices)}",
         "Danh hiệu tập thể",
         "Chọn danh hiệu tập thể, hoặc “Không đăng ký”.",
     )
@@ -678,7 +672,7 @@ def build_registration_template(ctx: TemplateContext) -> bytes:
     ws.add_data_validation(collective_dv)
     if individual_choices:
         title_dv = _list_validation(
-            f"={LISTS_SHEET}!$D$2:$D${1 + len(individual_choices)}",
+            f"{LISTS_SHEET}!$D$2:$D${1 + len(individual_choices)}",
             "Danh hiệu đăng ký",
             "Chọn danh hiệu trong danh sách.",
         )

@@ -19,6 +19,7 @@ from storage.models import (
     DocumentScope,
     RequiredDocument,
     Target,
+    Unit,
 )
 
 
@@ -122,7 +123,7 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
     if spec.launch_at is not None:
         values["launch_at"] = spec.launch_at
     if campaign is None:
-        campaign = Campaign(code=spec.code, launch_at=spec.launch_at or now, **values)
+        campaign = Campaign(code=spec.code, **{"launch_at": now, **values})
         session.add(campaign)
         await session.flush()
         outcome = "added"
@@ -229,3 +230,12 @@ async def active_titles(
         .order_by(CampaignTitle.position)
     )
     return list(rows)
+
+
+async def participating_units(session: AsyncSession, campaign: Campaign) -> list[Unit]:
+    """The units taking part in the campaign, by code."""
+    query = select(Unit).order_by(Unit.code)
+    if not campaign.all_units:
+        named = select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+        query = query.where(Unit.id.in_(named))
+    return list(await session.scalars(query))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import RegisteredIndividual, Registration
+from storage.models import CampaignTitle, RegisteredIndividual, Registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +76,34 @@ async def registrations_of_campaign(
         .where(Registration.campaign_id == campaign_id)
     )
     return {r.unit_id: r for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationView:
+    """A saved registration in plain values: title names instead of ids."""
+
+    collective: str | None
+    people: tuple[tuple[str, str, str], ...]
+    registered_at: datetime
+    revision: int
+
+
+async def describe_registration(
+    session: AsyncSession, registration: Registration
+) -> RegistrationView:
+    """Resolve a registration's title ids to names."""
+    rows = await session.execute(
+        select(CampaignTitle.id, CampaignTitle.name).where(
+            CampaignTitle.campaign_id == registration.campaign_id
+        )
+    )
+    names: dict[int, str] = {title_id: name for title_id, name in rows}
+    collective = registration.collective_title_id
+    return RegistrationView(
+        collective=names.get(collective) if collective is not None else None,
+        people=tuple(
+            (p.full_name, p.job_title, names.get(p.title_id, "")) for p in registration.individuals
+        ),
+        registered_at=registration.registered_at,
+        revision=registration.revision,
+    )

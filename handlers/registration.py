@@ -1,0 +1,594 @@
+"""`/dangky`: a unit registers for emulation in a campaign (Mẫu 2 tập thể, Mẫu 1 cá nhân)."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from handlers.common import guard
+from handlers.people import (
+    BadLine,
+    Person,
+    Problem,
+    Title,
+    TitleMatcher,
+    check_person,
+    fold,
+    parse_people,
+)
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.callbacks import int_arg, pattern, unpack
+from messages.keyboards import button, grid, rows
+from messages.workbooks import (
+    TemplateContext,
+    TemplateError,
+    build_registration_template,
+    read_registration_template,
+)
+from storage.campaigns import active_titles, campaign_for_unit, launched_campaigns_of_unit
+from storage.models import Campaign, Role, Target
+from storage.registrations import Person as StoredPerson
+from storage.registrations import describe_registration, registration_of, save_registration
+
+# A conversation with buttons keyed per user and chat (not per message) is what we want.
+warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+
+DRAFT_KEY = "dangky"
+PREFIX = "dk"
+TEMPLATE_MAX_BYTES = 2 * 1024 * 1024
+SUMMARY_LIMIT = 40
+
+
+class State(enum.IntEnum):
+    """Where a registration conversation is."""
+
+    CAMPAIGN = 1
+    EXISTING = 2
+    TITLE = 3
+    PEOPLE = 4
+    CONFIRM = 5
+
+
+@dataclass(slots=True)
+class Draft:
+    """What the unit has entered so far; nothing is saved before "Xác nhận"."""
+
+    unit_id: int
+    campaign_id: int
+    collective: Title | None = None
+    collective_chosen: bool = False
+    people: list[Person] = field(default_factory=list)
+    appending: bool = False
+
+
+def _today(context: BotContext) -> date:
+    return context.rt.now().astimezone(context.rt.tz).date()
+
+
+def is_open(campaign: Campaign, today: date) -> bool:
+    """Whether the campaign still takes registrations on this (local) day."""
+    return campaign.registration_deadline is not None and today <= campaign.registration_deadline
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the chat: edit the pressed message's keyboard away, then send anew."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        with contextlib.suppress(BadRequest):  # already without buttons
+            await update.callback_query.edit_message_reply_markup(None)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+def _draft(context: BotContext) -> Draft | None:
+    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+    member = context.member
+    if not isinstance(draft, Draft) or member is None or draft.unit_id != member.unit_id:
+        return None
+    return draft
+
+
+async def _lost(update: Update, context: BotContext) -> int:
+    """The draft is gone (timeout, restart or another unit): say so and end."""
+    await _reply(update, render("registration/lost"))
+    return ConversationHandler.END
+
+
+@guard(Role.FOCAL)
+async def start(update: Update, context: BotContext) -> int:
+    """`/dangky`: choose the campaign (skipped when only one is open)."""
+    assert context.member is not None and context.user_data is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    today = _today(context)
+    async with context.rt.db.read() as session:
+        campaigns = [
+            c
+            for c in await launched_campaigns_of_unit(
+                session, context.member.unit_id, context.rt.now()
+            )
+            if c.registration_deadline is not None
+        ]
+        registered = {
+            c.id for c in campaigns if await registration_of(session, c.id, context.member.unit_id)
+        }
+    visible = [c for c in campaigns if is_open(c, today) or c.id in registered]
+    if not visible:
+        await _reply(update, render("registration/none_open"))
+        return ConversationHandler.END
+    if len(visible) == 1:
+        return await _show_campaign(update, context, visible[0].id)
+    buttons = [button(_campaign_label(c, today), PREFIX, "c", c.id) for c in visible]
+    await _reply(update, render("registration/choose_campaign", today=today), rows(buttons))
+    return State.CAMPAIGN
+
+
+def _campaign_label(campaign: Campaign, today: date) -> str:
+    title = campaign.title if len(campaign.title) <= 48 else campaign.title[:47] + "…"
+    return ("" if is_open(campaign, today) else "🔒 ") + title
+
+
+@guard(Role.FOCAL)
+async def choose_campaign(update: Update, context: BotContext) -> int:
+    """A campaign button: re-checked against the unit before anything is shown."""
+    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
+    campaign_id = int_arg(parsed[1]) if parsed else None
+    if campaign_id is None:
+        return await _lost(update, context)
+    return await _show_campaign(update, context, campaign_id)
+
+
+async def _show_campaign(update: Update, context: BotContext, campaign_id: int) -> int:
+    assert context.member is not None and context.user_data is not None
+    member, today = context.member, _today(context)
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(session, campaign_id, member.unit_id, context.rt.now())
+        if campaign is None or campaign.registration_deadline is None:
+            if update.callback_query is not None:
+                await update.callback_query.answer(
+                    render_text("alerts/registration_not_yours"), show_alert=True
+                )
+            return ConversationHandler.END
+        existing = await registration_of(session, campaign.id, member.unit_id)
+        current = await describe_registration(session, existing) if existing else None
+    context.user_data[DRAFT_KEY] = Draft(unit_id=member.unit_id, campaign_id=campaign.id)
+    if not is_open(campaign, today):
+        await _reply(
+            update,
+            render(
+                "registration/current",
+                campaign=campaign,
+                unit=member.unit_name,
+                current=current,
+                closed=True,
+                tz=context.rt.tz,
+            ),
+        )
+        return ConversationHandler.END
+    if current is not None:
+        await _reply(
+            update,
+            render(
+                "registration/current",
+                campaign=campaign,
+                unit=member.unit_name,
+                current=current,
+                closed=False,
+                tz=context.rt.tz,
+            ),
+            grid([[button("redo", PREFIX, "redo"), button("keep", PREFIX, "keep")]]),
+        )
+        return State.EXISTING
+    return await _ask_title(update, context)
+
+
+async def _ask_title(update: Update, context: BotContext) -> int:
+    """The collective title: one button per title of the campaign, or "Không đăng ký"."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        titles = await active_titles(session, draft.campaign_id, Target.TAP_THE)
+    if not titles:
+        draft.collective, draft.collective_chosen = None, True
+        return await _ask_people(update, context)
+    buttons = [button(t.name, PREFIX, "t", t.id) for t in titles]
+    buttons += [button("no_collective", PREFIX, "t", 0), button("template", PREFIX, "x")]
+    await _reply(update, render("registration/ask_title"), rows(buttons))
+    return State.TITLE
+
+
+@guard(Role.FOCAL)
+async def redo(update: Update, context: BotContext) -> int:
+    """ "Đăng ký lại" or "Sửa": start again from the collective title, keeping the people."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    draft.appending = False
+    return await _ask_title(update, context)
+
+
+@guard(Role.FOCAL)
+async def keep(update: Update, context: BotContext) -> int:
+    """ "Giữ nguyên": leave the saved registration as it is."""
+    await _reply(update, render("registration/kept"))
+    return _end(context)
+
+
+@guard(Role.FOCAL)
+async def choose_title(update: Update, context: BotContext) -> int:
+    """A collective-title button: the title must belong to this campaign."""
+    draft = _draft(context)
+    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
+    title_id = int_arg(parsed[1]) if parsed else None
+    if draft is None or title_id is None:
+        return await _lost(update, context)
+    if title_id == 0:
+        draft.collective = None
+    else:
+        async with context.rt.db.read() as session:
+            titles = {
+                t.id: t for t in await active_titles(session, draft.campaign_id, Target.TAP_THE)
+            }
+        if title_id not in titles:
+            assert update.callback_query is not None
+            await update.callback_query.answer(
+                render_text("alerts/registration_not_yours"), show_alert=True
+            )
+            return State.TITLE
+        draft.collective = Title(title_id, titles[title_id].name, titles[title_id].short)
+    draft.collective_chosen = True
+    return await _ask_people(update, context)
+
+
+async def _matcher(context: BotContext, campaign_id: int) -> TitleMatcher:
+    async with context.rt.db.read() as session:
+        titles = await active_titles(session, campaign_id, Target.CA_NHAN)
+    return TitleMatcher(Title(t.id, t.name, t.short) for t in titles)
+
+
+async def _ask_people(update: Update, context: BotContext) -> int:
+    """Ask for the individuals, one per line, or the filled Excel template."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    matcher = await _matcher(context, draft.campaign_id)
+    buttons = [button("no_people", PREFIX, "none")]
+    if draft.people:
+        buttons.append(button("keep_people", PREFIX, "sum"))
+    buttons.append(button("template", PREFIX, "x"))
+    await _reply(
+        update,
+        render(
+            "registration/ask_people",
+            collective=draft.collective.name if draft.collective else None,
+            titles=[
+                (t.name, short)
+                for t, short in zip(matcher.titles, matcher.abbreviations(), strict=True)
+            ],
+            kept=len(draft.people),
+        ),
+        rows(buttons),
+    )
+    return State.PEOPLE
+
+
+@guard(Role.FOCAL)
+async def people_text(update: Update, context: BotContext) -> int:
+    """A message of people: keep the good lines, explain the bad ones."""
+    draft = _draft(context)
+    assert update.effective_message is not None
+    if draft is None:
+        return await _lost(update, context)
+    matcher = await _matcher(context, draft.campaign_id)
+    base = draft.people if draft.appending else []
+    people, bad = parse_people(update.effective_message.text or "", matcher, already=base)
+    draft.people = [*base, *people]
+    return await _after_people(update, context, draft, len(people), bad, matcher)
+
+
+async def _after_people(
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    added: int,
+    bad: list[BadLine],
+    matcher: TitleMatcher,
+    in_file: bool = False,
+) -> int:
+    if not bad:
+        draft.appending = False
+        return await _summary(update, context)
+    draft.appending = True
+    await _reply(
+        update,
+        render(
+            "registration/problems",
+            added=added,
+            total=len(draft.people),
+            bad=bad[:30],
+            more=max(len(bad) - 30, 0),
+            titles=matcher.abbreviations(),
+            in_file=in_file,
+        ),
+        rows([button("summary", PREFIX, "sum")]) if draft.people else None,
+    )
+    return State.PEOPLE
+
+
+@guard(Role.FOCAL)
+async def people_file(update: Update, context: BotContext) -> int:
+    """The filled Excel template instead of typed lines: read it row by row."""
+    draft = _draft(context)
+    message = update.effective_message
+    assert message is not None and message.document is not None and context.member is not None
+    if draft is None:
+        return await _lost(update, context)
+    document = message.document
+    if (document.file_size or 0) > TEMPLATE_MAX_BYTES:
+        await message.reply_text(render("registration/template_unreadable", reason="too_big"))
+        return State.PEOPLE
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    try:
+        reading = read_registration_template(data)
+    except TemplateError as error:
+        await message.reply_text(render("registration/template_unreadable", reason=error.reason))
+        return State.PEOPLE
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, draft.unit_id, context.rt.now()
+        )
+        collectives = await active_titles(session, draft.campaign_id, Target.TAP_THE)
+    if (
+        campaign is None
+        or reading.campaign_code != campaign.code
+        or reading.unit_code != context.member.unit_code
+    ):
+        await message.reply_text(render("registration/template_mismatch"))
+        return State.PEOPLE
+    matcher = await _matcher(context, draft.campaign_id)
+    bad: list[BadLine] = []
+    if reading.collective_title and fold(reading.collective_title) != fold(
+        render("registration/no_collective_word")
+    ):
+        found = TitleMatcher(Title(t.id, t.name, t.short) for t in collectives).match(
+            reading.collective_title
+        )
+        if found is None:
+            bad.append(BadLine(0, reading.collective_title, Problem.TITLE_UNKNOWN))
+        else:
+            draft.collective, draft.collective_chosen = found, True
+    elif reading.collective_title:
+        draft.collective, draft.collective_chosen = None, True
+    seen: dict[str, int] = {}
+    people: list[Person] = []
+    for row in reading.rows:
+        result = check_person(row.row, row.full_name, row.position, row.title, matcher, seen)
+        (people if isinstance(result, Person) else bad).append(result)  # type: ignore[arg-type]
+    draft.people = people
+    return await _after_people(update, context, draft, len(people), bad, matcher, in_file=True)
+
+
+@guard(Role.FOCAL)
+async def no_people(update: Update, context: BotContext) -> int:
+    """ "Không có cá nhân": register the collective title only."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    draft.people, draft.appending = [], False
+    return await _summary(update, context)
+
+
+@guard(Role.FOCAL)
+async def show_summary(update: Update, context: BotContext) -> int:
+    """ "Xem tóm tắt": go on with the lines kept so far."""
+    return await _summary(update, context)
+
+
+async def _summary(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    if draft is None or context.member is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, draft.unit_id, context.rt.now()
+        )
+    if campaign is None:
+        return await _lost(update, context)
+    await _reply(
+        update,
+        render(
+            "registration/summary",
+            campaign=campaign,
+            unit=context.member.unit_name,
+            collective=draft.collective.name if draft.collective else None,
+            people=[(p.full_name, p.job_title, p.title.name) for p in draft.people[:SUMMARY_LIMIT]],
+            more=max(len(draft.people) - SUMMARY_LIMIT, 0),
+        ),
+        grid(
+            [
+                [button("confirm", PREFIX, "ok")],
+                [button("edit", PREFIX, "edit"), button("cancel", PREFIX, "cancel")],
+            ]
+        ),
+    )
+    return State.CONFIRM
+
+
+@guard(Role.FOCAL)
+async def confirm(update: Update, context: BotContext) -> int:
+    """ "Xác nhận": save, after checking again that the window is open and the titles valid."""
+    draft = _draft(context)
+    if draft is None or context.member is None:
+        return await _lost(update, context)
+    member, now = context.member, context.rt.now()
+    async with context.rt.db.write() as session:
+        campaign = await campaign_for_unit(session, draft.campaign_id, member.unit_id, now)
+        if campaign is None or not is_open(campaign, _today(context)):
+            await _reply(update, render("registration/closed_now"))
+            return _end(context)
+        valid = {t.id for t in await active_titles(session, campaign.id, Target.CA_NHAN)}
+        valid |= {t.id for t in await active_titles(session, campaign.id, Target.TAP_THE)}
+        if (draft.collective and draft.collective.id not in valid) or any(
+            p.title.id not in valid for p in draft.people
+        ):
+            await _reply(update, render("registration/titles_changed"))
+            return _end(context)
+        saved = await save_registration(
+            session,
+            campaign_id=campaign.id,
+            unit_id=member.unit_id,
+            collective_title_id=draft.collective.id if draft.collective else None,
+            people=[StoredPerson(p.full_name, p.job_title, p.title.id) for p in draft.people],
+            by=member.telegram_user_id,
+            now=now,
+        )
+        revision, title = saved.revision, campaign.title
+    await _reply(
+        update,
+        render(
+            "registration/saved",
+            campaign_title=title,
+            unit=member.unit_name,
+            people=len(draft.people),
+            at=now.astimezone(context.rt.tz),
+            revision=revision,
+        ),
+    )
+    return _end(context)
+
+
+@guard(Role.FOCAL)
+async def send_template(update: Update, context: BotContext) -> int | None:
+    """ "Tải mẫu Excel": the registration form, pre-filled with what is saved or drafted."""
+    draft = _draft(context)
+    if draft is None or context.member is None:
+        return await _lost(update, context)
+    member = context.member
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, member.unit_id, context.rt.now()
+        )
+        if campaign is None:
+            return await _lost(update, context)
+        collectives = [t.name for t in await active_titles(session, campaign.id, Target.TAP_THE)]
+        individuals = [t.name for t in await active_titles(session, campaign.id, Target.CA_NHAN)]
+        saved = await registration_of(session, campaign.id, member.unit_id)
+        view = await describe_registration(session, saved) if saved else None
+    people = tuple((p.full_name, p.job_title, p.title.name) for p in draft.people)
+    workbook = build_registration_template(
+        TemplateContext(
+            campaign_code=campaign.code,
+            campaign_title=campaign.title,
+            unit_code=member.unit_code,
+            unit_name=member.unit_name,
+            collective_titles=tuple(collectives),
+            individual_titles=tuple(individuals),
+            deadline=campaign.registration_deadline,
+            current_collective=draft.collective.name
+            if draft.collective
+            else (view.collective if view else None),
+            current_individuals=people or (view.people if view else ()),
+        )
+    )
+    assert update.callback_query is not None and update.effective_chat is not None
+    await update.callback_query.answer()
+    await update.effective_chat.send_document(
+        workbook,
+        filename=f"dang-ky-{campaign.code}-{member.unit_code}.xlsx",
+        caption=render("registration/template_caption", campaign_title=campaign.title),
+    )
+    return None  # same step; the filled file is accepted at the title and people steps
+
+
+@guard(Role.FOCAL)
+async def cancel(update: Update, context: BotContext) -> int:
+    """ "Hủy" or /huy: nothing is saved."""
+    await _reply(update, render("registration/cancelled"))
+    return _end(context)
+
+
+@guard(Role.FOCAL)
+async def busy(update: Update, context: BotContext) -> int | None:
+    """Another command in the middle of a registration: say how to go on or leave."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("registration/busy"))
+    return None
+
+
+@guard(Role.FOCAL)
+async def not_expected(update: Update, context: BotContext) -> int | None:
+    """Something that is not what this step asks for."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("registration/not_expected"))
+    return None
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    """The conversation was left idle: forget the draft."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+
+
+def _end(context: BotContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    return ConversationHandler.END
+
+
+def _cb(action: str, callback):  # type: ignore[no-untyped-def]
+    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """The registration conversation."""
+    xlsx = filters.Document.FileExtension("xlsx") | filters.Document.MimeType(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler("dangky", start)],
+        states={
+            State.CAMPAIGN: [_cb("c", choose_campaign)],
+            State.EXISTING: [_cb("redo", redo), _cb("keep", keep)],
+            State.TITLE: [
+                _cb("t", choose_title),
+                _cb("x", send_template),
+                MessageHandler(xlsx, people_file),
+            ],
+            State.PEOPLE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, people_text),
+                MessageHandler(xlsx, people_file),
+                _cb("none", no_people),
+                _cb("sum", show_summary),
+                _cb("x", send_template),
+            ],
+            State.CONFIRM: [_cb("ok", confirm), _cb("edit", redo)],
+            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("huy", cancel),
+            _cb("cancel", cancel),
+            CommandHandler("dangky", start),
+            MessageHandler(filters.COMMAND, busy),
+            MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, not_expected),
+        ],
+        name="dangky",
+        conversation_timeout=30 * 60,
+        allow_reentry=True,
+    )
+    return [conversation]
