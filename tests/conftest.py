@@ -87,10 +87,30 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+class Clock:
+    """The bot's clock in tests: real time until a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def set_local(self, text: str) -> None:
+        """Stand on a local instant, e.g. "2026-02-10 09:00"."""
+        self.now = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ).astimezone(UTC)
+
+
 @pytest.fixture
-async def sandbox(database_url: str, tmp_path: Path) -> AsyncIterator[Sandbox]:
+def clock() -> Clock:
+    """The clock the sandboxed bot reads."""
+    return Clock()
+
+
+@pytest.fixture
+async def sandbox(database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Sandbox]:
     """The bot running against the Bot API emulator, with the Lạng Sơn units loaded."""
-    box = Sandbox(database_url=database_url, files_dir=tmp_path / "files")
+    box = Sandbox(database_url=database_url, files_dir=tmp_path / "files", clock=clock)
     await box.db.migrate()
     await load_files(box.db, EXAMPLES / "units-lang-son.yaml")
     async with box:

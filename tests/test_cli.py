@@ -158,3 +158,25 @@ async def test_demo_prints_the_onboarding_transcript(tmp_path: Path) -> None:
     assert "[Lan] /start" in out and "[bot → Lan]" in out
     assert "Văn phòng Sở" in out and "Phòng Hành chính tư pháp" in out
     assert "chỉ dành cho Văn phòng Sở" in out
+
+
+async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:
+    files = ["units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml"]
+    code, _, err = await thiduabot(tmp_path, "load", *(str(EXAMPLES / f) for f in files))
+    assert code == 0, err
+    out = tmp_path / "out" / "tong-hop.xlsx"
+    code, stdout, err = await thiduabot(
+        tmp_path, "export", "--campaign", "STP-LS-2026", "--out", str(out)
+    )
+    assert code == 0, err
+    assert "1 phong trào" in stdout
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[0] == "Tổng quan"
+    registrations = workbook[next(n for n in workbook.sheetnames if n.startswith("ĐK"))]
+    codes = {registrations.cell(r, 1).value for r in range(1, 20)}
+    assert {"VP", "HCTP", "TGPL"} <= codes
+    assert registrations.freeze_panes is not None
+    code, _, err = await thiduabot(tmp_path, "export", "--campaign", "NOPE", "--out", str(out))
+    assert code == 2 and "NOPE" in err and "Traceback" not in err

@@ -1,0 +1,273 @@
+"""/dangky through the emulator: a whole registration, replacing it, the deadline, other units,
+the Excel template round trip and the office's summary (PRODUCT §5 Registration, /tonghop)."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.sandbox import Person, Sandbox
+from storage.campaigns import campaign_by_code
+from storage.models import Registration, Role
+from storage.registrations import describe_registration, registration_of
+from storage.units import unit_by_code
+from tests.conftest import EXAMPLES, Clock, issue_invite, load_files
+
+CAMPAIGN = "STP-LS-2026"
+FIVE_LINES_TWO_BAD = (
+    "Nguyễn Văn An; Trưởng phòng; CSTĐCS\n"
+    "Trần Thị Bình - Chuyên viên - LĐTT\n"
+    "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến\n"
+    "Phạm Thị Dung; Chuyên viên; Anh hùng lao động\n"
+    "hoàng văn em;kế toán;ldtt"
+)
+
+
+@pytest.fixture
+async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
+    """10/02/2026: the 2026 plan and campaign loaded, registration open until 15/03/2026."""
+    clock.set_local("2026-02-10 09:00")
+    await load_files(
+        sandbox.db,
+        EXAMPLES / "plan-2026-lang-son.yaml",
+        EXAMPLES / "campaign-lang-son-2026.yaml",
+    )
+    return sandbox
+
+
+async def join(sandbox: Sandbox, user_id: int, name: str, unit: str, role: Role) -> Person:
+    person = sandbox.person(user_id, name)
+    reply = await person.say(
+        f"/start {await issue_invite(sandbox.db, unit, role, sandbox.clock())}"
+    )
+    assert "Xin chào" in reply.text, reply.text
+    return person
+
+
+async def saved(sandbox: Sandbox, unit: str) -> Registration | None:
+    async with sandbox.db.read() as session:
+        campaign = await campaign_by_code(session, CAMPAIGN)
+        found = await unit_by_code(session, unit)
+        assert campaign is not None and found is not None
+        return await registration_of(session, campaign.id, found.id)
+
+
+async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandbox) -> None:
+    minh = await join(season, 2001, "Minh", "HCTP", Role.FOCAL)
+
+    title_step = await minh.say("/dangky")  # one campaign open: no campaign choice
+    assert "danh hiệu thi đua tập thể" in title_step.text
+    assert title_step.last.button_texts()[:3] == [
+        "Tập thể lao động xuất sắc",
+        "Tập thể lao động tiên tiến",
+        "Không đăng ký",
+    ]
+    ask = await minh.press(title_step.last, "Tập thể lao động xuất sắc")
+    assert "Họ và tên; Chức vụ; Danh hiệu" in ask.text and "CSTĐCS" in ask.text
+
+    report = await minh.say(FIVE_LINES_TWO_BAD)
+    assert "Đã nhận 3 người" in report.text
+    assert "Dòng 2: cần đủ 3 phần" in report.text
+    assert "Dòng 4: danh hiệu không có trong phong trào này" in report.text
+    assert "Xem tóm tắt" in report.last.button_texts()[0]
+    assert await saved(season, "HCTP") is None  # nothing saved before Xác nhận
+
+    summary = await minh.say(
+        "Trần Thị Bình; Chuyên viên; LĐTT\nPhạm Thị Dung; Chuyên viên; Lao động tiên tiến"
+    )
+    assert "Cá nhân (5)" in summary.text and "Tập thể lao động xuất sắc" in summary.text
+    assert summary.last.button_texts() == ["✅ Xác nhận", "✏️ Sửa", "✖️ Hủy"]
+    done = await minh.press(summary.last, "✅ Xác nhận")
+    assert "Đã ghi nhận đăng ký thi đua của Phòng Hành chính tư pháp" in done.text
+
+    registration = await saved(season, "HCTP")
+    assert registration is not None and registration.revision == 1
+    async with season.db.read() as session:
+        view = await describe_registration(session, registration)
+    assert view.collective == "Tập thể lao động xuất sắc"
+    assert view.people == (
+        ("Nguyễn Văn An", "Trưởng phòng", "Chiến sĩ thi đua cơ sở"),
+        ("Lê Văn Cường", "Phó Trưởng phòng", "Lao động tiên tiến"),
+        ("hoàng văn em", "kế toán", "Lao động tiên tiến"),
+        ("Trần Thị Bình", "Chuyên viên", "Lao động tiên tiến"),
+        ("Phạm Thị Dung", "Chuyên viên", "Lao động tiên tiến"),
+    )
+
+
+async def register_quickly(person: Person, title: str, lines: str) -> None:
+    step = await person.say("/dangky")
+    if "Đăng ký lại" in step.last.button_texts()[0]:
+        step = await person.press(step.last, "📝 Đăng ký lại")
+    await person.press(step.last, title)
+    summary = await person.say(lines)
+    await person.press(summary.last, "✅ Xác nhận")
+
+
+async def test_a_second_registration_replaces_the_first(season: Sandbox) -> None:
+    minh = await join(season, 2002, "Minh", "HCTP", Role.FOCAL)
+    await register_quickly(minh, "Tập thể lao động tiên tiến", "Nguyễn Văn An; Trưởng phòng; LĐTT")
+
+    current = await minh.say("/dangky")
+    assert "lần 1" in current.text and "Nguyễn Văn An" in current.text
+    assert current.last.button_texts() == ["📝 Đăng ký lại", "Giữ nguyên"]
+    kept = await minh.press(current.last, "Giữ nguyên")
+    assert "giữ nguyên" in kept.text.lower()
+
+    await register_quickly(
+        minh, "Không đăng ký", "Trần Thị Bình; Chuyên viên; CSTĐCS\nLê Văn Cường; Kế toán; LĐTT"
+    )
+    registration = await saved(season, "HCTP")
+    assert registration is not None and registration.revision == 2
+    assert registration.collective_title_id is None
+    assert [p.full_name for p in registration.individuals] == ["Trần Thị Bình", "Lê Văn Cường"]
+    async with season.db.read() as session:
+        count = len(list(await session.scalars(select(Registration))))
+    assert count == 1
+
+
+async def test_after_the_deadline_it_is_read_only(season: Sandbox, clock: Clock) -> None:
+    minh = await join(season, 2003, "Minh", "HCTP", Role.FOCAL)
+    await register_quickly(minh, "Tập thể lao động tiên tiến", "Nguyễn Văn An; Trưởng phòng; LĐTT")
+
+    clock.set_local("2026-03-15 23:59")  # still the deadline day
+    assert "Đăng ký lại" in (await minh.say("/dangky")).last.button_texts()[0]
+    await minh.say("/huy")
+
+    clock.set_local("2026-03-16 08:00")
+    closed = await minh.say("/dangky")
+    assert "Đã hết hạn đăng ký (15/03/2026)" in closed.text
+    assert "Nguyễn Văn An" in closed.text and closed.last.buttons == []
+
+    late = await join(season, 2004, "Hà", "TGPL", Role.FOCAL)
+    assert "không có phong trào nào đang mở" in (await late.say("/dangky")).text
+
+
+async def test_deadline_passing_mid_flow_saves_nothing(season: Sandbox, clock: Clock) -> None:
+    minh = await join(season, 2005, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say("Nguyễn Văn An; Trưởng phòng; LĐTT")
+    clock.set_local("2026-03-16 00:01")
+    refused = await minh.press(summary.last, "✅ Xác nhận")
+    assert "vừa hết hạn" in refused.text
+    assert await saved(season, "HCTP") is None
+
+
+async def test_another_unit_cannot_see_or_change_it(season: Sandbox) -> None:
+    minh = await join(season, 2006, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    title_data = step.last.button_data("Tập thể lao động xuất sắc")
+    ask = await minh.press(step.last, "Tập thể lao động xuất sắc")
+    summary = await minh.say("Nguyễn Văn An; Trưởng phòng; CSTĐCS")
+    confirm_data = summary.last.button_data("✅ Xác nhận")
+    await minh.press(summary.last, "✅ Xác nhận")
+
+    hoa = await join(season, 2007, "Hoa", "BTTP", Role.FOCAL)
+    own = await hoa.say("/dangky")
+    assert "Nguyễn Văn An" not in own.text and "Phòng Hành chính tư pháp" not in own.text
+    await hoa.say("/huy")
+    # Replaying the first unit's buttons: a stale pop-up, nothing changes.
+    for data in (confirm_data, title_data, "dk:c:1", "dk:c:999", "dk:ok"):
+        assert data is not None
+        replay = await hoa.press_data(ask.last, data)
+        assert replay.alert is not None and replay.messages == []
+    registration = await saved(season, "HCTP")
+    assert registration is not None and registration.revision == 1
+    assert await saved(season, "BTTP") is None
+
+    # An office user cannot register, and a focal point cannot open the summary.
+    lan = await join(season, 2008, "Lan", "VP", Role.OFFICE)
+    assert "chỉ dành cho" in (await lan.say("/dangky")).text
+    assert "chỉ dành cho" in (await hoa.say("/tonghop")).text
+
+
+async def test_excel_template_round_trip_with_row_errors(season: Sandbox) -> None:
+    minh = await join(season, 2009, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    sent = await minh.press(step.last, "📥 Tải mẫu Excel")
+    document = sent.last.document
+    assert document is not None and document["file_name"].endswith(".xlsx")
+
+    workbook = load_workbook(BytesIO(document["content"]))
+    sheet = workbook["Đăng ký"]
+    header = next(r for r in range(1, 40) if sheet.cell(r, 2).value == "Họ và tên")
+    collective = next(
+        (r, c)
+        for r in range(1, header)
+        for c in range(1, 6)
+        if str(sheet.cell(r, c).value or "").startswith("Danh hiệu tập thể")
+    )
+    sheet.cell(collective[0], 3).value = "Tập thể lao động tiên tiến"  # the input cell, C
+    rows = [
+        ("Nguyễn Văn An", "Trưởng phòng", "Chiến sĩ thi đua cơ sở"),
+        ("Trần Thị Bình", "Chuyên viên", "LĐTT"),
+        ("Lê Văn Cường", "", "LĐTT"),
+        ("Phạm Thị Dung", "Chuyên viên", "Huân chương"),
+    ]
+    for offset, (name, job, title) in enumerate(rows, start=1):
+        sheet.cell(header + offset, 2).value = name
+        sheet.cell(header + offset, 3).value = job or None
+        sheet.cell(header + offset, 4).value = title
+    filled = BytesIO()
+    workbook.save(filled)
+
+    report = await minh.send_document(filled.getvalue(), "dang-ky.xlsx")
+    assert f"Dòng {header + 3}: thiếu chức vụ" in report.text
+    assert f"Dòng {header + 4}: danh hiệu không có" in report.text
+    assert "Đã nhận 2 người" in report.text
+
+    summary = await minh.say("Lê Văn Cường; Kế toán; LĐTT\nPhạm Thị Dung; Chuyên viên; LĐTT")
+    assert "Tập thể lao động tiên tiến" in summary.text and "Cá nhân (4)" in summary.text
+    await minh.press(summary.last, "✅ Xác nhận")
+    registration = await saved(season, "HCTP")
+    assert registration is not None and len(registration.individuals) == 4
+
+    # A PDF or a foreign workbook is refused with what to do.
+    again = await minh.say("/dangky")
+    step = await minh.press(again.last, "📝 Đăng ký lại")
+    await minh.press(step.last, "Không đăng ký")
+    pdf = await minh.send_document(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "dang-ky.xlsx")
+    assert "không phải tệp Excel" in pdf.text
+
+
+async def test_bad_input_mid_flow(season: Sandbox) -> None:
+    minh = await join(season, 2010, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    assert "đang đăng ký thi đua dở" in (await minh.say("/nhiemvu")).text
+    assert "cần bạn bấm một nút" in (await minh.say("gì vậy")).text
+    await minh.press(step.last, "Không đăng ký")
+    photo = await minh.send_photo(b"\xff\xd8\xff\xe0" + b"0" * 64)
+    assert "cần bạn bấm một nút" in photo.text or "Họ và tên; Chức vụ; Danh hiệu" in photo.text
+    long = await minh.say("x" * 4000)
+    assert "Dòng 1: cần đủ 3 phần" in long.text and len(long.text) < 1500
+    cancelled = await minh.say("/huy")
+    assert "Đã hủy" in cancelled.text
+    assert await saved(season, "HCTP") is None
+    assert "Không có thao tác" in (await minh.say("/huy")).text
+
+
+async def test_office_summary_shows_the_registration_and_attaches_excel(season: Sandbox) -> None:
+    minh = await join(season, 2011, "Minh", "HCTP", Role.FOCAL)
+    await register_quickly(
+        minh,
+        "Tập thể lao động xuất sắc",
+        "Nguyễn Văn An; Trưởng phòng; CSTĐCS\nTrần Thị Bình; Chuyên viên; LĐTT",
+    )
+    lan = await join(season, 2012, "Lan", "VP", Role.OFFICE)
+    summary = await lan.say("/tonghop")
+    assert "Đã đăng ký: 1/9 đơn vị; 2 cá nhân" in summary.text
+    assert "Chưa đăng ký:" in summary.text and "Phòng Bổ trợ tư pháp" in summary.text
+    document = summary.last.document
+    assert document is not None
+    workbook = load_workbook(BytesIO(document["content"]))
+    sheet = workbook[next(n for n in workbook.sheetnames if n.startswith("ĐK"))]
+    cells = {(r, c): sheet.cell(r, c).value for r in range(1, 15) for c in range(1, 10)}
+    hctp_row = next(r for (r, c), v in cells.items() if v == "HCTP")
+    row = [sheet.cell(hctp_row, c).value for c in range(1, 9)]
+    assert "Có" in row and "Tập thể lao động xuất sắc" in row
+    people = workbook[next(n for n in workbook.sheetnames if n.startswith("DS"))]
+    names = {people.cell(r, 3).value for r in range(1, 10)}
+    assert {"Nguyễn Văn An", "Trần Thị Bình"} <= names
