@@ -341,30 +341,16 @@ def _check_campaign(file: str, c: CampaignBody) -> list[LoadError]:
 
 
 def _check_duplicates_across_files(load: LoadSet) -> list[LoadError]:
+    """A plan year or a campaign code given in two files."""
+    keyed = [("plan", file, plan.year, "year") for file, plan in load.plans]
+    keyed += [("campaign", file, c.code, "code") for file, c in load.campaigns]
     problems = []
-    seen: dict[object, str] = {}
-    for file, plan in load.plans:
-        if ("plan", plan.year) in seen:
-            problems.append(
-                LoadError(
-                    file,
-                    f"plan ({plan.year})",
-                    "year",
-                    _problem("duplicate_in", other=seen["plan", plan.year]),
-                )
-            )
-        seen.setdefault(("plan", plan.year), file)
-    for file, campaign in load.campaigns:
-        if ("campaign", campaign.code) in seen:
-            problems.append(
-                LoadError(
-                    file,
-                    f"campaign ({campaign.code})",
-                    "code",
-                    _problem("duplicate_in", other=seen["campaign", campaign.code]),
-                )
-            )
-        seen.setdefault(("campaign", campaign.code), file)
+    seen: dict[tuple[str, object], str] = {}
+    for kind, file, key, field_name in keyed:
+        if (kind, key) in seen:
+            duplicate = _problem("duplicate_in", other=seen[kind, key])
+            problems.append(LoadError(file, f"{kind} ({key})", field_name, duplicate))
+        seen.setdefault((kind, key), file)
     return problems
 
 

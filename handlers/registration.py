@@ -167,32 +167,21 @@ async def _show_campaign(update: Update, context: BotContext, campaign_id: int) 
         existing = await registration_of(session, campaign.id, member.unit_id)
         current = await describe_registration(session, existing) if existing else None
     context.user_data[DRAFT_KEY] = Draft(unit_id=member.unit_id, campaign_id=campaign.id)
-    if not is_open(campaign, today):
-        await _reply(
-            update,
-            render(
-                "registration/current",
-                campaign=campaign,
-                unit=member.unit_name,
-                current=current,
-                closed=True,
-                tz=context.rt.tz,
-            ),
+    closed = not is_open(campaign, today)
+    if closed or current is not None:
+        screen = render(
+            "registration/current",
+            campaign=campaign,
+            unit=member.unit_name,
+            current=current,
+            closed=closed,
+            tz=context.rt.tz,
         )
-        return ConversationHandler.END
-    if current is not None:
-        await _reply(
-            update,
-            render(
-                "registration/current",
-                campaign=campaign,
-                unit=member.unit_name,
-                current=current,
-                closed=False,
-                tz=context.rt.tz,
-            ),
-            grid([[button("redo", PREFIX, "redo"), button("keep", PREFIX, "keep")]]),
-        )
+        if closed:
+            await _reply(update, screen)
+            return ConversationHandler.END
+        choice = grid([[button("redo", PREFIX, "redo"), button("keep", PREFIX, "keep")]])
+        await _reply(update, screen, choice)
         return State.EXISTING
     return await _ask_title(update, context)
 

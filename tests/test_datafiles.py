@@ -243,3 +243,11 @@ def test_any_file_gives_errors_never_an_exception(
     path.write_text("\n".join(lines), encoding="utf-8")
     _, errors = read_files([path])
     assert all(str(e).startswith(str(path)) for e in errors)
+
+
+def test_the_same_campaign_twice_is_an_error_even_in_one_file(tmp_path: Path) -> None:
+    one = CAMPAIGN.format(reg="2026-02-20", launch="2026-01-05 08:00").replace(
+        "    - {code: GK, name: Giấy khen, target: tap_the}\n", ""
+    )
+    errors = errors_of(tmp_path, one + "---\n" + one)
+    assert errors == [next(e for e in errors if "campaign (T-2026), trường code: đã có trong" in e)]
