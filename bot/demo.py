@@ -9,9 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from bot.datafiles import apply, read_files
 from bot.sandbox import Sandbox
 from messages import render_text
+from messages.keyboards import LABELS
 from storage.invites import create_invite
 from storage.models import Role
 from storage.units import unit_by_code
@@ -40,7 +43,7 @@ async def run_demo(examples: Path = EXAMPLES) -> int:
         async with sandbox.db.write() as session:
             await apply(session, load, sandbox.settings.tz, DEMO_NOW)
         async with sandbox:
-            await _walk(sandbox)
+            await _walk(sandbox, examples)
         print(render_text("cli/demo_header", now=DEMO_NOW))
         for line in sandbox.emulator.transcript():
             print(line)
@@ -55,7 +58,7 @@ async def _invite(sandbox: Sandbox, unit_code: str, role: Role) -> str:
         return invite.code
 
 
-async def _walk(sandbox: Sandbox) -> None:
+async def _walk(sandbox: Sandbox, examples: Path) -> None:
     # Onboarding: the office joins, then invites a focal point from the chat.
     lan = sandbox.person(1001, "Lan")
     await lan.say(f"/start {await _invite(sandbox, 'VP', Role.OFFICE)}")
@@ -73,20 +76,11 @@ async def _walk(sandbox: Sandbox) -> None:
 
     # Registration: a title, five people of whom two lines are malformed, the fix, confirm.
     title = await minh.say("/dangky")
-    people = await minh.press(title.last, "Tập thể lao động tiên tiến")
-    assert people.messages
-    report = await minh.say(
-        "Nguyễn Văn An; Trưởng phòng; CSTĐCS\n"
-        "Trần Thị Bình - Chuyên viên - LĐTT\n"
-        "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến\n"
-        "Phạm Thị Dung; Chuyên viên; Anh hùng lao động\n"
-        "Hoàng Văn Em; Chuyên viên; ldtt"
-    )
-    assert "Dòng 2" in report.text
-    summary = await minh.say(
-        "Trần Thị Bình; Chuyên viên; LĐTT\nPhạm Thị Dung; Chuyên viên; Lao động tiên tiến"
-    )
-    await minh.press(summary.last, "✅ Xác nhận")
+    script = yaml.safe_load((examples / "demo-registration.yaml").read_text(encoding="utf-8"))
+    await minh.press(title.last, script["collective_title"])
+    await minh.say(script["people"])  # two of the five lines are malformed
+    summary = await minh.say(script["fixed"])
+    await minh.press(summary.last, LABELS["confirm"])
 
     # The office follows up.
     await lan.say("/nhiemvu")

@@ -13,12 +13,13 @@ MAX_NAME = 100
 MAX_JOB = 150
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[-•*+–])\s*")
 _SEPARATORS = re.compile(r"\s*[;|\t]\s*")
+_D_BAR = str.maketrans({"\u0111": "d", "\u0110": "D"})  # Vietnamese d with stroke
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'’-][^\W\d_]+)*\.?$")
 
 
 def fold(text: str) -> str:
-    """Lower case, no diacritics, đ → d, single spaces: how titles and names are compared."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    """Lower case, no diacritics, d-bar as d, single spaces: how titles and names compare."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_BAR))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
 

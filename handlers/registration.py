@@ -1,4 +1,4 @@
-"""`/dangky`: a unit registers for emulation in a campaign (Mẫu 2 tập thể, Mẫu 1 cá nhân)."""
+"""`/dangky`: a unit registers for emulation in a campaign (form 2 collective, form 1 people)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class State(enum.IntEnum):
 
 @dataclass(slots=True)
 class Draft:
-    """What the unit has entered so far; nothing is saved before "Xác nhận"."""
+    """What the unit has entered so far; nothing is saved before the confirm button."""
 
     unit_id: int
     campaign_id: int
@@ -187,7 +187,7 @@ async def _show_campaign(update: Update, context: BotContext, campaign_id: int) 
 
 
 async def _ask_title(update: Update, context: BotContext) -> int:
-    """The collective title: one button per title of the campaign, or "Không đăng ký"."""
+    """The collective title: one button per title of the campaign, or none."""
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
@@ -204,7 +204,7 @@ async def _ask_title(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def redo(update: Update, context: BotContext) -> int:
-    """ "Đăng ký lại" or "Sửa": start again from the collective title, keeping the people."""
+    """Register again, or edit: start from the collective title, keeping the people."""
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
@@ -214,7 +214,7 @@ async def redo(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def keep(update: Update, context: BotContext) -> int:
-    """ "Giữ nguyên": leave the saved registration as it is."""
+    """Keep: leave the saved registration as it is."""
     await _reply(update, render("registration/kept"))
     return _end(context)
 
@@ -375,7 +375,7 @@ async def people_file(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def no_people(update: Update, context: BotContext) -> int:
-    """ "Không có cá nhân": register the collective title only."""
+    """No individuals: register the collective title only."""
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
@@ -385,7 +385,7 @@ async def no_people(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def show_summary(update: Update, context: BotContext) -> int:
-    """ "Xem tóm tắt": go on with the lines kept so far."""
+    """Show the summary: go on with the lines kept so far."""
     return await _summary(update, context)
 
 
@@ -421,7 +421,7 @@ async def _summary(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def confirm(update: Update, context: BotContext) -> int:
-    """ "Xác nhận": save, after checking again that the window is open and the titles valid."""
+    """Confirm: save, after checking again that the window is open and the titles valid."""
     draft = _draft(context)
     if draft is None or context.member is None:
         return await _lost(update, context)
@@ -464,7 +464,7 @@ async def confirm(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def send_template(update: Update, context: BotContext) -> int | None:
-    """ "Tải mẫu Excel": the registration form, pre-filled with what is saved or drafted."""
+    """Download the Excel form, pre-filled with what is saved or drafted."""
     draft = _draft(context)
     if draft is None or context.member is None:
         return await _lost(update, context)
@@ -507,7 +507,7 @@ async def send_template(update: Update, context: BotContext) -> int | None:
 
 @guard(Role.FOCAL)
 async def cancel(update: Update, context: BotContext) -> int:
-    """ "Hủy" or /huy: nothing is saved."""
+    """Cancel (button or /huy): nothing is saved."""
     await _reply(update, render("registration/cancelled"))
     return _end(context)
 

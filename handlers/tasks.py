@@ -76,7 +76,7 @@ async def _office_screen(context: BotContext, year: int, quarter: int) -> str:
 
 @guard(Role.FOCAL)
 async def toggle(update: Update, context: BotContext) -> None:
-    """A "Xong"/"Chưa xong" button: only for a task of the presser's own unit."""
+    """A done/undone button: only for a task of the presser's own unit."""
     query = update.callback_query
     assert query is not None and context.member is not None
     parsed = unpack(query.data, PREFIX)

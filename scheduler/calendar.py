@@ -1,4 +1,5 @@
-"""Working days in Viet Nam: weekends, public holidays (Tết included) and swapped Saturdays."""
+"""Working days in Viet Nam: weekends, public holidays (Lunar New Year included), swapped
+Saturdays."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def holiday_name(day: date) -> str | None:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days d with start < d <= end (0 when end <= start): "còn N ngày làm việc"."""
+    """Working days d with start < d <= end (0 when end <= start): the working days left."""
     if end <= start:
         return 0
     count, day = 0, start + timedelta(days=1)

@@ -167,7 +167,7 @@ class AppState(Base):
 
 
 class CampaignKind(enum.StrEnum):
-    """Kinds of emulation campaign (phong trào thi đua)."""
+    """Kinds of emulation campaign."""
 
     THUONG_XUYEN = "thuong_xuyen"
     THEO_DOT = "theo_dot"
@@ -190,7 +190,7 @@ class DocumentScope(enum.StrEnum):
 
 
 class Plan(Base):
-    """An annual emulation plan (kế hoạch công tác thi đua, khen thưởng năm …)."""
+    """An annual emulation and commendation plan."""
 
     __tablename__ = "plans"
 
@@ -290,7 +290,7 @@ class CampaignUnit(Base):
 
 
 class CampaignTitle(Base):
-    """An emulation title (danh hiệu) a unit may register for in a campaign."""
+    """An emulation title a unit may register for in a campaign."""
 
     __tablename__ = "campaign_titles"
 
@@ -308,7 +308,7 @@ class CampaignTitle(Base):
 
 
 class Award(Base):
-    """An award form (hình thức khen thưởng) with the council's quota."""
+    """An award form with the council's quota."""
 
     __tablename__ = "awards"
 
@@ -341,7 +341,7 @@ class RequiredDocument(Base):
 
 
 class Registration(Base):
-    """A unit's registration for a campaign (Mẫu 2 tập thể + Mẫu 1 cá nhân)."""
+    """A unit's registration for a campaign: a collective title and individuals."""
 
     __tablename__ = "registrations"
 
