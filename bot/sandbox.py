@@ -97,7 +97,11 @@ class Sandbox:
         clock: Callable[[], datetime] | None = None,
         emulator: BotApiEmulator | None = None,
     ) -> None:
-        self.emulator = emulator or BotApiEmulator()
+        # Conversations answer a person a few messages at a time, in bursts Telegram tolerates
+        # in a private chat; the strict 1/s per chat applies to broadcasts (tested separately).
+        self.emulator = emulator or BotApiEmulator(
+            chat_rate=5.0, chat_burst=200, global_rate=30.0, global_burst=500
+        )
         self.database_url = database_url
         self.files_dir = files_dir
         self.clock = clock

@@ -15,10 +15,13 @@ from telegram.ext import (
 from handlers import (
     common,
     deadlines,
+    dossier,
     office_members,
+    office_review,
     office_summary,
     onboarding,
     registration,
+    status,
     tasks,
 )
 
@@ -33,11 +36,16 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Group 0: the first matching handler wins, so specific before general.
     conversations = [
         *onboarding.handlers(),
-        *registration.handlers(),  # before the catch-alls: it owns text while a draft is open
+        *registration.handlers(),  # conversations first: each owns text while a draft is open
+        *dossier.handlers(),
+        *office_review.handlers(),
+        *status.handlers(),
         *tasks.handlers(),
         *deadlines.handlers(),
         *office_summary.handlers(),
         *office_members.handlers(),
+        *onboarding.plain_code_handlers(),
+        *dossier.stray_handlers(),  # a file outside any conversation: kept, then placed
     ]
     for handler in conversations:
         app.add_handler(handler, group=MAIN_GROUP)

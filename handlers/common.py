@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from handlers.runtime import BotContext
 from messages import render, render_text
-from storage.invites import new_code
+from storage.invites import is_code_shaped, normalize_code
 from storage.members import Membership, active_membership
 from storage.models import Role
 
@@ -102,8 +102,7 @@ async def gate_unbound(update: Update, context: BotContext) -> None:
 
 def looks_like_code(text: str) -> bool:
     """Whether a plain message is probably an invite code typed without /start."""
-    stripped = text.strip().replace(" ", "").replace("-", "").upper()
-    return len(stripped) == len(new_code()) and stripped.isalnum() and not text.startswith("/")
+    return not text.startswith("/") and is_code_shaped(normalize_code(text))
 
 
 @guard()

@@ -170,12 +170,13 @@ class _LooksLikeCode(filters.MessageFilter):
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """The onboarding handlers, in the order they must be tried."""
-    return [
-        CommandHandler("start", start),
-        CommandHandler(["trogiup", "help"], help_command),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & _LooksLikeCode(), _code_if_unbound),
-    ]
+    """The onboarding commands."""
+    return [CommandHandler("start", start), CommandHandler(["trogiup", "help"], help_command)]
+
+
+def plain_code_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """A code typed without /start; after the conversations, which own text while open."""
+    return [MessageHandler(filters.TEXT & ~filters.COMMAND & _LooksLikeCode(), _code_if_unbound)]
 
 
 async def _code_if_unbound(update: Update, context: BotContext) -> None:

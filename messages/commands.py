@@ -32,6 +32,9 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("dangky", "Đăng ký thi đua của đơn vị", (FOCAL,)),
+    Command("nophoso", "Nộp tệp hồ sơ khen thưởng", (FOCAL,)),
+    Command("hoso", "Hồ sơ của đơn vị: còn thiếu gì, còn bao nhiêu ngày", (FOCAL,)),
+    Command("duyet", "Duyệt hồ sơ khen thưởng, tải ZIP", (OFFICE,)),
     Command("nhiemvu", "Nhiệm vụ thi đua của quý", ALL_ROLES),
     Command("lich", "Các hạn sắp tới", ALL_ROLES),
     Command("tonghop", "Tổng hợp đăng ký, tiến độ và tệp Excel", (OFFICE, LEADER)),

@@ -374,3 +374,85 @@ class RegisteredIndividual(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str] = mapped_column(String(200))
     title_id: Mapped[int] = mapped_column(ForeignKey("campaign_titles.id"))
+
+
+class ReviewState(enum.StrEnum):
+    """Where the office's review of a nominee's dossier stands."""
+
+    NONE = "none"
+    IN_REVIEW = "in_review"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class Nominee(Base):
+    """A collective or an individual a unit proposes for an award form of a campaign."""
+
+    __tablename__ = "nominees"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    target: Mapped[Target] = mapped_column(_enum(Target, "nominee_target"))
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    review_state: Mapped[ReviewState] = mapped_column(
+        _enum(ReviewState, "review_state"), default=ReviewState.NONE
+    )
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id", "target", "name", name="uq_nominees_name"),
+        Index("ix_nominees_campaign_unit", "campaign_id", "unit_id"),
+    )
+
+
+class StoredFile(Base):
+    """File content kept once under FILES_DIR, whatever its names and uploads."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Upload(Base):
+    """One version of a document a unit sent; the newest for a slot counts.
+
+    A file sent outside any flow is kept at once with no campaign (not yet placed).
+    """
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True
+    )
+    nominee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominees.id", ondelete="CASCADE"), nullable=True
+    )
+    # None with a campaign: "other document", kept but not counted as a required one.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("required_documents.id"), nullable=True
+    )
+    stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    stored_file: Mapped[StoredFile] = relationship()
+
+    __table_args__ = (
+        Index("ix_uploads_slot", "campaign_id", "unit_id", "nominee_id", "document_id"),
+        Index("ix_uploads_unit_unplaced", "unit_id", "campaign_id"),
+    )

@@ -1,0 +1,551 @@
+"""`/nophoso`: campaign → nominee (or add one) → document → the file; and files sent outside it."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers.common import guard
+from handlers.intake import ACCEPTED, receive
+from handlers.people import tidy
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.callbacks import int_arg, pattern, unpack
+from messages.keyboards import button, rows
+from storage.campaigns import campaign_for_unit, launched_campaigns_of_unit
+from storage.dossiers import (
+    DocumentStatus,
+    DossierStatus,
+    Placed,
+    active_awards,
+    active_documents,
+    add_nominee,
+    award_usage,
+    dossier_status,
+    nominee_for_unit,
+    place,
+    unplaced_upload,
+)
+from storage.models import Campaign, DocumentScope, RequiredDocument, Role
+
+PREFIX = "np"  # the /nophoso conversation
+PLACE = "pl"  # placing a file that came outside it
+DRAFT_KEY = "nophoso"
+MAX_NAME = 200
+
+
+class State(enum.IntEnum):
+    """Where an upload conversation is."""
+
+    CAMPAIGN = 1
+    NOMINEE = 2
+    AWARD = 3
+    NAME = 4
+    DOCUMENT = 5
+    FILE = 6
+
+
+@dataclass(slots=True)
+class Draft:
+    """The slot being filled: campaign, nominee (0 = the unit's own documents), document."""
+
+    unit_id: int
+    campaign_id: int
+    nominee_id: int | None = None
+    award_id: int | None = None
+    document_id: int | None = None
+
+
+def _today(context: BotContext) -> date:
+    return context.rt.now().astimezone(context.rt.tz).date()
+
+
+def accepting(campaign: Campaign, today: date) -> bool:
+    """Whether the campaign takes dossier files on this (local) day."""
+    return campaign.dossier_deadline is not None and today <= campaign.dossier_deadline
+
+
+async def _open_campaigns(
+    session: AsyncSession, context: BotContext, unit_id: int
+) -> list[Campaign]:
+    campaigns = await launched_campaigns_of_unit(session, unit_id, context.rt.now())
+    return [c for c in campaigns if accepting(c, _today(context))]
+
+
+async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer a press (dropping the old keyboard) or a message, with a new message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        with contextlib.suppress(BadRequest):
+            await update.callback_query.edit_message_reply_markup(None)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+def _draft(context: BotContext) -> Draft | None:
+    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+    if (
+        not isinstance(draft, Draft)
+        or context.member is None
+        or draft.unit_id != context.member.unit_id
+    ):
+        return None
+    return draft
+
+
+async def _lost(update: Update, context: BotContext) -> int:
+    await _say(update, render("dossier/lost"))
+    return _end(context)
+
+
+def _end(context: BotContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    return ConversationHandler.END
+
+
+def _arg(update: Update, prefix: str) -> int | None:
+    parsed = unpack(update.callback_query.data if update.callback_query else None, prefix)
+    return int_arg(parsed[1]) if parsed else None
+
+
+async def _refuse_press(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(render_text("alerts/dossier_not_yours"), show_alert=True)
+
+
+@guard(Role.FOCAL)
+async def start(update: Update, context: BotContext) -> int:
+    """`/nophoso`: choose the campaign (skipped when only one takes files)."""
+    assert context.member is not None and context.user_data is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    async with context.rt.db.read() as session:
+        campaigns = await _open_campaigns(session, context, context.member.unit_id)
+    if not campaigns:
+        await _say(update, render("dossier/none_open"))
+        return ConversationHandler.END
+    if len(campaigns) == 1:
+        return await _nominee_step(update, context, campaigns[0].id)
+    buttons = [button(c.title[:60], PREFIX, "c", c.id) for c in campaigns]
+    await _say(update, render("dossier/choose_campaign"), rows(buttons))
+    return State.CAMPAIGN
+
+
+@guard(Role.FOCAL)
+async def choose_campaign(update: Update, context: BotContext) -> int:
+    """A campaign button, re-checked against the unit."""
+    campaign_id = _arg(update, PREFIX)
+    if campaign_id is None:
+        return await _lost(update, context)
+    return await _nominee_step(update, context, campaign_id)
+
+
+async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -> int:
+    assert context.member is not None and context.user_data is not None
+    member = context.member
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(session, campaign_id, member.unit_id, context.rt.now())
+        if campaign is None or not accepting(campaign, _today(context)):
+            await _refuse_press(update)
+            return _end(context)
+        dossier = await dossier_status(session, campaign, member.unit_id)
+    context.user_data[DRAFT_KEY] = Draft(unit_id=member.unit_id, campaign_id=campaign.id)
+    buttons = []
+    if dossier.unit_documents:
+        buttons.append(button(render_text("buttons/unit_documents"), PREFIX, "n", 0))
+    buttons += [
+        button(f"{n.nominee.name} ({n.award.code})"[:60], PREFIX, "n", n.nominee.id)
+        for n in dossier.nominees
+    ]
+    buttons.append(button(render_text("buttons/add_nominee"), PREFIX, "add"))
+    await _say(
+        update, render("dossier/choose_nominee", campaign=campaign, dossier=dossier), rows(buttons)
+    )
+    return State.NOMINEE
+
+
+@guard(Role.FOCAL)
+async def choose_nominee(update: Update, context: BotContext) -> int:
+    """A nominee button (0: the unit's own documents), re-checked against the unit."""
+    draft, nominee_id = _draft(context), _arg(update, PREFIX)
+    if draft is None or nominee_id is None:
+        return await _lost(update, context)
+    if nominee_id:
+        async with context.rt.db.read() as session:
+            nominee = await nominee_for_unit(session, nominee_id, draft.unit_id)
+        if nominee is None or nominee.campaign_id != draft.campaign_id:
+            await _refuse_press(update)
+            return State.NOMINEE
+    draft.nominee_id = nominee_id or None
+    return await _document_step(update, context)
+
+
+@guard(Role.FOCAL)
+async def ask_award(update: Update, context: BotContext) -> int:
+    """ "Add a nominee": the campaign's award forms, each with its quota and what is proposed."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        awards = await active_awards(session, draft.campaign_id)
+        used = await award_usage(session, draft.campaign_id)
+    if not awards:
+        await _say(update, render("dossier/no_awards"))
+        return _end(context)
+    buttons = [button(render_text("buttons/award", award=a), PREFIX, "a", a.id) for a in awards]
+    await _say(update, render("dossier/choose_award", awards=awards, used=used), rows(buttons))
+    return State.AWARD
+
+
+@guard(Role.FOCAL)
+async def choose_award(update: Update, context: BotContext) -> int:
+    """An award-form button: it must belong to the campaign."""
+    draft, award_id = _draft(context), _arg(update, PREFIX)
+    if draft is None or award_id is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        awards = {a.id: a for a in await active_awards(session, draft.campaign_id)}
+    if award_id not in awards:
+        await _refuse_press(update)
+        return State.AWARD
+    draft.award_id = award_id
+    await _say(update, render("dossier/ask_name", award=awards[award_id]))
+    return State.NAME
+
+
+@guard(Role.FOCAL)
+async def nominee_name(update: Update, context: BotContext) -> int:
+    """The nominee's name: a person's full name, or the collective's name."""
+    draft = _draft(context)
+    assert update.effective_message is not None and context.member is not None
+    if draft is None or draft.award_id is None:
+        return await _lost(update, context)
+    name = tidy(update.effective_message.text or "")
+    if not 2 <= len(name) <= MAX_NAME or name.startswith("/"):
+        await update.effective_message.reply_text(render("dossier/bad_name", limit=MAX_NAME))
+        return State.NAME
+    async with context.rt.db.write() as session:
+        awards = {a.id: a for a in await active_awards(session, draft.campaign_id)}
+        award = awards.get(draft.award_id)
+        if award is None:
+            return await _lost(update, context)
+        nominee = await add_nominee(
+            session,
+            campaign_id=draft.campaign_id,
+            unit_id=draft.unit_id,
+            name=name,
+            award=award,
+            by=context.member.telegram_user_id,
+            now=context.rt.now(),
+        )
+        if nominee is None:
+            await update.effective_message.reply_text(
+                render("dossier/duplicate_nominee", name=name)
+            )
+            return State.NAME
+        draft.nominee_id = nominee.id
+        quota, used = award.quota, (await award_usage(session, draft.campaign_id)).get(award.id, 0)
+    await update.effective_message.reply_text(
+        render("dossier/nominee_added", name=name, award=award, quota=quota, used=used)
+    )
+    return await _document_step(update, context)
+
+
+async def _document_step(update: Update, context: BotContext) -> int:
+    """The documents of the chosen slot with ✅/❌, one button each, and "Tài liệu khác"."""
+    draft = _draft(context)
+    assert context.member is not None
+    if draft is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, draft.unit_id, context.rt.now()
+        )
+        if campaign is None:
+            return await _lost(update, context)
+        dossier = await dossier_status(session, campaign, draft.unit_id)
+    statuses, title = _slot_documents(dossier, draft.nominee_id)
+    buttons = [
+        button(("✅ " if s.upload else "⬜ ") + s.document.name[:50], PREFIX, "d", s.document.id)
+        for s in statuses
+    ]
+    buttons += [button(render_text("buttons/other_document"), PREFIX, "d", 0)]
+    buttons += [button(render_text("buttons/done"), PREFIX, "done")]
+    await _say(
+        update, render("dossier/choose_document", title=title, statuses=statuses), rows(buttons)
+    )
+    return State.DOCUMENT
+
+
+def _slot_documents(
+    dossier: DossierStatus, nominee_id: int | None
+) -> tuple[tuple[DocumentStatus, ...], str]:
+    if nominee_id is None:
+        return dossier.unit_documents, ""
+    for n in dossier.nominees:
+        if n.nominee.id == nominee_id:
+            return n.documents, n.nominee.name
+    return (), ""
+
+
+@guard(Role.FOCAL)
+async def choose_document(update: Update, context: BotContext) -> int:
+    """A document button (0: another document), re-checked against the campaign and slot."""
+    draft, document_id = _draft(context), _arg(update, PREFIX)
+    if draft is None or document_id is None:
+        return await _lost(update, context)
+    name = render_text("buttons/other_document")
+    if document_id:
+        document = await _document_for_slot(context, draft, document_id)
+        if document is None:
+            await _refuse_press(update)
+            return State.DOCUMENT
+        name = document.name
+    draft.document_id = document_id or None
+    await _say(
+        update,
+        render(
+            "dossier/ask_file",
+            document=name,
+            accepted=ACCEPTED,
+            limit_mb=context.rt.max_file_bytes // (1024 * 1024),
+        ),
+    )
+    return State.FILE
+
+
+async def _document_for_slot(
+    context: BotContext, draft: Draft, document_id: int
+) -> RequiredDocument | None:
+    scope = DocumentScope.UNIT if draft.nominee_id is None else DocumentScope.NOMINEE
+    async with context.rt.db.read() as session:
+        documents = await active_documents(session, draft.campaign_id)
+    return next((d for d in documents if d.id == document_id and d.per is scope), None)
+
+
+@guard(Role.FOCAL)
+async def file_received(update: Update, context: BotContext) -> int:
+    """The file for the chosen document: checked, kept, and the list shown again."""
+    draft = _draft(context)
+    assert update.effective_message is not None and context.member is not None
+    if draft is None:
+        return await _lost(update, context)
+    received = await receive(update.effective_message, context, context.member)
+    if received is None:
+        return State.FILE
+    placed = await _place(context, received.upload.id, draft)
+    if placed is None:
+        return await _lost(update, context)
+    await update.effective_message.reply_text(_placed_text(context, placed))
+    return await _document_step(update, context)
+
+
+async def _place(context: BotContext, upload_id: int, draft: Draft) -> Placed | None:
+    async with context.rt.db.write() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, draft.unit_id, context.rt.now()
+        )
+        upload = await unplaced_upload(session, upload_id, draft.unit_id)
+        if campaign is None or upload is None or not accepting(campaign, _today(context)):
+            return None
+        return await place(
+            session,
+            upload,
+            campaign_id=campaign.id,
+            nominee_id=draft.nominee_id,
+            document_id=draft.document_id,
+            now=context.rt.now(),
+        )
+
+
+def _placed_text(context: BotContext, placed: Placed) -> str:
+    return render(
+        "dossier/received",
+        name=placed.upload.original_name,
+        version=placed.version,
+        same_as=placed.same_as.uploaded_at.astimezone(context.rt.tz) if placed.same_as else None,
+    )
+
+
+@guard(Role.FOCAL)
+async def photo_in_flow(update: Update, context: BotContext) -> int:
+    """A picture sent as a photo: say how to send it as a file."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/send_as_file", accepted=ACCEPTED))
+    return State.FILE
+
+
+@guard(Role.FOCAL)
+async def back_to_documents(update: Update, context: BotContext) -> int:
+    """Text where a file is expected: remind, keep the step."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/expect_file", accepted=ACCEPTED))
+    return State.FILE
+
+
+@guard(Role.FOCAL)
+async def finish(update: Update, context: BotContext) -> int:
+    """ "Xong": leave; /hoso shows the whole dossier."""
+    await _say(update, render("dossier/finished"))
+    return _end(context)
+
+
+@guard(Role.FOCAL)
+async def cancel(update: Update, context: BotContext) -> int:
+    """/huy: files already received stay received."""
+    await _say(update, render("dossier/cancelled"))
+    return _end(context)
+
+
+@guard(Role.FOCAL)
+async def busy(update: Update, context: BotContext) -> None:
+    """Another command mid-way."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/busy"))
+
+
+# ---- files sent outside the flow -------------------------------------------------------------
+
+
+@guard(Role.FOCAL)
+async def stray_document(update: Update, context: BotContext) -> None:
+    """A file sent outside /nophoso: keep it at once, then ask where it belongs."""
+    assert update.effective_message is not None and context.member is not None
+    received = await receive(update.effective_message, context, context.member)
+    if received is None:
+        return
+    upload_id = received.upload.id
+    async with context.rt.db.read() as session:
+        campaigns = await _open_campaigns(session, context, context.member.unit_id)
+    if not campaigns:
+        await update.effective_message.reply_text(render("dossier/stray_kept_no_campaign"))
+        return
+    buttons = [button(c.title[:60], PLACE, "c", upload_id, c.id) for c in campaigns]
+    await update.effective_message.reply_text(
+        render("dossier/stray_where", name=received.upload.original_name),
+        reply_markup=rows(buttons),
+    )
+
+
+@guard(Role.FOCAL)
+async def stray_photo(update: Update, context: BotContext) -> None:
+    """A photo outside any flow."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/send_as_file", accepted=ACCEPTED))
+
+
+@guard(Role.FOCAL)
+async def place_stray(update: Update, context: BotContext) -> None:
+    """The placement buttons of a stray file: campaign → nominee → document, each re-checked."""
+    query = update.callback_query
+    assert query is not None and context.member is not None
+    member = context.member
+    parsed = unpack(query.data, PLACE)
+    numbers = [int_arg(parsed[1], i) for i in range(len(parsed[1]))] if parsed else []
+    if parsed is None or not numbers or None in numbers:
+        await _refuse_press(update)
+        return
+    action, ids = parsed[0], [n for n in numbers if n is not None]
+    async with context.rt.db.read() as session:
+        upload = await unplaced_upload(session, ids[0], member.unit_id)
+        campaign = (
+            await campaign_for_unit(session, ids[1], member.unit_id, context.rt.now())
+            if len(ids) > 1
+            else None
+        )
+        dossier = await dossier_status(session, campaign, member.unit_id) if campaign else None
+    if (
+        upload is None
+        or campaign is None
+        or dossier is None
+        or not accepting(campaign, _today(context))
+    ):
+        await _refuse_press(update)
+        return
+    if action == "c" and len(ids) == 2:
+        buttons = []
+        if dossier.unit_documents:
+            buttons.append(
+                button(render_text("buttons/unit_documents"), PLACE, "n", ids[0], ids[1], 0)
+            )
+        buttons += [
+            button(n.nominee.name[:50], PLACE, "n", ids[0], ids[1], n.nominee.id)
+            for n in dossier.nominees
+        ]
+        await _say(update, render("dossier/stray_which_nominee", dossier=dossier), rows(buttons))
+    elif action == "n" and len(ids) == 3:
+        statuses, _ = _slot_documents(dossier, ids[2] or None)
+        if ids[2] and not any(n.nominee.id == ids[2] for n in dossier.nominees):
+            await _refuse_press(update)
+            return
+        buttons = [button(s.document.name[:50], PLACE, "d", *ids, s.document.id) for s in statuses]
+        buttons.append(button(render_text("buttons/other_document"), PLACE, "d", *ids, 0))
+        await _say(update, render("dossier/stray_which_document"), rows(buttons))
+    elif action == "d" and len(ids) == 4:
+        draft = Draft(unit_id=member.unit_id, campaign_id=ids[1], nominee_id=ids[2] or None)
+        if ids[3] and await _document_for_slot(context, draft, ids[3]) is None:
+            await _refuse_press(update)
+            return
+        draft.document_id = ids[3] or None
+        placed = await _place(context, ids[0], draft)
+        if placed is None:
+            await _refuse_press(update)
+            return
+        await _say(update, _placed_text(context, placed))
+    else:
+        await _refuse_press(update)
+
+
+def _cb(action: str, callback):  # type: ignore[no-untyped-def]
+    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """The upload conversation (first), then the handlers for files sent outside it."""
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler("nophoso", start)],
+        states={
+            State.CAMPAIGN: [_cb("c", choose_campaign)],
+            State.NOMINEE: [_cb("n", choose_nominee), _cb("add", ask_award)],
+            State.AWARD: [_cb("a", choose_award)],
+            State.NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, nominee_name)],
+            State.DOCUMENT: [_cb("d", choose_document), _cb("done", finish)],
+            State.FILE: [
+                MessageHandler(filters.Document.ALL, file_received),
+                MessageHandler(filters.PHOTO, photo_in_flow),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, back_to_documents),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("huy", cancel),
+            CommandHandler("nophoso", start),
+            MessageHandler(filters.COMMAND, busy),
+        ],
+        name="nophoso",
+        conversation_timeout=30 * 60,
+        allow_reentry=True,
+    )
+    return [conversation]
+
+
+def stray_handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """Files and photos outside any flow, and the buttons that place them (after conversations)."""
+    return [
+        MessageHandler(filters.Document.ALL, stray_document),
+        MessageHandler(filters.PHOTO, stray_photo),
+        CallbackQueryHandler(place_stray, pattern=pattern(PLACE)),
+    ]

@@ -1,0 +1,326 @@
+"""`/duyet`: the office's review queue, each dossier's files, approve or return with a note, ZIP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import tempfile
+from datetime import date
+
+from telegram import Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers.common import guard
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.archives import ArchiveEntry, build_dossier_zip
+from messages.callbacks import int_arg, pattern, unpack
+from messages.keyboards import button, grid, rows
+from storage.campaigns import all_campaigns
+from storage.dossiers import (
+    active_awards,
+    award_usage,
+    campaign_uploads,
+    current_files,
+    nominee_by_id,
+    review_queue,
+    set_review,
+)
+from storage.files import blob_path
+from storage.members import members_of_unit
+from storage.models import Award, Campaign, Nominee, ReviewState, Role, Unit
+
+log = logging.getLogger(__name__)
+PREFIX = "dy"
+NOTE_KEY = "duyet_return"
+MAX_NOTE = 1000
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send through the public Bot API
+
+
+class State(enum.IntEnum):
+    """Waiting for the note of a return."""
+
+    NOTE = 1
+
+
+def _campaigns_with_dossiers(campaigns: list[Campaign], today: date) -> list[Campaign]:
+    return [
+        c
+        for c in campaigns
+        if c.dossier_deadline is not None and c.end >= date(today.year - 1, 1, 1)
+    ]
+
+
+@guard(Role.OFFICE)
+async def show_queue(update: Update, context: BotContext) -> None:
+    """`/duyet`: complete dossiers awaiting review, proposals against quotas, ZIP buttons."""
+    assert update.effective_message is not None
+    today = context.rt.now().astimezone(context.rt.tz).date()
+    async with context.rt.db.read() as session:
+        campaigns = _campaigns_with_dossiers(await all_campaigns(session), today)
+        queue = await review_queue(session, campaigns)
+        quotas = [
+            (c, await active_awards(session, c.id), await award_usage(session, c.id))
+            for c in campaigns
+        ]
+    buttons = [
+        button(
+            f"{item.unit.code} · {item.status.nominee.name} ({item.status.award.code})"[:60],
+            PREFIX,
+            "o",
+            item.status.nominee.id,
+        )
+        for item in queue[:40]
+    ]
+    buttons += [
+        button(render_text("buttons/zip", code=c.code), PREFIX, "z", c.id) for c in campaigns
+    ]
+    await update.effective_message.reply_text(
+        render("review/queue", queue=queue, quotas=quotas, shown=min(len(queue), 40)),
+        reply_markup=rows(buttons) if buttons else None,
+    )
+
+
+async def _nominee(update: Update) -> int | None:
+    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
+    return int_arg(parsed[1]) if parsed else None
+
+
+@guard(Role.OFFICE)
+async def open_dossier(update: Update, context: BotContext) -> None:
+    """Open a dossier: it is now "Đang thẩm định"; its files are re-sent by file_id."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None and context.member is not None
+    nominee_id = await _nominee(update)
+    async with context.rt.db.write() as session:
+        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+        if nominee is None:
+            await query.answer(render_text("alerts/stale_button"), show_alert=True)
+            return
+        if nominee.review_state is ReviewState.NONE:
+            await set_review(
+                session,
+                nominee,
+                ReviewState.IN_REVIEW,
+                by=context.member.telegram_user_id,
+                now=context.rt.now(),
+            )
+        files = await current_files(session, nominee)
+        unit = await session.get_one(Unit, nominee.unit_id)
+        award = await session.get_one(Award, nominee.award_id)
+        campaign = await session.get_one(Campaign, nominee.campaign_id)
+    await query.answer()
+    chat = update.effective_chat
+    for document, upload in files:
+        label = document.name if document else render_text("buttons/other_document")
+        await chat.send_document(
+            upload.telegram_file_id,
+            caption=render(
+                "review/file_caption",
+                document=label,
+                name=upload.original_name,
+                at=upload.uploaded_at.astimezone(context.rt.tz),
+            ),
+        )
+    await chat.send_message(
+        render(
+            "review/decide",
+            nominee=nominee,
+            unit=unit,
+            award=award,
+            campaign=campaign,
+            files=len(files),
+        ),
+        reply_markup=grid(
+            [
+                [
+                    button(render_text("buttons/approve"), PREFIX, "a", nominee.id),
+                    button(render_text("buttons/return"), PREFIX, "r", nominee.id),
+                ]
+            ]
+        ),
+    )
+
+
+async def _tell_unit(context: BotContext, unit_id: int, text: str) -> int:
+    """Send a message to every active focal point of the unit at once; how many got it."""
+    async with context.rt.db.read() as session:
+        members = [m for m in await members_of_unit(session, unit_id) if m.role is Role.FOCAL]
+    sent = 0
+    for member in members:
+        try:
+            await context.bot.send_message(member.chat_id, text)
+            sent += 1
+        except TelegramError as exc:  # blocked or gone: the decision stands; /hoso shows it
+            log.warning("could not tell chat %s of a review: %s", member.chat_id, exc)
+    return sent
+
+
+async def _decided(
+    update: Update, context: BotContext, nominee: Nominee, state: ReviewState, note: str | None
+) -> None:
+    assert context.member is not None and update.effective_chat is not None
+    async with context.rt.db.write() as session:
+        fresh = await nominee_by_id(session, nominee.id)
+        if fresh is None:
+            return
+        await set_review(
+            session,
+            fresh,
+            state,
+            by=context.member.telegram_user_id,
+            now=context.rt.now(),
+            note=note,
+        )
+        campaign = await session.get_one(Campaign, fresh.campaign_id)
+    template = "review/told_approved" if state is ReviewState.APPROVED else "review/told_returned"
+    told = await _tell_unit(
+        context, nominee.unit_id, render(template, nominee=nominee, campaign=campaign, note=note)
+    )
+    await update.effective_chat.send_message(
+        render("review/done", nominee=nominee, approved=state is ReviewState.APPROVED, told=told)
+    )
+
+
+@guard(Role.OFFICE)
+async def approve(update: Update, context: BotContext) -> None:
+    """ "Duyệt": the dossier is approved and the unit told."""
+    query = update.callback_query
+    assert query is not None
+    nominee_id = await _nominee(update)
+    async with context.rt.db.read() as session:
+        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+    if nominee is None:
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+        return
+    await query.answer()
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    await _decided(update, context, nominee, ReviewState.APPROVED, None)
+
+
+@guard(Role.OFFICE)
+async def ask_note(update: Update, context: BotContext) -> int | None:
+    """ "Yêu cầu bổ sung": ask what the unit must add."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None and update.effective_chat is not None
+    nominee_id = await _nominee(update)
+    async with context.rt.db.read() as session:
+        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+    if nominee is None:
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    context.user_data[NOTE_KEY] = nominee.id
+    await update.effective_chat.send_message(render("review/ask_note", nominee=nominee))
+    return State.NOTE
+
+
+@guard(Role.OFFICE)
+async def note_given(update: Update, context: BotContext) -> int:
+    """The note: the dossier goes back to the unit with it."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    note = " ".join((message.text or "").split())
+    if not 3 <= len(note) <= MAX_NOTE:
+        await message.reply_text(render("review/bad_note", limit=MAX_NOTE))
+        return State.NOTE
+    nominee_id = context.user_data.pop(NOTE_KEY, None)
+    async with context.rt.db.read() as session:
+        nominee = await nominee_by_id(session, nominee_id) if isinstance(nominee_id, int) else None
+    if nominee is None:
+        await message.reply_text(render("registration/lost"))
+        return ConversationHandler.END
+    await _decided(update, context, nominee, ReviewState.RETURNED, note)
+    return ConversationHandler.END
+
+
+@guard(Role.OFFICE)
+async def cancel_note(update: Update, context: BotContext) -> int:
+    """/huy while writing a note: nothing changes."""
+    assert update.effective_message is not None and context.user_data is not None
+    context.user_data.pop(NOTE_KEY, None)
+    await update.effective_message.reply_text(render("review/note_cancelled"))
+    return ConversationHandler.END
+
+
+@guard(Role.OFFICE)
+async def send_zip(update: Update, context: BotContext) -> None:
+    """📦: every placed file of a campaign as one ZIP with a manifest of hashes."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    campaign_id = await _nominee(update)
+    async with context.rt.db.read() as session:
+        campaign = await session.get(Campaign, campaign_id) if campaign_id else None
+        rows_ = await campaign_uploads(session, campaign_id) if campaign else []
+    if campaign is None:
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+        return
+    await query.answer()
+    if not rows_:
+        await update.effective_chat.send_message(render("review/zip_empty", campaign=campaign))
+        return
+    tz, files_dir = context.rt.tz, context.rt.files_dir
+    entries = [
+        ArchiveEntry(
+            unit_code=unit.code,
+            unit_name=unit.name,
+            nominee=nominee.name if nominee else None,
+            document=document.name if document else render_text("buttons/other_document"),
+            original_name=upload.original_name,
+            path=blob_path(files_dir, stored.path),
+            sha256=stored.sha256,
+            size=stored.size,
+            uploaded_at=upload.uploaded_at.astimezone(tz).replace(tzinfo=None),
+            uploaded_by=str(upload.uploaded_by),
+        )
+        for unit, nominee, document, upload, stored in rows_
+    ]
+    with tempfile.TemporaryFile() as out:
+        await asyncio.to_thread(build_dossier_zip, campaign.code, campaign.title, entries, out)
+        size = out.tell()
+        if size > TELEGRAM_UPLOAD_LIMIT:
+            await update.effective_chat.send_message(
+                render("review/zip_too_big", size_mb=size // 2**20)
+            )
+            return
+        out.seek(0)
+        await update.effective_chat.send_document(
+            out,
+            filename=f"ho-so-{campaign.code}.zip",
+            caption=render("review/zip_caption", campaign=campaign, files=len(entries)),
+        )
+
+
+def _cb(action: str, callback):  # type: ignore[no-untyped-def]
+    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """The review command, its buttons, and the note conversation."""
+    note = ConversationHandler(
+        entry_points=[_cb("r", ask_note)],
+        states={State.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
+        fallbacks=[CommandHandler("huy", cancel_note)],
+        name="duyet_note",
+        conversation_timeout=30 * 60,
+    )
+    return [
+        note,
+        CommandHandler("duyet", show_queue),
+        _cb("o", open_dossier),
+        _cb("a", approve),
+        _cb("z", send_zip),
+    ]

@@ -1,0 +1,49 @@
+"""`/hoso`: per open campaign, every required document ✅/❌, the review state, days left."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from handlers.common import guard
+from handlers.runtime import BotContext
+from messages import render
+from scheduler.calendar import working_days_between
+from storage.campaigns import launched_campaigns_of_unit
+from storage.dossiers import dossier_status
+from storage.models import Role
+
+
+@guard(Role.FOCAL)
+async def show_status(update: Update, context: BotContext) -> None:
+    """`/hoso`: the unit's dossiers of the campaigns that take files, one message each."""
+    assert update.effective_message is not None and context.member is not None
+    member, now = context.member, context.rt.now()
+    today = now.astimezone(context.rt.tz).date()
+    async with context.rt.db.read() as session:
+        campaigns = [
+            c
+            for c in await launched_campaigns_of_unit(session, member.unit_id, now)
+            if c.dossier_deadline is not None and c.dossier_deadline >= today
+        ]
+        dossiers = [await dossier_status(session, c, member.unit_id) for c in campaigns]
+    if not dossiers:
+        await update.effective_message.reply_text(render("status/none_open"))
+        return
+    for dossier in sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today):
+        deadline = dossier.campaign.dossier_deadline
+        assert deadline is not None
+        await update.effective_message.reply_text(
+            render(
+                "status/dossier",
+                dossier=dossier,
+                unit=member.unit_name,
+                days=(deadline - today).days,
+                working=working_days_between(today, deadline),
+            )
+        )
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """The status command."""
+    return [CommandHandler("hoso", show_status)]

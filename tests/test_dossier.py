@@ -1,0 +1,282 @@
+"""Dossiers through the emulator: /nophoso, /hoso, files outside the flow, /duyet and the ZIP
+(PRODUCT §5 Dossier upload, Status, /duyet; §8 uploads)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+from bot.emulator import BotMessage
+from bot.sandbox import Person, Reply, Sandbox
+from storage.models import Role
+from tests.conftest import EXAMPLES, Clock, load_files
+from tests.test_registration import join
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    + b"\x00" * 48
+    + b"PE\x00\x00"
+    + b"\x00" * 200
+)
+
+
+def docx(text: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        z.writestr("word/document.xml", f"<w:document><w:body>{text}</w:body></w:document>")
+    return out.getvalue()
+
+
+def xlsx() -> bytes:
+    workbook = Workbook()
+    workbook.active["A1"] = "Biên bản"  # type: ignore[index]
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
+    """20/10/2025, Sở Ngoại vụ: dossiers due 30/10/2025; quotas 1 collective, 3 individuals."""
+    clock.set_local("2025-10-20 09:00")
+    await load_files(
+        sandbox.db,
+        EXAMPLES / "units-ngoai-vu-lang-son.yaml",
+        EXAMPLES / "campaign-ngoai-vu-2025.yaml",
+    )
+    return sandbox
+
+
+def pick(message: BotMessage, start: str) -> str:
+    """The label of the message's button that starts with `start`."""
+    return next(t for t in message.button_texts() if t.startswith(start) or t[2:].startswith(start))
+
+
+async def add_nominee(person: Person, award_label: str, name: str) -> Reply:
+    step = await person.say("/nophoso")
+    awards = await person.press(step.last, pick(step.last, "➕"))
+    await person.press(awards.last, award_label)
+    return await person.say(name)
+
+
+async def upload(
+    person: Person, screen: BotMessage, document: str, content: bytes, name: str
+) -> Reply:
+    await person.press(screen, pick(screen, document))
+    return await person.send_document(content, name)
+
+
+async def full_dossier(person: Person) -> dict[str, bytes]:
+    """A collective and an individual, each with TT and BC08, plus the unit's minutes (BB);
+    returns what was sent, by file name."""
+    files = {
+        "tom-tat-tap-the.pdf": PDF,
+        "bao-cao-08.docx": docx("bao cao"),
+        "tom-tat-an.pdf": PDF + b"%an",
+        "bao-cao-an.docx": docx("an"),
+        "bien-ban-hop-xet.xlsx": xlsx(),
+    }
+    added = await add_nominee(
+        person, "Giấy khen của Giám đốc Sở — tập thể", "Phòng Hợp tác quốc tế"
+    )
+    assert "Toàn Sở hiện có 1 đề nghị cho chỉ tiêu 1" in added.text
+    done = await upload(
+        person, added.last, "Tóm tắt", files["tom-tat-tap-the.pdf"], "tom-tat-tap-the.pdf"
+    )
+    assert 'Đã nhận "tom-tat-tap-the.pdf"' in done.text
+    await upload(person, done.last, "Báo cáo", files["bao-cao-08.docx"], "bao-cao-08.docx")
+    await person.say("/huy")
+
+    added = await add_nominee(person, "Giấy khen của Giám đốc Sở — cá nhân", "Nguyễn Văn An")
+    done = await upload(person, added.last, "Tóm tắt", files["tom-tat-an.pdf"], "tom-tat-an.pdf")
+    await upload(person, done.last, "Báo cáo", files["bao-cao-an.docx"], "bao-cao-an.docx")
+    await person.say("/huy")
+
+    step = await person.say("/nophoso")
+    own = await person.press(step.last, pick(step.last, "📁"))
+    await upload(
+        person, own.last, "Biên bản", files["bien-ban-hop-xet.xlsx"], "bien-ban-hop-xet.xlsx"
+    )
+    await person.say("/huy")
+    return files
+
+
+async def test_a_full_dossier_with_status_before_during_and_after(season: Sandbox) -> None:
+    hoa = await join(season, 4001, "Hoa", "NV_HTQT", Role.FOCAL)
+    before = (await hoa.say("/hoso")).text
+    assert "Hạn nộp hồ sơ: 30/10/2025 · còn 10 ngày (8 ngày làm việc)" in before
+    assert "❌ Biên bản họp xét khen thưởng" in before and "chưa có người" in before
+    assert "Còn thiếu 1 tài liệu" in before
+
+    added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — tập thể", "Phòng Hợp tác quốc tế")
+    await upload(hoa, added.last, "Tóm tắt", PDF, "tom-tat.pdf")
+    await hoa.say("/huy")
+    during = (await hoa.say("/hoso")).text
+    assert "👤 Phòng Hợp tác quốc tế — Giấy khen của Giám đốc Sở · Chưa nộp đủ" in during
+    assert "✅ Tóm tắt thành tích" in during and "❌ Báo cáo thành tích" in during
+    assert "Còn thiếu 2 tài liệu" in during
+
+    step = await hoa.say("/nophoso")
+    screen = await hoa.press(step.last, pick(step.last, "Phòng Hợp tác quốc tế"))
+    await upload(hoa, screen.last, "Báo cáo", docx("tap the"), "bao-cao-08.docx")
+    await hoa.say("/huy")
+    again = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — tập thể", "phòng hợp tác quốc tế")
+    assert "Đơn vị đã đề nghị" in again.text
+    await hoa.say("/huy")
+    added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Nguyễn Văn An")
+    done = await upload(hoa, added.last, "Tóm tắt", PDF + b"%an", "tom-tat-an.pdf")
+    await upload(hoa, done.last, "Báo cáo", docx("an"), "bao-cao-an.docx")
+    await hoa.say("/huy")
+    step = await hoa.say("/nophoso")
+    own = await hoa.press(step.last, pick(step.last, "📁"))
+    await upload(hoa, own.last, "Biên bản", xlsx(), "bien-ban.xlsx")
+    await hoa.say("/huy")
+    after = (await hoa.say("/hoso")).text
+    assert "Đã đủ hồ sơ" in after and "❌" not in after
+    assert after.count("· Đã nộp đủ") == 2
+
+
+async def test_bad_files_are_refused_and_versions_counted(season: Sandbox) -> None:
+    hoa = await join(season, 4002, "Hoa", "NV_HTQT", Role.FOCAL)
+    added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Trần Thị Bình")
+    await hoa.press(added.last, pick(added.last, "Tóm tắt"))
+
+    exe = await hoa.send_document(EXE, "bao-cao.pdf")
+    assert "không phải loại được nhận" in exe.text and "PDF, DOC, DOCX" in exe.text
+    big = await hoa.send_document(b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024), "lon.pdf")
+    assert "lớn hơn 20 MB" in big.text
+    photo = await hoa.send_photo(b"\xff\xd8\xff\xe0" + b"0" * 64)
+    assert "gửi lại dạng <b>tệp</b>".replace("<b>", "").replace("</b>", "") in photo.text
+    assert "nhắc" not in photo.text
+    text = await hoa.say("đây là tệp")
+    assert "Bước này cần một tệp" in text.text
+
+    first = await hoa.send_document(PDF, "tom-tat.pdf")
+    assert 'Đã nhận "tom-tat.pdf"' in first.text
+    await hoa.press(first.last, pick(first.last, "Tóm tắt"))
+    same = await hoa.send_document(PDF, "tom-tat-ban-sao.pdf")
+    assert "giống hệt bản đã nộp lúc" in same.text
+    await hoa.press(same.last, pick(same.last, "Tóm tắt"))
+    second = await hoa.send_document(PDF + b"% sua", "tom-tat-v2.pdf")
+    assert "bản thứ 2" in second.text
+    files = sorted(p.name for p in season.files_dir.rglob("*.pdf"))
+    assert len(files) == 2  # the same content was stored once
+
+
+async def test_a_file_sent_outside_the_flow_is_kept_and_placed(season: Sandbox) -> None:
+    hoa = await join(season, 4003, "Hoa", "NV_HTQT", Role.FOCAL)
+    await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Lê Văn Cường")
+    await hoa.say("/huy")
+
+    where = await hoa.send_document(docx("ngoai luong"), "bao-cao-cuong.docx")
+    assert 'Đã nhận và lưu tệp "bao-cao-cuong.docx"' in where.text
+    nominees = await hoa.press(where.last, where.last.button_texts()[0])
+    documents = await hoa.press(nominees.last, "Lê Văn Cường")
+    placed = await hoa.press(documents.last, pick(documents.last, "Báo cáo"))
+    assert 'Đã nhận "bao-cao-cuong.docx"' in placed.text
+    assert "✅ Báo cáo thành tích" in (await hoa.say("/hoso")).text
+    assert "gửi lại dạng" in (await hoa.send_photo(b"\xff\xd8\xff" + b"1" * 50)).text
+
+
+async def test_another_unit_cannot_see_or_fetch_the_files(season: Sandbox) -> None:
+    hoa = await join(season, 4004, "Hoa", "NV_HTQT", Role.FOCAL)
+    added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Phạm Thị Dung")
+    document_data = added.last.button_data(pick(added.last, "Tóm tắt"))
+    await upload(hoa, added.last, "Tóm tắt", PDF, "bi-mat.pdf")
+    await hoa.say("/huy")
+    where = await hoa.send_document(PDF + b"%2", "chua-xep.pdf")
+    place_data = where.last.button_data(where.last.button_texts()[0])
+
+    khanh = await join(season, 4005, "Khánh", "NV_QLBG", Role.FOCAL)
+    status = (await khanh.say("/hoso")).text
+    assert "Phạm Thị Dung" not in status and "bi-mat" not in status
+    step = await khanh.say("/nophoso")
+    nominee_id = (document_data or "").split(":")[-1]
+    for data in (
+        f"np:n:{nominee_id}",
+        document_data,
+        place_data,
+        f"pl:n:1:1:{nominee_id}",
+        f"dy:o:{nominee_id}",
+        "dy:z:1",
+    ):
+        assert data is not None
+        forged = await khanh.press_data(step.last, data)
+        assert forged.alert is not None, data
+        assert all(m.document is None for m in forged.messages), data
+    assert all("bi-mat" not in m.text for m in khanh.messages)
+
+
+async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> None:
+    hoa = await join(season, 4006, "Hoa", "NV_HTQT", Role.FOCAL)
+    await full_dossier(hoa)
+    lan = await join(season, 4007, "Lan", "NV_VP", Role.OFFICE)
+
+    queue = await lan.say("/duyet")
+    assert "Hồ sơ chờ duyệt (2)" in queue.text
+    assert "Giấy khen của Giám đốc Sở (cá nhân): 1 đề nghị / chỉ tiêu 3" in queue.text
+    item = pick(queue.last, "NV_HTQT · Nguyễn Văn An")
+    opened = await lan.press(queue.last, item)
+    sent = [m for m in opened.messages if m.document]
+    assert sorted(m.document["file_name"] for m in sent if m.document) == [
+        "bao-cao-an.docx",
+        "bien-ban-hop-xet.xlsx",
+        "tom-tat-an.pdf",
+    ]
+    assert "Đang thẩm định" in (await hoa.say("/hoso")).text
+
+    ask = await lan.press(opened.last, "↩️ Yêu cầu bổ sung")
+    assert "Gửi nội dung cần bổ sung" in ask.text
+    before = len(hoa.messages)
+    done = await lan.say("Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu")
+    assert "Đơn vị đã được báo (1 người)" in done.text
+    told = hoa.messages[before:]
+    assert (
+        told and "cần bổ sung" in told[-1].text and "thiếu chữ ký thủ trưởng & dấu" in told[-1].text
+    )
+    returned = (await hoa.say("/hoso")).text
+    assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Cần bổ sung" in returned
+    assert "Văn phòng ghi chú: Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu" in returned
+    assert "Nguyễn Văn An" not in (await lan.say("/duyet")).text.split("Bấm một hồ sơ")[0]
+
+    step = await hoa.say("/nophoso")
+    screen = await hoa.press(step.last, pick(step.last, "Nguyễn Văn An"))
+    await upload(hoa, screen.last, "Báo cáo", docx("an, co chu ky"), "bao-cao-an-ky.docx")
+    await hoa.say("/huy")
+    assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã nộp đủ" in (await hoa.say("/hoso")).text
+    again = await lan.say("/duyet")
+    opened = await lan.press(again.last, pick(again.last, "NV_HTQT · Nguyễn Văn An"))
+    assert "bao-cao-an-ky.docx" in [m.document["file_name"] for m in opened.messages if m.document]
+    before = len(hoa.messages)
+    await lan.press(opened.last, "✅ Duyệt")
+    assert "đã được Văn phòng Sở duyệt" in hoa.messages[before].text
+    assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã duyệt" in (await hoa.say("/hoso")).text
+
+
+async def test_the_campaign_zip_holds_every_upload_byte_for_byte(season: Sandbox) -> None:
+    hoa = await join(season, 4008, "Hoa", "NV_HTQT", Role.FOCAL)
+    uploads = await full_dossier(hoa)
+    lan = await join(season, 4009, "Lan", "NV_VP", Role.OFFICE)
+    queue = await lan.say("/duyet")
+    zipped = await lan.press(queue.last, pick(queue.last, "📦"))
+    document = zipped.last.document
+    assert document is not None and document["file_name"] == "ho-so-NV-DHXVIII-2025.zip"
+
+    archive = zipfile.ZipFile(io.BytesIO(document["content"]))
+    names = archive.namelist()
+    assert "manifest.csv" in names and "SHA256SUMS" in names
+    for file_name, content in uploads.items():
+        entry = next(n for n in names if n.endswith("/" + file_name))
+        assert archive.read(entry) == content
+        assert hashlib.sha256(content).hexdigest() in archive.read("SHA256SUMS").decode()
+    assert any(n.startswith("NV_HTQT - ") and "/Nguyễn Văn An/" in n for n in names)
+    assert len([n for n in names if not n.endswith("/")]) == len(uploads) + 2
