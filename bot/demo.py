@@ -19,6 +19,7 @@ from storage.invites import create_invite
 from storage.models import Role
 from storage.units import unit_by_code
 
+LABELS_REVIEW = {"approve": render_text("buttons/approve")}
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_FILES = ("units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml")
 # The demo lives on a fixed day: registration for 2026 is open and Q1's tasks are current.
@@ -85,3 +86,32 @@ async def _walk(sandbox: Sandbox, examples: Path) -> None:
     # The office follows up.
     await lan.say("/nhiemvu")
     await lan.say("/tonghop")
+
+    # A dossier: a nominee, two files (one refused for its content), /hoso, the office's review.
+    step = await minh.say("/nophoso")
+    awards = await minh.press(step.last, step.last.button_texts()[-1])
+    names = await minh.press(awards.last, awards.last.button_texts()[1])
+    assert names.messages
+    documents = await minh.say(script["nominee"])
+    await minh.press(documents.last, documents.last.button_texts()[0])
+    await minh.send_document(b"MZ\x90\x00" + b"\x00" * 60, "bao-cao.pdf")  # a program, not a PDF
+    back = await minh.send_document(_pdf("Bao cao thanh tich"), "bao-cao-thanh-tich.pdf")
+    await minh.press(back.last, back.last.button_texts()[-1])
+    step = await minh.say("/nophoso")
+    own = await minh.press(step.last, step.last.button_texts()[0])
+    await minh.press(own.last, own.last.button_texts()[0])
+    await minh.send_document(_pdf("Bien ban hop xet"), "bien-ban-hop-xet.pdf")
+    await minh.say("/huy")
+    await minh.say("/hoso")
+    queue = await lan.say("/duyet")
+    opened = await lan.press(queue.last, queue.last.button_texts()[0])
+    await lan.press(opened.last, LABELS_REVIEW["approve"])
+    await minh.say("/hoso")
+
+
+def _pdf(title: str) -> bytes:
+    """A small valid PDF, enough for the content check."""
+    return (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Title (" + title.encode() + b") >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
