@@ -25,6 +25,7 @@ from storage.campaigns import (
     campaign_by_code,
     participating_units,
 )
+from storage.dossiers import dossier_status
 from storage.models import Campaign, Role, Target
 from storage.plans import plan_for_year, plan_progress
 from storage.registrations import describe_registration, registrations_of_campaign
@@ -36,6 +37,17 @@ class UnknownCampaign(LookupError):
 
 
 @dataclass(frozen=True, slots=True)
+class DossierCounts:
+    """A campaign's nominees by the state of their dossier."""
+
+    code: str
+    title: str
+    deadline: date
+    by_state: dict[str, int]
+    units_proposing: int
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Everything the summary shows, in plain values."""
 
@@ -43,6 +55,7 @@ class Summary:
     generated_at: datetime
     campaigns: list[CampaignRegistrations]
     quarters: list[QuarterTasks]
+    dossiers: list[DossierCounts]
 
 
 async def campaign_registrations(
@@ -107,6 +120,21 @@ async def plan_quarters(session: AsyncSession, year: int, tz: ZoneInfo) -> list[
     return quarters
 
 
+async def dossier_counts(session: AsyncSession, campaign: Campaign) -> DossierCounts:
+    """How many nominees' dossiers are incomplete, complete, in review, returned, approved."""
+    by_state: dict[str, int] = {}
+    proposing = 0
+    for unit in await participating_units(session, campaign):
+        dossier = await dossier_status(session, campaign, unit.id)
+        proposing += bool(dossier.nominees)
+        for nominee in dossier.nominees:
+            by_state[nominee.shown] = by_state.get(nominee.shown, 0) + 1
+    assert campaign.dossier_deadline is not None
+    return DossierCounts(
+        campaign.code, campaign.title, campaign.dossier_deadline, by_state, proposing
+    )
+
+
 async def build_summary(
     session: AsyncSession, tz: ZoneInfo, now: datetime, campaign_code: str | None = None
 ) -> Summary:
@@ -126,11 +154,21 @@ async def build_summary(
             and c.end >= date(today.year - 1, 1, 1)
         ]
     units = await all_units(session)
+    today = now.astimezone(tz).date()
+    with_dossiers = [
+        c
+        for c in await all_campaigns(session)
+        if c.dossier_deadline is not None
+        and c.launch_at <= now
+        and c.dossier_deadline >= date(today.year - 1, 1, 1)
+        and (campaign_code is None or c.code == campaign_code)
+    ]
     return Summary(
         organization=units[0].organization if units else "",
         generated_at=now.astimezone(tz).replace(tzinfo=None),
         campaigns=[await campaign_registrations(session, c, tz) for c in campaigns],
         quarters=await plan_quarters(session, now.astimezone(tz).year, tz),
+        dossiers=[await dossier_counts(session, c) for c in with_dossiers],
     )
 
 

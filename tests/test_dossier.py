@@ -260,6 +260,9 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     await lan.press(opened.last, "✅ Duyệt")
     assert "đã được Văn phòng Sở duyệt" in hoa.messages[before].text
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã duyệt" in (await hoa.say("/hoso")).text
+    summary = (await lan.say("/tonghop")).text
+    assert "2 đề nghị từ 1 đơn vị" in summary
+    assert "đã nộp đủ 1" in summary and "đã duyệt 1" in summary
 
 
 async def test_the_campaign_zip_holds_every_upload_byte_for_byte(season: Sandbox) -> None:
