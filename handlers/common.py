@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TypeVar
 
-from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ConversationHandler
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ConversationHandler
 
 from handlers.runtime import BotContext
 from messages import render, render_text
+from messages.callbacks import int_arg, pattern, unpack
 from storage.invites import is_code_shaped, normalize_code
 from storage.members import Membership, active_membership
 from storage.models import Role
@@ -150,3 +154,52 @@ async def on_error(update: object, context: BotContext) -> None:
             await update.effective_chat.send_message(render("common/error", update_id=update_id))
         except Exception:  # the reply itself may be what fails (network down)
             log.warning("could not tell the user about the failure of update %s", update_id)
+
+
+# ---- shared by the conversations ------------------------------------------------------------
+
+D = TypeVar("D")
+
+
+def local_today(context: BotContext) -> date:
+    """Today in the bot's zone (deadlines are local dates)."""
+    return context.rt.now().astimezone(context.rt.tz).date()
+
+
+async def say_anew(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer with a new message; a pressed button's old keyboard is taken away first."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        with contextlib.suppress(BadRequest):  # already without buttons
+            await update.callback_query.edit_message_reply_markup(None)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+def draft_of(context: BotContext, key: str, kind: type[D]) -> D | None:
+    """The conversation's draft, only if it is of this kind and of the sender's current unit."""
+    draft = context.user_data.get(key) if context.user_data is not None else None
+    member = context.member
+    if not isinstance(draft, kind) or member is None:
+        return None
+    return draft if getattr(draft, "unit_id", None) == member.unit_id else None
+
+
+def end_conversation(context: BotContext, key: str) -> int:
+    """Forget the draft and end the conversation."""
+    if context.user_data is not None:
+        context.user_data.pop(key, None)
+    return ConversationHandler.END
+
+
+def pressed_number(update: Update, prefix: str, index: int = 0) -> int | None:
+    """The index-th number of the pressed button's data under this prefix, or None."""
+    parsed = unpack(update.callback_query.data if update.callback_query else None, prefix)
+    return int_arg(parsed[1], index) if parsed else None
+
+
+def route(
+    prefix: str, action: str, callback: Callable[..., Awaitable[object]]
+) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    """A button handler for `prefix:action:…` data."""
+    return CallbackQueryHandler(callback, pattern=pattern(prefix, action))

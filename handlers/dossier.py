@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -19,7 +17,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.common import guard
+from handlers.common import (
+    draft_of,
+    end_conversation,
+    guard,
+    local_today,
+    pressed_number,
+    route,
+    say_anew,
+)
 from handlers.intake import ACCEPTED, receive
 from handlers.people import tidy
 from handlers.runtime import BotContext
@@ -70,10 +76,6 @@ class Draft:
     document_id: int | None = None
 
 
-def _today(context: BotContext) -> date:
-    return context.rt.now().astimezone(context.rt.tz).date()
-
-
 def accepting(campaign: Campaign, today: date) -> bool:
     """Whether the campaign takes dossier files on this (local) day."""
     return campaign.dossier_deadline is not None and today <= campaign.dossier_deadline
@@ -83,44 +85,12 @@ async def _open_campaigns(
     session: AsyncSession, context: BotContext, unit_id: int
 ) -> list[Campaign]:
     campaigns = await launched_campaigns_of_unit(session, unit_id, context.rt.now())
-    return [c for c in campaigns if accepting(c, _today(context))]
-
-
-async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer a press (dropping the old keyboard) or a message, with a new message."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        with contextlib.suppress(BadRequest):
-            await update.callback_query.edit_message_reply_markup(None)
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=markup)
-
-
-def _draft(context: BotContext) -> Draft | None:
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if (
-        not isinstance(draft, Draft)
-        or context.member is None
-        or draft.unit_id != context.member.unit_id
-    ):
-        return None
-    return draft
+    return [c for c in campaigns if accepting(c, local_today(context))]
 
 
 async def _lost(update: Update, context: BotContext) -> int:
-    await _say(update, render("dossier/lost"))
-    return _end(context)
-
-
-def _end(context: BotContext) -> int:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    return ConversationHandler.END
-
-
-def _arg(update: Update, prefix: str) -> int | None:
-    parsed = unpack(update.callback_query.data if update.callback_query else None, prefix)
-    return int_arg(parsed[1]) if parsed else None
+    await say_anew(update, render("dossier/lost"))
+    return end_conversation(context, DRAFT_KEY)
 
 
 async def _refuse_press(update: Update) -> None:
@@ -136,19 +106,19 @@ async def start(update: Update, context: BotContext) -> int:
     async with context.rt.db.read() as session:
         campaigns = await _open_campaigns(session, context, context.member.unit_id)
     if not campaigns:
-        await _say(update, render("dossier/none_open"))
+        await say_anew(update, render("dossier/none_open"))
         return ConversationHandler.END
     if len(campaigns) == 1:
         return await _nominee_step(update, context, campaigns[0].id)
     buttons = [button(c.title[:60], PREFIX, "c", c.id) for c in campaigns]
-    await _say(update, render("dossier/choose_campaign"), rows(buttons))
+    await say_anew(update, render("dossier/choose_campaign"), rows(buttons))
     return State.CAMPAIGN
 
 
 @guard(Role.FOCAL)
 async def choose_campaign(update: Update, context: BotContext) -> int:
     """A campaign button, re-checked against the unit."""
-    campaign_id = _arg(update, PREFIX)
+    campaign_id = pressed_number(update, PREFIX)
     if campaign_id is None:
         return await _lost(update, context)
     return await _nominee_step(update, context, campaign_id)
@@ -159,9 +129,9 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
     member = context.member
     async with context.rt.db.read() as session:
         campaign = await campaign_for_unit(session, campaign_id, member.unit_id, context.rt.now())
-        if campaign is None or not accepting(campaign, _today(context)):
+        if campaign is None or not accepting(campaign, local_today(context)):
             await _refuse_press(update)
-            return _end(context)
+            return end_conversation(context, DRAFT_KEY)
         dossier = await dossier_status(session, campaign, member.unit_id)
     context.user_data[DRAFT_KEY] = Draft(unit_id=member.unit_id, campaign_id=campaign.id)
     buttons = []
@@ -172,7 +142,7 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
         for n in dossier.nominees
     ]
     buttons.append(button(render_text("buttons/add_nominee"), PREFIX, "add"))
-    await _say(
+    await say_anew(
         update, render("dossier/choose_nominee", campaign=campaign, dossier=dossier), rows(buttons)
     )
     return State.NOMINEE
@@ -181,7 +151,7 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
 @guard(Role.FOCAL)
 async def choose_nominee(update: Update, context: BotContext) -> int:
     """A nominee button (0: the unit's own documents), re-checked against the unit."""
-    draft, nominee_id = _draft(context), _arg(update, PREFIX)
+    draft, nominee_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
     if draft is None or nominee_id is None:
         return await _lost(update, context)
     if nominee_id:
@@ -197,24 +167,24 @@ async def choose_nominee(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def ask_award(update: Update, context: BotContext) -> int:
     """ "Add a nominee": the campaign's award forms, each with its quota and what is proposed."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
         awards = await active_awards(session, draft.campaign_id)
         used = await award_usage(session, draft.campaign_id)
     if not awards:
-        await _say(update, render("dossier/no_awards"))
-        return _end(context)
+        await say_anew(update, render("dossier/no_awards"))
+        return end_conversation(context, DRAFT_KEY)
     buttons = [button(render_text("buttons/award", award=a), PREFIX, "a", a.id) for a in awards]
-    await _say(update, render("dossier/choose_award", awards=awards, used=used), rows(buttons))
+    await say_anew(update, render("dossier/choose_award", awards=awards, used=used), rows(buttons))
     return State.AWARD
 
 
 @guard(Role.FOCAL)
 async def choose_award(update: Update, context: BotContext) -> int:
     """An award-form button: it must belong to the campaign."""
-    draft, award_id = _draft(context), _arg(update, PREFIX)
+    draft, award_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
     if draft is None or award_id is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
@@ -223,14 +193,14 @@ async def choose_award(update: Update, context: BotContext) -> int:
         await _refuse_press(update)
         return State.AWARD
     draft.award_id = award_id
-    await _say(update, render("dossier/ask_name", award=awards[award_id]))
+    await say_anew(update, render("dossier/ask_name", award=awards[award_id]))
     return State.NAME
 
 
 @guard(Role.FOCAL)
 async def nominee_name(update: Update, context: BotContext) -> int:
     """The nominee's name: a person's full name, or the collective's name."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     assert update.effective_message is not None and context.member is not None
     if draft is None or draft.award_id is None:
         return await _lost(update, context)
@@ -267,7 +237,7 @@ async def nominee_name(update: Update, context: BotContext) -> int:
 
 async def _document_step(update: Update, context: BotContext) -> int:
     """The documents of the chosen slot with ✅/❌, one button each, and "Tài liệu khác"."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     assert context.member is not None
     if draft is None:
         return await _lost(update, context)
@@ -285,7 +255,7 @@ async def _document_step(update: Update, context: BotContext) -> int:
     ]
     buttons += [button(render_text("buttons/other_document"), PREFIX, "d", 0)]
     buttons += [button(render_text("buttons/done"), PREFIX, "done")]
-    await _say(
+    await say_anew(
         update, render("dossier/choose_document", title=title, statuses=statuses), rows(buttons)
     )
     return State.DOCUMENT
@@ -305,7 +275,7 @@ def _slot_documents(
 @guard(Role.FOCAL)
 async def choose_document(update: Update, context: BotContext) -> int:
     """A document button (0: another document), re-checked against the campaign and slot."""
-    draft, document_id = _draft(context), _arg(update, PREFIX)
+    draft, document_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
     if draft is None or document_id is None:
         return await _lost(update, context)
     name = render_text("buttons/other_document")
@@ -316,7 +286,7 @@ async def choose_document(update: Update, context: BotContext) -> int:
             return State.DOCUMENT
         name = document.name
     draft.document_id = document_id or None
-    await _say(
+    await say_anew(
         update,
         render(
             "dossier/ask_file",
@@ -340,7 +310,7 @@ async def _document_for_slot(
 @guard(Role.FOCAL)
 async def file_received(update: Update, context: BotContext) -> int:
     """The file for the chosen document: checked, kept, and the list shown again."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     assert update.effective_message is not None and context.member is not None
     if draft is None:
         return await _lost(update, context)
@@ -360,7 +330,7 @@ async def _place(context: BotContext, upload_id: int, draft: Draft) -> Placed | 
             session, draft.campaign_id, draft.unit_id, context.rt.now()
         )
         upload = await unplaced_upload(session, upload_id, draft.unit_id)
-        if campaign is None or upload is None or not accepting(campaign, _today(context)):
+        if campaign is None or upload is None or not accepting(campaign, local_today(context)):
             return None
         return await place(
             session,
@@ -400,15 +370,15 @@ async def back_to_documents(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def finish(update: Update, context: BotContext) -> int:
     """ "Xong": leave; /hoso shows the whole dossier."""
-    await _say(update, render("dossier/finished"))
-    return _end(context)
+    await say_anew(update, render("dossier/finished"))
+    return end_conversation(context, DRAFT_KEY)
 
 
 @guard(Role.FOCAL)
 async def cancel(update: Update, context: BotContext) -> int:
     """/huy: files already received stay received."""
-    await _say(update, render("dossier/cancelled"))
-    return _end(context)
+    await say_anew(update, render("dossier/cancelled"))
+    return end_conversation(context, DRAFT_KEY)
 
 
 @guard(Role.FOCAL)
@@ -472,7 +442,7 @@ async def place_stray(update: Update, context: BotContext) -> None:
         upload is None
         or campaign is None
         or dossier is None
-        or not accepting(campaign, _today(context))
+        or not accepting(campaign, local_today(context))
     ):
         await _refuse_press(update)
         return
@@ -486,7 +456,9 @@ async def place_stray(update: Update, context: BotContext) -> None:
             button(n.nominee.name[:50], PLACE, "n", ids[0], ids[1], n.nominee.id)
             for n in dossier.nominees
         ]
-        await _say(update, render("dossier/stray_which_nominee", dossier=dossier), rows(buttons))
+        await say_anew(
+            update, render("dossier/stray_which_nominee", dossier=dossier), rows(buttons)
+        )
     elif action == "n" and len(ids) == 3:
         statuses, _ = _slot_documents(dossier, ids[2] or None)
         if ids[2] and not any(n.nominee.id == ids[2] for n in dossier.nominees):
@@ -494,7 +466,7 @@ async def place_stray(update: Update, context: BotContext) -> None:
             return
         buttons = [button(s.document.name[:50], PLACE, "d", *ids, s.document.id) for s in statuses]
         buttons.append(button(render_text("buttons/other_document"), PLACE, "d", *ids, 0))
-        await _say(update, render("dossier/stray_which_document"), rows(buttons))
+        await say_anew(update, render("dossier/stray_which_document"), rows(buttons))
     elif action == "d" and len(ids) == 4:
         draft = Draft(unit_id=member.unit_id, campaign_id=ids[1], nominee_id=ids[2] or None)
         if ids[3] and await _document_for_slot(context, draft, ids[3]) is None:
@@ -505,13 +477,9 @@ async def place_stray(update: Update, context: BotContext) -> None:
         if placed is None:
             await _refuse_press(update)
             return
-        await _say(update, _placed_text(context, placed))
+        await say_anew(update, _placed_text(context, placed))
     else:
         await _refuse_press(update)
-
-
-def _cb(action: str, callback):  # type: ignore[no-untyped-def]
-    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
@@ -519,11 +487,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     conversation = ConversationHandler(
         entry_points=[CommandHandler("nophoso", start)],
         states={
-            State.CAMPAIGN: [_cb("c", choose_campaign)],
-            State.NOMINEE: [_cb("n", choose_nominee), _cb("add", ask_award)],
-            State.AWARD: [_cb("a", choose_award)],
+            State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],
+            State.NOMINEE: [route(PREFIX, "n", choose_nominee), route(PREFIX, "add", ask_award)],
+            State.AWARD: [route(PREFIX, "a", choose_award)],
             State.NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, nominee_name)],
-            State.DOCUMENT: [_cb("d", choose_document), _cb("done", finish)],
+            State.DOCUMENT: [route(PREFIX, "d", choose_document), route(PREFIX, "done", finish)],
             State.FILE: [
                 MessageHandler(filters.Document.ALL, file_received),
                 MessageHandler(filters.PHOTO, photo_in_flow),

@@ -13,18 +13,16 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from handlers.common import guard
+from handlers.common import guard, pressed_number, route
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.archives import ArchiveEntry, build_dossier_zip
-from messages.callbacks import int_arg, pattern, unpack
 from messages.keyboards import button, grid, rows
 from storage.campaigns import all_campaigns
 from storage.dossiers import (
@@ -91,17 +89,12 @@ async def show_queue(update: Update, context: BotContext) -> None:
     )
 
 
-async def _nominee(update: Update) -> int | None:
-    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
-    return int_arg(parsed[1]) if parsed else None
-
-
 @guard(Role.OFFICE)
 async def open_dossier(update: Update, context: BotContext) -> None:
     """Open a dossier: it is now "Đang thẩm định"; its files are re-sent by file_id."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None and context.member is not None
-    nominee_id = await _nominee(update)
+    nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.write() as session:
         nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
         if nominee is None:
@@ -197,7 +190,7 @@ async def approve(update: Update, context: BotContext) -> None:
     """ "Duyệt": the dossier is approved and the unit told."""
     query = update.callback_query
     assert query is not None
-    nominee_id = await _nominee(update)
+    nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
     if nominee is None:
@@ -214,7 +207,7 @@ async def ask_note(update: Update, context: BotContext) -> int | None:
     """ "Yêu cầu bổ sung": ask what the unit must add."""
     query = update.callback_query
     assert query is not None and context.user_data is not None and update.effective_chat is not None
-    nominee_id = await _nominee(update)
+    nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
     if nominee is None:
@@ -261,7 +254,7 @@ async def send_zip(update: Update, context: BotContext) -> None:
     """📦: every placed file of a campaign as one ZIP with a manifest of hashes."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    campaign_id = await _nominee(update)
+    campaign_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         campaign = await session.get(Campaign, campaign_id) if campaign_id else None
         rows_ = await campaign_uploads(session, campaign_id) if campaign else []
@@ -304,14 +297,10 @@ async def send_zip(update: Update, context: BotContext) -> None:
         )
 
 
-def _cb(action: str, callback):  # type: ignore[no-untyped-def]
-    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
-
-
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The review command, its buttons, and the note conversation."""
     note = ConversationHandler(
-        entry_points=[_cb("r", ask_note)],
+        entry_points=[route(PREFIX, "r", ask_note)],
         states={State.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
         fallbacks=[CommandHandler("huy", cancel_note)],
         name="duyet_note",
@@ -320,7 +309,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     return [
         note,
         CommandHandler("duyet", show_queue),
-        _cb("o", open_dossier),
-        _cb("a", approve),
-        _cb("z", send_zip),
+        route(PREFIX, "o", open_dossier),
+        route(PREFIX, "a", approve),
+        route(PREFIX, "z", send_zip),
     ]

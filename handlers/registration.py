@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -20,7 +17,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers.common import guard
+from handlers.common import (
+    draft_of,
+    end_conversation,
+    guard,
+    local_today,
+    pressed_number,
+    route,
+    say_anew,
+)
 from handlers.people import (
     BadLine,
     Person,
@@ -33,7 +38,6 @@ from handlers.people import (
 )
 from handlers.runtime import BotContext
 from messages import render, render_text
-from messages.callbacks import int_arg, pattern, unpack
 from messages.keyboards import button, grid, rows
 from messages.workbooks import (
     TemplateContext,
@@ -77,36 +81,14 @@ class Draft:
     appending: bool = False
 
 
-def _today(context: BotContext) -> date:
-    return context.rt.now().astimezone(context.rt.tz).date()
-
-
 def is_open(campaign: Campaign, today: date) -> bool:
     """Whether the campaign still takes registrations on this (local) day."""
     return campaign.registration_deadline is not None and today <= campaign.registration_deadline
 
 
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat: edit the pressed message's keyboard away, then send anew."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        with contextlib.suppress(BadRequest):  # already without buttons
-            await update.callback_query.edit_message_reply_markup(None)
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=markup)
-
-
-def _draft(context: BotContext) -> Draft | None:
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    member = context.member
-    if not isinstance(draft, Draft) or member is None or draft.unit_id != member.unit_id:
-        return None
-    return draft
-
-
 async def _lost(update: Update, context: BotContext) -> int:
     """The draft is gone (timeout, restart or another unit): say so and end."""
-    await _reply(update, render("registration/lost"))
+    await say_anew(update, render("registration/lost"))
     return ConversationHandler.END
 
 
@@ -115,7 +97,7 @@ async def start(update: Update, context: BotContext) -> int:
     """`/dangky`: choose the campaign (skipped when only one is open)."""
     assert context.member is not None and context.user_data is not None
     context.user_data.pop(DRAFT_KEY, None)
-    today = _today(context)
+    today = local_today(context)
     async with context.rt.db.read() as session:
         campaigns = [
             c
@@ -129,12 +111,12 @@ async def start(update: Update, context: BotContext) -> int:
         }
     visible = [c for c in campaigns if is_open(c, today) or c.id in registered]
     if not visible:
-        await _reply(update, render("registration/none_open"))
+        await say_anew(update, render("registration/none_open"))
         return ConversationHandler.END
     if len(visible) == 1:
         return await _show_campaign(update, context, visible[0].id)
     buttons = [button(_campaign_label(c, today), PREFIX, "c", c.id) for c in visible]
-    await _reply(update, render("registration/choose_campaign", today=today), rows(buttons))
+    await say_anew(update, render("registration/choose_campaign", today=today), rows(buttons))
     return State.CAMPAIGN
 
 
@@ -146,8 +128,7 @@ def _campaign_label(campaign: Campaign, today: date) -> str:
 @guard(Role.FOCAL)
 async def choose_campaign(update: Update, context: BotContext) -> int:
     """A campaign button: re-checked against the unit before anything is shown."""
-    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
-    campaign_id = int_arg(parsed[1]) if parsed else None
+    campaign_id = pressed_number(update, PREFIX)
     if campaign_id is None:
         return await _lost(update, context)
     return await _show_campaign(update, context, campaign_id)
@@ -155,7 +136,7 @@ async def choose_campaign(update: Update, context: BotContext) -> int:
 
 async def _show_campaign(update: Update, context: BotContext, campaign_id: int) -> int:
     assert context.member is not None and context.user_data is not None
-    member, today = context.member, _today(context)
+    member, today = context.member, local_today(context)
     async with context.rt.db.read() as session:
         campaign = await campaign_for_unit(session, campaign_id, member.unit_id, context.rt.now())
         if campaign is None or campaign.registration_deadline is None:
@@ -178,17 +159,17 @@ async def _show_campaign(update: Update, context: BotContext, campaign_id: int) 
             tz=context.rt.tz,
         )
         if closed:
-            await _reply(update, screen)
+            await say_anew(update, screen)
             return ConversationHandler.END
         choice = grid([[button("redo", PREFIX, "redo"), button("keep", PREFIX, "keep")]])
-        await _reply(update, screen, choice)
+        await say_anew(update, screen, choice)
         return State.EXISTING
     return await _ask_title(update, context)
 
 
 async def _ask_title(update: Update, context: BotContext) -> int:
     """The collective title: one button per title of the campaign, or none."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
@@ -198,14 +179,14 @@ async def _ask_title(update: Update, context: BotContext) -> int:
         return await _ask_people(update, context)
     buttons = [button(t.name, PREFIX, "t", t.id) for t in titles]
     buttons += [button("no_collective", PREFIX, "t", 0), button("template", PREFIX, "x")]
-    await _reply(update, render("registration/ask_title"), rows(buttons))
+    await say_anew(update, render("registration/ask_title"), rows(buttons))
     return State.TITLE
 
 
 @guard(Role.FOCAL)
 async def redo(update: Update, context: BotContext) -> int:
     """Register again, or edit: start from the collective title, keeping the people."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None:
         return await _lost(update, context)
     draft.appending = False
@@ -215,16 +196,15 @@ async def redo(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def keep(update: Update, context: BotContext) -> int:
     """Keep: leave the saved registration as it is."""
-    await _reply(update, render("registration/kept"))
-    return _end(context)
+    await say_anew(update, render("registration/kept"))
+    return end_conversation(context, DRAFT_KEY)
 
 
 @guard(Role.FOCAL)
 async def choose_title(update: Update, context: BotContext) -> int:
     """A collective-title button: the title must belong to this campaign."""
-    draft = _draft(context)
-    parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
-    title_id = int_arg(parsed[1]) if parsed else None
+    draft = draft_of(context, DRAFT_KEY, Draft)
+    title_id = pressed_number(update, PREFIX)
     if draft is None or title_id is None:
         return await _lost(update, context)
     if title_id == 0:
@@ -253,7 +233,7 @@ async def _matcher(context: BotContext, campaign_id: int) -> TitleMatcher:
 
 async def _ask_people(update: Update, context: BotContext) -> int:
     """Ask for the individuals, one per line, or the filled Excel template."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None:
         return await _lost(update, context)
     matcher = await _matcher(context, draft.campaign_id)
@@ -261,7 +241,7 @@ async def _ask_people(update: Update, context: BotContext) -> int:
     if draft.people:
         buttons.append(button("keep_people", PREFIX, "sum"))
     buttons.append(button("template", PREFIX, "x"))
-    await _reply(
+    await say_anew(
         update,
         render(
             "registration/ask_people",
@@ -280,7 +260,7 @@ async def _ask_people(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def people_text(update: Update, context: BotContext) -> int:
     """A message of people: keep the good lines, explain the bad ones."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     assert update.effective_message is not None
     if draft is None:
         return await _lost(update, context)
@@ -304,7 +284,7 @@ async def _after_people(
         draft.appending = False
         return await _summary(update, context)
     draft.appending = True
-    await _reply(
+    await say_anew(
         update,
         render(
             "registration/problems",
@@ -323,7 +303,7 @@ async def _after_people(
 @guard(Role.FOCAL)
 async def people_file(update: Update, context: BotContext) -> int:
     """The filled Excel template instead of typed lines: read it row by row."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     message = update.effective_message
     assert message is not None and message.document is not None and context.member is not None
     if draft is None:
@@ -376,7 +356,7 @@ async def people_file(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def no_people(update: Update, context: BotContext) -> int:
     """No individuals: register the collective title only."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None:
         return await _lost(update, context)
     draft.people, draft.appending = [], False
@@ -390,7 +370,7 @@ async def show_summary(update: Update, context: BotContext) -> int:
 
 
 async def _summary(update: Update, context: BotContext) -> int:
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None or context.member is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
@@ -399,7 +379,7 @@ async def _summary(update: Update, context: BotContext) -> int:
         )
     if campaign is None:
         return await _lost(update, context)
-    await _reply(
+    await say_anew(
         update,
         render(
             "registration/summary",
@@ -422,22 +402,22 @@ async def _summary(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 async def confirm(update: Update, context: BotContext) -> int:
     """Confirm: save, after checking again that the window is open and the titles valid."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None or context.member is None:
         return await _lost(update, context)
     member, now = context.member, context.rt.now()
     async with context.rt.db.write() as session:
         campaign = await campaign_for_unit(session, draft.campaign_id, member.unit_id, now)
-        if campaign is None or not is_open(campaign, _today(context)):
-            await _reply(update, render("registration/closed_now"))
-            return _end(context)
+        if campaign is None or not is_open(campaign, local_today(context)):
+            await say_anew(update, render("registration/closed_now"))
+            return end_conversation(context, DRAFT_KEY)
         valid = {t.id for t in await active_titles(session, campaign.id, Target.CA_NHAN)}
         valid |= {t.id for t in await active_titles(session, campaign.id, Target.TAP_THE)}
         if (draft.collective and draft.collective.id not in valid) or any(
             p.title.id not in valid for p in draft.people
         ):
-            await _reply(update, render("registration/titles_changed"))
-            return _end(context)
+            await say_anew(update, render("registration/titles_changed"))
+            return end_conversation(context, DRAFT_KEY)
         saved = await save_registration(
             session,
             campaign_id=campaign.id,
@@ -448,7 +428,7 @@ async def confirm(update: Update, context: BotContext) -> int:
             now=now,
         )
         revision, title = saved.revision, campaign.title
-    await _reply(
+    await say_anew(
         update,
         render(
             "registration/saved",
@@ -459,13 +439,13 @@ async def confirm(update: Update, context: BotContext) -> int:
             revision=revision,
         ),
     )
-    return _end(context)
+    return end_conversation(context, DRAFT_KEY)
 
 
 @guard(Role.FOCAL)
 async def send_template(update: Update, context: BotContext) -> int | None:
     """Download the Excel form, pre-filled with what is saved or drafted."""
-    draft = _draft(context)
+    draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None or context.member is None:
         return await _lost(update, context)
     member = context.member
@@ -508,8 +488,8 @@ async def send_template(update: Update, context: BotContext) -> int | None:
 @guard(Role.FOCAL)
 async def cancel(update: Update, context: BotContext) -> int:
     """Cancel (button or /huy): nothing is saved."""
-    await _reply(update, render("registration/cancelled"))
-    return _end(context)
+    await say_anew(update, render("registration/cancelled"))
+    return end_conversation(context, DRAFT_KEY)
 
 
 @guard(Role.FOCAL)
@@ -534,16 +514,6 @@ async def timed_out(update: Update, context: BotContext) -> None:
         context.user_data.pop(DRAFT_KEY, None)
 
 
-def _end(context: BotContext) -> int:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    return ConversationHandler.END
-
-
-def _cb(action: str, callback):  # type: ignore[no-untyped-def]
-    return CallbackQueryHandler(callback, pattern=pattern(PREFIX, action))
-
-
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The registration conversation."""
     xlsx = filters.Document.FileExtension("xlsx") | filters.Document.MimeType(
@@ -552,26 +522,26 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     conversation = ConversationHandler(
         entry_points=[CommandHandler("dangky", start)],
         states={
-            State.CAMPAIGN: [_cb("c", choose_campaign)],
-            State.EXISTING: [_cb("redo", redo), _cb("keep", keep)],
+            State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],
+            State.EXISTING: [route(PREFIX, "redo", redo), route(PREFIX, "keep", keep)],
             State.TITLE: [
-                _cb("t", choose_title),
-                _cb("x", send_template),
+                route(PREFIX, "t", choose_title),
+                route(PREFIX, "x", send_template),
                 MessageHandler(xlsx, people_file),
             ],
             State.PEOPLE: [
                 MessageHandler(filters.TEXT & ~filters.COMMAND, people_text),
                 MessageHandler(xlsx, people_file),
-                _cb("none", no_people),
-                _cb("sum", show_summary),
-                _cb("x", send_template),
+                route(PREFIX, "none", no_people),
+                route(PREFIX, "sum", show_summary),
+                route(PREFIX, "x", send_template),
             ],
-            State.CONFIRM: [_cb("ok", confirm), _cb("edit", redo)],
+            State.CONFIRM: [route(PREFIX, "ok", confirm), route(PREFIX, "edit", redo)],
             ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
         },
         fallbacks=[
             CommandHandler("huy", cancel),
-            _cb("cancel", cancel),
+            route(PREFIX, "cancel", cancel),
             CommandHandler("dangky", start),
             MessageHandler(filters.COMMAND, busy),
             MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, not_expected),
