@@ -236,7 +236,7 @@ async def nominee_name(update: Update, context: BotContext) -> int:
 
 
 async def _document_step(update: Update, context: BotContext) -> int:
-    """The documents of the chosen slot with ✅/❌, one button each, and "Tài liệu khác"."""
+    """The documents of the chosen slot with ✅/❌, one button each, and "another document"."""
     draft = draft_of(context, DRAFT_KEY, Draft)
     assert context.member is not None
     if draft is None:
@@ -369,7 +369,7 @@ async def back_to_documents(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def finish(update: Update, context: BotContext) -> int:
-    """ "Xong": leave; /hoso shows the whole dossier."""
+    """Done: leave; /hoso shows the whole dossier."""
     await say_anew(update, render("dossier/finished"))
     return end_conversation(context, DRAFT_KEY)
 

@@ -91,7 +91,7 @@ async def show_queue(update: Update, context: BotContext) -> None:
 
 @guard(Role.OFFICE)
 async def open_dossier(update: Update, context: BotContext) -> None:
-    """Open a dossier: it is now "Đang thẩm định"; its files are re-sent by file_id."""
+    """Open a dossier: it is now in review; its files are re-sent by file_id."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None and context.member is not None
     nominee_id = pressed_number(update, PREFIX)
@@ -187,7 +187,7 @@ async def _decided(
 
 @guard(Role.OFFICE)
 async def approve(update: Update, context: BotContext) -> None:
-    """ "Duyệt": the dossier is approved and the unit told."""
+    """Approve: the dossier is approved and the unit told."""
     query = update.callback_query
     assert query is not None
     nominee_id = pressed_number(update, PREFIX)
@@ -204,7 +204,7 @@ async def approve(update: Update, context: BotContext) -> None:
 
 @guard(Role.OFFICE)
 async def ask_note(update: Update, context: BotContext) -> int | None:
-    """ "Yêu cầu bổ sung": ask what the unit must add."""
+    """Return for additions: ask what the unit must add."""
     query = update.callback_query
     assert query is not None and context.user_data is not None and update.effective_chat is not None
     nominee_id = pressed_number(update, PREFIX)
