@@ -456,3 +456,50 @@ class Upload(Base):
         Index("ix_uploads_slot", "campaign_id", "unit_id", "nominee_id", "document_id"),
         Index("ix_uploads_unit_unplaced", "unit_id", "campaign_id"),
     )
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where one outgoing message stands."""
+
+    PENDING = "pending"  # waiting for its time (not_before) and a worker
+    SENDING = "sending"  # committed just before its request left
+    SENT = "sent"  # Telegram answered with the message
+    UNCERTAIN = "uncertain"  # written, no answer twice: maybe delivered, never retried again
+    BLOCKED = "blocked"  # 403: the person blocked the bot
+    FAILED = "failed"  # refused for good (400) or retried past the give-up time
+
+
+class OutboxMessage(Base):
+    """One message to one chat for one occurrence of a push; its key makes it unique."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), unique=True)
+    push_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    document_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sending_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    timeouts: Mapped[int] = mapped_column(Integer, default=0)
+    # Times the row was found "sending" after a crash and sent again (a possible duplicate).
+    resent_after_crash: Mapped[int] = mapped_column(Integer, default=0)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_push_key", "push_key"),
+    )

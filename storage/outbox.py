@@ -1,0 +1,207 @@
+"""The persistent outbox: enqueue once per key, claim safely, mark each step in its own commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, OutboxMessage, OutboxStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to enqueue: to whom, what, when, under which unique key."""
+
+    key: str
+    push_key: str
+    kind: str
+    chat_id: int
+    text: str
+    not_before: datetime
+    member_id: int | None = None
+    document_file_id: str | None = None
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: datetime) -> int:
+    """Insert the messages whose key is new; an existing key is left alone. Returns how many."""
+    if not messages:
+        return 0
+    rows = [
+        {
+            "key": m.key,
+            "push_key": m.push_key,
+            "kind": m.kind,
+            "chat_id": m.chat_id,
+            "member_id": m.member_id,
+            "text": m.text,
+            "document_file_id": m.document_file_id,
+            "status": OutboxStatus.PENDING,
+            "not_before": m.not_before,
+            "created_at": now,
+            "attempts": 0,
+            "timeouts": 0,
+            "resent_after_crash": 0,
+        }
+        for m in messages
+    ]
+    insert = pg_insert if _is_postgres(session) else sqlite_insert
+    inserted = 0
+    for start in range(0, len(rows), 500):  # SQLite caps the variables of one statement
+        statement = insert(OutboxMessage).values(rows[start : start + 500])
+        result = await session.execute(
+            statement.on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+        )
+        inserted += len(result.all())
+    return inserted
+
+
+async def claim(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Take up to `limit` due messages and mark them "sending" (the caller commits at once).
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers never take the same row. SQLite: the
+    caller's write transaction starts with BEGIN IMMEDIATE, which serialises claims.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(query))
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.sending_since = now
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: int, now: datetime, telegram_message_id: int | None
+) -> None:
+    """The answer came: sent."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, telegram_message_id=telegram_message_id)
+    )
+
+
+async def retry_later(
+    session: AsyncSession,
+    message_id: int,
+    not_before: datetime,
+    error: str,
+    now: datetime,
+    *,
+    timed_out: bool = False,
+) -> None:
+    """Back to pending until `not_before`, remembering the error (and a read timeout)."""
+    row = await session.get_one(OutboxMessage, message_id)
+    row.status = OutboxStatus.PENDING
+    row.not_before = not_before
+    row.last_error = error[:500]
+    row.first_error_at = row.first_error_at or now
+    row.sending_since = None
+    if timed_out:
+        row.timeouts += 1
+
+
+async def mark_final(
+    session: AsyncSession, message_id: int, status: OutboxStatus, error: str | None
+) -> OutboxMessage:
+    """A final state other than sent: uncertain, blocked or failed."""
+    row = await session.get_one(OutboxMessage, message_id)
+    row.status = status
+    row.last_error = None if error is None else error[:500]
+    row.sending_since = None
+    return row
+
+
+async def recover_abandoned(session: AsyncSession, now: datetime, lease: timedelta) -> int:
+    """Rows left "sending" longer than the lease (a crash) go back to pending, counted."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.sending_since < now - lease,
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            sending_since=None,
+            resent_after_crash=OutboxMessage.resent_after_crash + 1,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def deactivate_member(session: AsyncSession, member_id: int) -> Member | None:
+    """The person blocked the bot: no more pushes to them until they /start again."""
+    member = await session.get(Member, member_id)
+    if member is not None:
+        member.active = False
+    return member
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending message may go, or None when nothing waits."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """How the messages of one push ended, for the office."""
+
+    push_key: str
+    counts: dict[OutboxStatus, int]
+    blocked_chats: tuple[int, ...]
+    uncertain_chats: tuple[int, ...]
+    failed_chats: tuple[int, ...]
+    resent_after_crash: int
+
+    @property
+    def done(self) -> bool:
+        """Nothing pending or being sent any more."""
+        return not (self.counts.get(OutboxStatus.PENDING) or self.counts.get(OutboxStatus.SENDING))
+
+
+async def delivery_report(session: AsyncSession, push_key: str) -> DeliveryReport:
+    """Counts by state and the chats that did not get the message."""
+    rows = (
+        await session.execute(
+            select(
+                OutboxMessage.status, OutboxMessage.chat_id, OutboxMessage.resent_after_crash
+            ).where(OutboxMessage.push_key == push_key)
+        )
+    ).all()
+    counts: dict[OutboxStatus, int] = {}
+    for status, _, _ in rows:
+        counts[status] = counts.get(status, 0) + 1
+
+    def chats(status: OutboxStatus) -> tuple[int, ...]:
+        return tuple(sorted(chat for s, chat, _ in rows if s is status))
+
+    return DeliveryReport(
+        push_key,
+        counts,
+        chats(OutboxStatus.BLOCKED),
+        chats(OutboxStatus.UNCERTAIN),
+        chats(OutboxStatus.FAILED),
+        sum(r for _, _, r in rows),
+    )
