@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,12 +51,32 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
 
+    due = sub.add_parser("due", help=render_text("cli/help/due"))
+    due.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', type=_local_minute)
+    due.add_argument("--from", dest="first", metavar="YYYY-MM-DD", type=_local_date)
+    due.add_argument("--to", dest="last", metavar="YYYY-MM-DD", type=_local_date)
+    due.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
+
     export = sub.add_parser("export", help=render_text("cli/help/export"))
     export.add_argument("--campaign", metavar="CODE")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
 
     sub.add_parser("demo", help=render_text("cli/help/demo"))
     return parser
+
+
+def _local_minute(text: str) -> datetime:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(render_text("cli/bad_instant", text=text)) from None
+
+
+def _local_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(render_text("cli/bad_date", text=text)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load(settings, args.files))
         if args.command == "invite":
             return asyncio.run(_invite(settings, args))
+        if args.command == "due":
+            return asyncio.run(_due(settings, args))
         if args.command == "export":
             workbook, summary = asyncio.run(_export(settings, args.campaign))
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.demo import run_demo
 
             return asyncio.run(run_demo())
+    except BrokenPipeError:  # `thiduabot due … | head`: the reader left; nothing is wrong
+        sys.stderr.close()
+        return 0
     except (ConfigError, CliError) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -162,6 +187,34 @@ async def _load(settings: Settings, files: list[Path]) -> int:
         print(render_text("cli/load_failed", count=len(errors)), file=sys.stderr)
         return 1
     print(render_text("cli/load_done", report=report))
+    return 0
+
+
+async def _due(settings: Settings, args: argparse.Namespace) -> int:
+    from scheduler.due import due_pushes, planned_pushes
+    from scheduler.snapshot import load_snapshot
+
+    if (args.at is None) == (args.first is None or args.last is None) or (
+        args.at is not None and (args.first or args.last)
+    ):
+        raise CliError(render_text("cli/due_usage"))
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.read() as session:
+            snapshot = await load_snapshot(session, settings.tz)
+    finally:
+        await db.dispose()
+    if args.at is not None:
+        pushes = due_pushes(snapshot, args.at.replace(tzinfo=settings.tz))
+    else:
+        pushes = planned_pushes(snapshot, args.first, args.last)
+    if args.json:
+        print(json.dumps([p.as_json() for p in pushes], ensure_ascii=False, indent=1))
+    else:
+        for push in pushes:
+            print(render_text("cli/due_line", push=push))
+        print(render_text("cli/due_total", count=len(pushes)))
     return 0
 
 

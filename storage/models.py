@@ -503,3 +503,65 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_push_key", "push_key"),
     )
+
+
+class CouncilResult(Base):
+    """The council's decision for a campaign, published to units at publish_at."""
+
+    __tablename__ = "council_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
+    )
+    decision: Mapped[str] = mapped_column(String(100))
+    publish_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    items: Mapped[list[ResultItem]] = relationship(
+        order_by="ResultItem.position", cascade="all, delete-orphan"
+    )
+
+
+class ResultItem(Base):
+    """One award the council granted: to whom, of which unit."""
+
+    __tablename__ = "result_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("council_results.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    nominee: Mapped[str] = mapped_column(String(200))
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_result_items_unit", "unit_id"),)
+
+
+class Audience(enum.StrEnum):
+    """Who an announcement goes to."""
+
+    ALL = "all"
+    UNITS = "units"
+    MISSING = "missing"  # the units still missing something in a campaign
+
+
+class Announcement(Base):
+    """An office announcement: text or a document, to an audience, now or at a time."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    document_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    document_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True
+    )
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The office member to send the delivery report to once every message has an outcome.
+    report_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

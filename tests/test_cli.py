@@ -180,3 +180,22 @@ async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:
     assert registrations.freeze_panes is not None
     code, _, err = await thiduabot(tmp_path, "export", "--campaign", "NOPE", "--out", str(out))
     assert code == 2 and "NOPE" in err and "Traceback" not in err
+
+
+async def test_due_prints_the_schedule_as_json(tmp_path: Path) -> None:
+    files = ["units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml"]
+    await thiduabot(tmp_path, "load", *(str(EXAMPLES / f) for f in files))
+    code, out, err = await thiduabot(
+        tmp_path, "due", "--from", "2026-01-01", "--to", "2026-01-31", "--json"
+    )
+    assert code == 0, err
+    pushes = json.loads(out)
+    assert {"at", "kind", "unit", "subject", "key", "sent"} <= set(pushes[0])
+    assert pushes[0]["at"] == "2026-01-02 08:00" and pushes[0]["kind"] == "quarterly_tasks"
+    assert not any(p["sent"] for p in pushes)
+    code, out, _ = await thiduabot(tmp_path, "due", "--at", "2026-01-15 08:30")
+    assert code == 0 and "launch" in out and "STP-LS-2026" in out
+    code, _, err = await thiduabot(tmp_path, "due", "--at", "mai")
+    assert code == 2 and "YYYY-MM-DD HH:MM" in err and "Traceback" not in err
+    code, _, err = await thiduabot(tmp_path, "due", "--from", "2026-01-01")
+    assert code == 2 and "--to" in err

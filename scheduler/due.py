@@ -1,0 +1,304 @@
+"""What is due when: a pure function of the data and an instant (PRODUCT §7).
+
+Nothing here reads the database or the clock: `Snapshot` holds the facts, `planned_pushes`
+lists every push of a period and `due_pushes` says what a scheduler tick at an instant
+should hand to the outbox. Each push has a unique key; the outbox keeps one row per key and
+recipient, which is what makes "sent once" hold across restarts and instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.calendar import next_working_day, previous_working_day, quarter_start
+
+MORNING = time(8, 0)  # date-based pushes go out at 08:00 local
+QUIET_FROM = time(21, 0)  # nothing is pushed from 21:00 …
+QUIET_UNTIL = time(7, 0)  # … to 07:00: it waits for 07:00
+TASK_REMINDERS = (7, 1)  # plan files carry no offsets; a week ahead and the day before
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFacts:
+    """A campaign as the scheduler needs it; instants are aware, dates local."""
+
+    code: str
+    launch_at: datetime
+    start: date
+    end: date
+    unit_codes: tuple[str, ...]
+    registration_deadline: date | None = None
+    dossier_deadline: date | None = None
+    reminders: tuple[int, ...] = (7, 3, 1, 0)
+    registered: frozenset[str] = frozenset()
+    dossier_complete: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFacts:
+    """A plan task: its number, quarter, due date, responsible units and who did it."""
+
+    year: int
+    no: int
+    quarter: int
+    due: date
+    unit_codes: tuple[str, ...]
+    done: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFacts:
+    """Council results of a campaign: when they are published and which units they name."""
+
+    campaign_code: str
+    publish_at: datetime
+    unit_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementFacts:
+    """A scheduled announcement and the units it goes to."""
+
+    id: int
+    send_at: datetime
+    unit_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every fact the due-computation reads, and the push keys already handed to the outbox."""
+
+    tz: ZoneInfo
+    campaigns: tuple[CampaignFacts, ...] = ()
+    tasks: tuple[TaskFacts, ...] = ()
+    results: tuple[ResultFacts, ...] = ()
+    announcements: tuple[AnnouncementFacts, ...] = ()
+    enqueued: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One push to one unit (or, with unit None, to the office and leaders)."""
+
+    at: datetime  # planned local instant (naive, in the snapshot's zone)
+    kind: str  # launch | quarterly_tasks | reminder | overdue_digest | results | announcement
+    unit: str | None
+    subject: str  # campaign code, plan year, or announcement id
+    key: str
+    sent: bool = False
+    # What the push is about: the deadline kind ("registration", "dossier", "task"), the
+    # deadline, the task numbers or the units still missing.
+    deadline_kind: str | None = None
+    deadline: date | None = None
+    items: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, object]:
+        """The `thiduabot due --json` shape."""
+        return {
+            "at": self.at.strftime("%Y-%m-%d %H:%M"),
+            "kind": self.kind,
+            "unit": self.unit,
+            "subject": self.subject,
+            "key": self.key,
+            "sent": self.sent,
+            "deadline_kind": self.deadline_kind,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "items": list(self.items),
+        }
+
+
+def in_quiet_hours(moment: time) -> bool:
+    """Whether a local time of day falls between 21:00 and 07:00."""
+    return moment >= QUIET_FROM or moment < QUIET_UNTIL
+
+
+def out_of_quiet_hours(local: datetime) -> datetime:
+    """The instant itself, or 07:00 of the morning that ends the quiet hours it falls in."""
+    if local.time() >= QUIET_FROM:
+        return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL)
+    if local.time() < QUIET_UNTIL:
+        return datetime.combine(local.date(), QUIET_UNTIL)
+    return local
+
+
+def morning_of(day: date) -> datetime:
+    """08:00 of the working day on or before `day` (a push never falls on a day off)."""
+    return datetime.combine(previous_working_day(day), MORNING)
+
+
+def _local(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def _reminder_days(deadline: date, offsets: Iterable[int]) -> list[date]:
+    """The days reminders of one deadline go out: moved off days off, merged when they meet."""
+    return sorted({previous_working_day(deadline - timedelta(days=o)) for o in offsets})
+
+
+def _launch_pushes(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
+    at = out_of_quiet_hours(_local(c.launch_at, tz))
+    for unit in (*c.unit_codes, None):
+        yield Push(at, "launch", unit, c.code, f"launch:{c.code}:{unit or '-'}")
+
+
+def _campaign_deadlines(c: CampaignFacts) -> Iterator[tuple[str, date, frozenset[str]]]:
+    if c.registration_deadline is not None:
+        yield "registration", c.registration_deadline, c.registered
+    if c.dossier_deadline is not None:
+        yield "dossier", c.dossier_deadline, c.dossier_complete
+
+
+def _campaign_reminders(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
+    launched = _local(c.launch_at, tz)
+    for kind, deadline, done in _campaign_deadlines(c):
+        missing = tuple(u for u in c.unit_codes if u not in done)
+        for day in _reminder_days(deadline, c.reminders):
+            at = datetime.combine(day, MORNING)
+            if at < launched:  # nobody is reminded of a campaign not yet launched
+                continue
+            for unit in missing:
+                key = f"reminder:{kind}:{c.code}:{deadline}:{day}:{unit}"
+                yield Push(at, "reminder", unit, c.code, key, deadline_kind=kind, deadline=deadline)
+        if missing:
+            at = datetime.combine(next_working_day(deadline + timedelta(days=1)), MORNING)
+            key = f"overdue_digest:{kind}:{c.code}:{deadline}"
+            yield Push(
+                at,
+                "overdue_digest",
+                None,
+                c.code,
+                key,
+                deadline_kind=kind,
+                deadline=deadline,
+                items=missing,
+            )
+
+
+def _task_pushes(tasks: tuple[TaskFacts, ...]) -> Iterator[Push]:
+    quarters: dict[tuple[int, int], dict[str, list[int]]] = {}
+    by_due: dict[tuple[int, date], list[TaskFacts]] = {}
+    for task in tasks:
+        for unit in task.unit_codes:
+            quarters.setdefault((task.year, task.quarter), {}).setdefault(unit, []).append(task.no)
+        by_due.setdefault((task.year, task.due), []).append(task)
+    for (year, quarter), per_unit in sorted(quarters.items()):
+        at = datetime.combine(next_working_day(quarter_start(year, quarter)), MORNING)
+        for unit, numbers in sorted(per_unit.items()):
+            key = f"quarterly_tasks:{year}-Q{quarter}:{unit}"
+            items = tuple(str(n) for n in sorted(numbers))
+            yield Push(at, "quarterly_tasks", unit, str(year), key, items=items)
+    # Tasks due the same day are reminded together: one push per unit and day.
+    for (year, due), group in sorted(by_due.items()):
+        missing: dict[str, list[int]] = {}
+        for task in group:
+            for unit in task.unit_codes:
+                if unit not in task.done:
+                    missing.setdefault(unit, []).append(task.no)
+        for day in _reminder_days(due, TASK_REMINDERS):
+            at = datetime.combine(day, MORNING)
+            for unit, numbers in sorted(missing.items()):
+                key = f"reminder:task:{year}:{due}:{day}:{unit}"
+                items = tuple(str(n) for n in sorted(numbers))
+                yield Push(
+                    at,
+                    "reminder",
+                    unit,
+                    str(year),
+                    key,
+                    deadline_kind="task",
+                    deadline=due,
+                    items=items,
+                )
+        if missing:
+            at = datetime.combine(next_working_day(due + timedelta(days=1)), MORNING)
+            units = tuple(sorted(missing))
+            key = f"overdue_digest:task:{year}:{due}"
+            yield Push(
+                at,
+                "overdue_digest",
+                None,
+                str(year),
+                key,
+                deadline_kind="task",
+                deadline=due,
+                items=units,
+            )
+
+
+def _all_pushes(snapshot: Snapshot) -> Iterator[Push]:
+    tz = snapshot.tz
+    for campaign in snapshot.campaigns:
+        yield from _launch_pushes(campaign, tz)
+        yield from _campaign_reminders(campaign, tz)
+    yield from _task_pushes(snapshot.tasks)
+    for result in snapshot.results:
+        at = out_of_quiet_hours(_local(result.publish_at, tz))
+        for unit in (*result.unit_codes, None):
+            key = f"results:{result.campaign_code}:{unit or '-'}"
+            yield Push(at, "results", unit, result.campaign_code, key)
+    for announcement in snapshot.announcements:
+        at = out_of_quiet_hours(_local(announcement.send_at, tz))
+        for unit in announcement.unit_codes:
+            key = f"announcement:{announcement.id}:{unit}"
+            yield Push(at, "announcement", unit, str(announcement.id), key)
+
+
+def _with_sent(push: Push, enqueued: frozenset[str]) -> Push:
+    if push.key not in enqueued:
+        return push
+    return Push(
+        push.at,
+        push.kind,
+        push.unit,
+        push.subject,
+        push.key,
+        True,
+        push.deadline_kind,
+        push.deadline,
+        push.items,
+    )
+
+
+def planned_pushes(snapshot: Snapshot, first: date, last: date) -> list[Push]:
+    """Every push whose planned local instant falls between the two dates (both included)."""
+    pushes = (
+        _with_sent(p, snapshot.enqueued)
+        for p in _all_pushes(snapshot)
+        if first <= p.at.date() <= last
+    )
+    return sorted(pushes, key=lambda p: (p.at, p.kind, p.unit or "", p.key))
+
+
+def _stale(push: Push, today: date, campaigns: dict[str, CampaignFacts]) -> bool:
+    """Catch-up drops what no longer helps: a passed deadline's reminder (the digest covers
+    it), a past quarter's task list, the launch of a campaign that has ended."""
+    if push.kind == "reminder":
+        return push.deadline is not None and push.deadline < today
+    if push.kind == "quarterly_tasks":
+        year, quarter = (int(part) for part in push.key.split(":")[1].split("-Q"))
+        following = quarter_start(year + 1, 1) if quarter == 4 else quarter_start(year, quarter + 1)
+        return following <= today
+    if push.kind == "launch":
+        campaign = campaigns.get(push.subject)
+        return campaign is not None and campaign.end < today
+    return False
+
+
+def due_pushes(snapshot: Snapshot, at: datetime) -> list[Push]:
+    """What a tick at the aware instant `at` should enqueue: everything planned up to now not
+    enqueued yet (catch-up after downtime), minus stale reminders; nothing in quiet hours."""
+    local = _local(at.astimezone(UTC), snapshot.tz)
+    if in_quiet_hours(local.time()):
+        return []
+    campaigns = {c.code: c for c in snapshot.campaigns}
+    due = (
+        p
+        for p in _all_pushes(snapshot)
+        if p.at <= local
+        and p.key not in snapshot.enqueued
+        and not _stale(p, local.date(), campaigns)
+    )
+    return sorted(due, key=lambda p: (p.at, p.kind, p.unit or "", p.key))

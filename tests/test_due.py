@@ -1,0 +1,194 @@
+"""The due-computation: a pure function of facts and an instant (PRODUCT §7), walked over 2026."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.calendar import is_working_day
+from scheduler.due import (
+    AnnouncementFacts,
+    CampaignFacts,
+    Push,
+    Snapshot,
+    TaskFacts,
+    due_pushes,
+    in_quiet_hours,
+    planned_pushes,
+)
+from scheduler.snapshot import load_snapshot
+from storage.db import Database
+from tests.conftest import EXAMPLES, load_files
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+UNITS = ("HCTP", "TGPL", "VP")
+
+
+def local(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+
+
+CAMPAIGN = CampaignFacts(
+    code="STP-LS-2026",
+    launch_at=local("2026-01-15 08:00"),
+    start=date(2026, 1, 1),
+    end=date(2026, 12, 31),
+    unit_codes=UNITS,
+    registration_deadline=date(2026, 3, 15),  # a Sunday
+    dossier_deadline=date(2026, 11, 30),
+    registered=frozenset({"VP"}),
+)
+TASKS = (
+    TaskFacts(2026, 1, 1, date(2026, 3, 31), UNITS, done=frozenset({"TGPL"})),
+    TaskFacts(2026, 2, 1, date(2026, 3, 31), ("VP",)),
+    TaskFacts(2026, 7, 2, date(2026, 6, 30), UNITS),
+    TaskFacts(2026, 10, 3, date(2026, 9, 30), UNITS),
+    TaskFacts(2026, 13, 4, date(2026, 12, 31), UNITS),
+)
+SNAPSHOT = Snapshot(tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS)
+
+
+def kinds(pushes: list[Push], kind: str) -> list[Push]:
+    return [p for p in pushes if p.kind == kind]
+
+
+def test_quarterly_tasks_go_out_on_the_first_working_day() -> None:
+    year = planned_pushes(SNAPSHOT, date(2026, 1, 1), date(2026, 12, 31))
+    days = sorted({p.at for p in kinds(year, "quarterly_tasks")})
+    # 1 January is a holiday: Q1 goes out on Friday 2 January.
+    assert [d.strftime("%Y-%m-%d %H:%M") for d in days] == [
+        "2026-01-02 08:00",
+        "2026-04-01 08:00",
+        "2026-07-01 08:00",
+        "2026-10-01 08:00",
+    ]
+    q1 = {p.unit: p.items for p in kinds(year, "quarterly_tasks") if p.at.month == 1}
+    assert q1 == {"HCTP": ("1",), "TGPL": ("1",), "VP": ("1", "2")}
+
+
+def test_reminders_move_off_weekends_and_merge_and_skip_who_is_done() -> None:
+    march = planned_pushes(SNAPSHOT, date(2026, 3, 1), date(2026, 3, 15))
+    registration = [p for p in kinds(march, "reminder") if p.deadline_kind == "registration"]
+    # 7, 3, 1, 0 days before Sunday 15/3: Sun 8/3 → Fri 6/3; Thu 12/3; Sat 14/3 and Sun 15/3
+    # → both Fri 13/3, sent as one.
+    assert sorted({p.at.date().isoformat() for p in registration}) == [
+        "2026-03-06",
+        "2026-03-12",
+        "2026-03-13",
+    ]
+    assert {p.unit for p in registration} == {"HCTP", "TGPL"}  # VP has registered
+    assert len(registration) == 3 * 2
+    assert all(is_working_day(p.at.date()) for p in march)
+
+
+def test_reminders_skip_tet() -> None:
+    tet = CampaignFacts(
+        code="TET",
+        launch_at=local("2026-01-05 08:00"),
+        start=date(2026, 1, 1),
+        end=date(2026, 6, 30),
+        unit_codes=("HCTP",),
+        dossier_deadline=date(2026, 2, 20),
+        reminders=(7, 3, 0),
+    )
+    pushes = kinds(
+        planned_pushes(Snapshot(tz=TZ, campaigns=(tet,)), date(2026, 2, 1), date(2026, 2, 28)),
+        "reminder",
+    )
+    # 13/2 (7 days before), 17/2 and 20/2 fall in Tết → Friday 13/2: one push that day.
+    assert [p.at.date().isoformat() for p in pushes] == ["2026-02-13"]
+
+
+def test_overdue_digest_lists_the_missing_units_to_the_office() -> None:
+    digest = [
+        p
+        for p in kinds(
+            planned_pushes(SNAPSHOT, date(2026, 3, 16), date(2026, 3, 16)), "overdue_digest"
+        )
+        if p.deadline_kind == "registration"
+    ]
+    assert len(digest) == 1
+    assert digest[0].unit is None and digest[0].items == ("HCTP", "TGPL")
+    assert digest[0].at == datetime(2026, 3, 16, 8, 0)  # Monday after the Sunday deadline
+
+
+def test_nothing_in_quiet_hours_and_late_sends_wait_for_seven() -> None:
+    assert due_pushes(SNAPSHOT, local("2026-01-02 21:00")) == []
+    assert due_pushes(SNAPSHOT, local("2026-01-03 06:59")) == []
+    late = AnnouncementFacts(1, local("2026-05-04 23:30"), ("HCTP",))
+    pushes = planned_pushes(
+        Snapshot(tz=TZ, announcements=(late,)), date(2026, 5, 4), date(2026, 5, 5)
+    )
+    assert [p.at for p in pushes] == [datetime(2026, 5, 5, 7, 0)]
+    assert due_pushes(Snapshot(tz=TZ, announcements=(late,)), local("2026-05-05 07:00"))
+
+
+def test_catch_up_after_downtime_drops_stale_reminders() -> None:
+    # Down from 1 March to Friday 20 March.
+    due = due_pushes(SNAPSHOT, local("2026-03-20 09:00"))
+    assert kinds(due, "quarterly_tasks") and kinds(due, "launch")
+    assert not [p for p in kinds(due, "reminder") if p.deadline_kind == "registration"]
+    assert [p.deadline_kind for p in kinds(due, "overdue_digest")] == ["registration"]
+    # Back on 2 April: the Q1 list has no use any more, the Q2 list has.
+    april = due_pushes(SNAPSHOT, local("2026-04-02 09:00"))
+    assert {p.key.split(":")[1] for p in kinds(april, "quarterly_tasks")} == {"2026-Q2"}
+
+
+def test_a_whole_year_of_ticks_sends_every_push_once() -> None:
+    enqueued: set[str] = set()
+    sent: list[Push] = []
+    tick = local("2026-01-01 00:00")
+    while tick.year == 2026:
+        snapshot = Snapshot(tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, enqueued=frozenset(enqueued))
+        for push in due_pushes(snapshot, tick):
+            assert push.key not in enqueued
+            enqueued.add(push.key)
+            sent.append(push)
+        tick += timedelta(hours=1)
+    assert all(is_working_day(p.at.date()) or p.kind in {"launch"} for p in sent)
+    assert not any(in_quiet_hours(p.at.time()) for p in sent)
+    assert len(kinds(sent, "quarterly_tasks")) == 4 * 3
+    assert len(kinds(sent, "launch")) == 4  # 3 units and the office
+    # Every planned push of the year went out, except none (all deadlines are in 2026).
+    planned = {p.key for p in planned_pushes(SNAPSHOT, date(2026, 1, 1), date(2026, 12, 31))}
+    assert planned == {p.key for p in sent}
+
+
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31, 23, 59)))
+@settings(max_examples=60, deadline=None)
+def test_due_never_lists_an_enqueued_key_and_is_idempotent(naive: datetime) -> None:
+    at = naive.replace(tzinfo=TZ)
+    first = due_pushes(SNAPSHOT, at)
+    again = due_pushes(
+        Snapshot(
+            tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, enqueued=frozenset(p.key for p in first)
+        ),
+        at,
+    )
+    assert again == []
+    assert all(p.at <= naive and not in_quiet_hours(at.time()) for p in first)
+    assert len({p.key for p in first}) == len(first)
+
+
+async def test_the_lang_son_plan_from_the_database(db: Database) -> None:
+    await load_files(
+        db,
+        EXAMPLES / "units-lang-son.yaml",
+        EXAMPLES / "plan-2026-lang-son.yaml",
+        EXAMPLES / "campaign-lang-son-2026.yaml",
+    )
+    async with db.read() as session:
+        snapshot = await load_snapshot(session, TZ)
+    q1 = [
+        p
+        for p in planned_pushes(snapshot, date(2026, 1, 1), date(2026, 1, 31))
+        if p.kind == "quarterly_tasks"
+    ]
+    assert {p.at for p in q1} == {datetime(2026, 1, 2, 8, 0)}
+    assert {p.unit for p in q1} >= {"VP", "HCTP", "TGPL"}
+    first_launch = due_pushes(snapshot, datetime(2026, 1, 15, 1, 0, tzinfo=UTC))
+    assert {p.unit for p in first_launch if p.kind == "launch"} >= {"HCTP", None}
+    assert time(8, 0) == first_launch[0].at.time()
