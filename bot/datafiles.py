@@ -16,9 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render_text
-from storage.campaigns import AwardSpec, CampaignSpec, DocumentSpec, TitleSpec, upsert_campaign
+from storage.campaigns import (
+    AwardSpec,
+    CampaignSpec,
+    DocumentSpec,
+    TitleSpec,
+    campaign_by_code,
+    upsert_campaign,
+)
+from storage.dossiers import active_awards
 from storage.models import CampaignKind, DocumentScope, Target, UnitKind
 from storage.plans import PlanSpec, TaskSpec, upsert_plan
+from storage.results import ResultItemSpec, upsert_result
 from storage.units import LoadCounts, UnitSpec, unit_ids_by_code, upsert_units
 
 ALL = "ALL"
@@ -129,6 +138,29 @@ class CampaignDocument(_Strict):
     campaign: CampaignBody
 
 
+class ResultEntry(_Strict):
+    """One award the council granted."""
+
+    unit: UnitCode
+    nominee: Name
+    award: ItemCode
+
+
+class ResultsBody(_Strict):
+    """The body of a council results document."""
+
+    campaign: CampaignCode
+    decision: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    publish_at: datetime
+    items: list[ResultEntry] = Field(min_length=1)
+
+
+class ResultsDocument(_Strict):
+    """A council results file."""
+
+    results: ResultsBody
+
+
 @dataclass(frozen=True, slots=True)
 class LoadError:
     """One problem, naming the file, the entry and the field."""
@@ -163,6 +195,7 @@ class LoadSet:
     units: list[tuple[str, UnitsDocument]] = field(default_factory=list)
     plans: list[tuple[str, PlanBody]] = field(default_factory=list)
     campaigns: list[tuple[str, CampaignBody]] = field(default_factory=list)
+    results: list[tuple[str, ResultsBody]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -172,6 +205,7 @@ class LoadReport:
     units: LoadCounts = field(default_factory=LoadCounts)
     plans: LoadCounts = field(default_factory=LoadCounts)
     campaigns: LoadCounts = field(default_factory=LoadCounts)
+    results: LoadCounts = field(default_factory=LoadCounts)
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -192,6 +226,7 @@ _KINDS: dict[str, type[BaseModel]] = {
     "units": UnitsDocument,
     "plan": PlanDocument,
     "campaign": CampaignDocument,
+    "results": ResultsDocument,
 }
 
 
@@ -243,6 +278,18 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
         problems += _check_campaign(file, parsed.campaign)
         if not problems:
             into.campaigns.append((file, parsed.campaign))
+    elif isinstance(parsed, ResultsDocument):
+        if parsed.results.publish_at.tzinfo is not None:
+            problems.append(
+                LoadError(
+                    file,
+                    f"results ({parsed.results.campaign})",
+                    "publish_at",
+                    _problem("local_time_only"),
+                )
+            )
+        else:
+            into.results.append((file, parsed.results))
     elif isinstance(parsed, UnitsDocument) and not problems:
         into.units.append((file, parsed))
     return problems
@@ -421,7 +468,63 @@ async def apply(session: AsyncSession, load: LoadSet, tz: ZoneInfo, now: datetim
     for campaign_spec in campaign_specs:
         outcome = await upsert_campaign(session, campaign_spec, now)
         getattr(report.campaigns, outcome).append(campaign_spec.code)
+    for file, body in load.results:  # after the campaigns: a results file may name a new one
+        await _apply_results(session, file, body, known, tz, errors)
+        if not errors:
+            campaign = await campaign_by_code(session, body.campaign)
+            assert campaign is not None
+            outcome = await upsert_result(
+                session,
+                campaign.id,
+                body.decision,
+                body.publish_at.replace(tzinfo=tz),
+                await _result_items(session, campaign.id, body, known),
+            )
+            getattr(report.results, outcome).append(body.campaign)
+    if errors:
+        raise LoadRejected(errors)
     return report
+
+
+async def _apply_results(
+    session: AsyncSession,
+    file: str,
+    body: ResultsBody,
+    known: dict[str, int],
+    tz: ZoneInfo,
+    errors: list[LoadError],
+) -> None:
+    """Check a results document's references: campaign, units, award codes of that campaign."""
+    entry = f"results ({body.campaign})"
+    campaign = await campaign_by_code(session, body.campaign)
+    if campaign is None:
+        errors.append(
+            LoadError(file, entry, "campaign", _problem("unknown_campaign", code=body.campaign))
+        )
+        return
+    awards = {a.code for a in await active_awards(session, campaign.id)}
+    for i, item in enumerate(body.items):
+        item_entry = f"{entry}, " + _entry("items", i, item.nominee)
+        if item.unit not in known:
+            errors.append(
+                LoadError(file, item_entry, "unit", _problem("unknown_unit", code=item.unit))
+            )
+        if item.award not in awards:
+            errors.append(
+                LoadError(
+                    file,
+                    item_entry,
+                    "award",
+                    _problem("unknown_award", code=item.award, known=", ".join(sorted(awards))),
+                )
+            )
+
+
+async def _result_items(
+    session: AsyncSession, campaign_id: int, body: ResultsBody, known: dict[str, int]
+) -> list[ResultItemSpec]:
+    awards = {a.code: a.id for a in await active_awards(session, campaign_id)}
+    return [ResultItemSpec(known[i.unit], i.nominee, awards[i.award]) for i in body.items]
 
 
 def _count(total: LoadCounts, part: LoadCounts) -> None:

@@ -1,0 +1,205 @@
+"""A scheduler tick: compute what is due (one instance at a time) and hand it to the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from messages import render
+from scheduler.due import Push, due_pushes
+from scheduler.snapshot import load_snapshot
+from storage.campaigns import campaign_by_code
+from storage.db import Database
+from storage.dossiers import active_awards, active_documents, dossier_status
+from storage.models import (
+    Announcement,
+    Award,
+    Campaign,
+    CouncilResult,
+    Member,
+    Plan,
+    PlanTask,
+    ResultItem,
+    Role,
+    Unit,
+)
+from storage.outbox import Outgoing, enqueue
+
+log = logging.getLogger(__name__)
+# Any fixed number: the instance holding this transaction-scoped lock computes what is due.
+DUE_LOCK = 7_283_402
+
+
+async def _recipients(session: AsyncSession, unit_code: str | None) -> list[Member]:
+    """A unit's active focal points; for None, the office and the leaders."""
+    query = select(Member).join(Unit, Unit.id == Member.unit_id).where(Member.active.is_(True))
+    if unit_code is None:
+        query = query.where(Member.role.in_([Role.OFFICE, Role.LEADER]))
+    else:
+        query = query.where(Unit.code == unit_code, Member.role == Role.FOCAL)
+    return list(await session.scalars(query.order_by(Member.id)))
+
+
+async def _unit_name(session: AsyncSession, code: str | None) -> str:
+    if code is None:
+        return ""
+    return await session.scalar(select(Unit.name).where(Unit.code == code)) or code
+
+
+async def _campaign(session: AsyncSession, code: str) -> Campaign:
+    campaign = await campaign_by_code(session, code)
+    assert campaign is not None, code
+    return campaign
+
+
+async def render_push(
+    session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
+) -> tuple[str, str | None]:
+    """The push's text as its recipients read it, and a document to send with it, if any."""
+    today = now.astimezone(tz).date()
+    unit = await _unit_name(session, push.unit)
+    if push.kind == "launch":
+        campaign = await _campaign(session, push.subject)
+        return render(
+            "push/launch",
+            campaign=campaign,
+            awards=await active_awards(session, campaign.id),
+            documents=await active_documents(session, campaign.id),
+        ), None
+    if push.kind == "quarterly_tasks":
+        year, quarter = (int(p) for p in push.key.split(":")[1].split("-Q"))
+        return render(
+            "push/quarterly_tasks",
+            year=year,
+            quarter=quarter,
+            unit=unit,
+            tasks=await _tasks(session, year, push.items),
+        ), None
+    if push.kind == "reminder":
+        assert push.deadline is not None
+        subject_title, missing, tasks = "", 0, []
+        if push.deadline_kind == "task":
+            tasks = await _tasks(session, int(push.subject), push.items)
+        else:
+            campaign = await _campaign(session, push.subject)
+            subject_title = campaign.title
+            if push.deadline_kind == "dossier":
+                unit_id = await session.scalar(select(Unit.id).where(Unit.code == push.unit))
+                if unit_id is not None:
+                    missing = (await dossier_status(session, campaign, unit_id)).missing
+        return render(
+            "push/reminder",
+            kind=push.deadline_kind,
+            deadline=push.deadline,
+            days=(push.deadline - today).days,
+            unit=unit,
+            subject_title=subject_title,
+            missing=missing,
+            tasks=tasks,
+        ), None
+    if push.kind == "overdue_digest":
+        title = (
+            "" if push.deadline_kind == "task" else (await _campaign(session, push.subject)).title
+        )
+        names = [await _unit_name(session, code) for code in push.items]
+        return render(
+            "push/overdue_digest",
+            kind=push.deadline_kind,
+            deadline=push.deadline,
+            subject_title=title,
+            units=names,
+        ), None
+    if push.kind == "results":
+        return await _results(session, push), None
+    announcement = await session.get_one(Announcement, int(push.subject))
+    return render("push/announcement", text=announcement.text), announcement.document_file_id
+
+
+async def _tasks(session: AsyncSession, year: int, numbers: tuple[str, ...]) -> list[PlanTask]:
+    rows = await session.scalars(
+        select(PlanTask)
+        .join(Plan, Plan.id == PlanTask.plan_id)
+        .where(Plan.year == year, PlanTask.no.in_([int(n) for n in numbers]))
+        .order_by(PlanTask.no)
+    )
+    return list(rows)
+
+
+async def _results(session: AsyncSession, push: Push) -> str:
+    campaign = await _campaign(session, push.subject)
+    result = await session.scalar(
+        select(CouncilResult).where(CouncilResult.campaign_id == campaign.id)
+    )
+    assert result is not None
+    query = (
+        select(ResultItem.nominee, Unit.name, Award.name)
+        .join(Unit, Unit.id == ResultItem.unit_id)
+        .join(Award, Award.id == ResultItem.award_id)
+        .where(ResultItem.result_id == result.id)
+        .order_by(ResultItem.position)
+    )
+    if push.unit is not None:
+        query = query.where(Unit.code == push.unit)
+    items = [
+        {"nominee": nominee, "unit": unit, "award": award}
+        for nominee, unit, award in await session.execute(query)
+    ]
+    return render("push/results", campaign=campaign, decision=result.decision, items=items)
+
+
+class Scheduler:
+    """Ticks: at start and every minute (APScheduler only triggers; the database decides)."""
+
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.tz = tz
+        self.clock = clock
+        self.on_enqueued = on_enqueued
+
+    async def tick(self) -> int:
+        """Enqueue every due push for its recipients; returns how many messages were added."""
+        now = self.clock()
+        async with self.db.write() as session:
+            if not self.db.is_sqlite:
+                # Several instances: the one holding the lock computes; the others skip.
+                # (SQLite allows one writer: the BEGIN IMMEDIATE of write() serialises ticks.)
+                got = await session.scalar(select(func.pg_try_advisory_xact_lock(DUE_LOCK)))
+                if not got:
+                    return 0
+            snapshot = await load_snapshot(session, self.tz)
+            outgoing: list[Outgoing] = []
+            for push in due_pushes(snapshot, now):
+                members = await _recipients(session, push.unit)
+                if not members:
+                    continue  # no one to tell yet: stays due until someone joins
+                text, document = await render_push(session, push, now, self.tz)
+                outgoing += [
+                    Outgoing(
+                        key=f"{push.key}:{m.chat_id}",
+                        push_key=push.key,
+                        kind=push.kind,
+                        chat_id=m.chat_id,
+                        member_id=m.id,
+                        text=text,
+                        not_before=now,
+                        document_file_id=document,
+                    )
+                    for m in members
+                ]
+            added = await enqueue(session, outgoing, now)
+        if added:
+            log.info("tick enqueued %s messages", added)
+            if self.on_enqueued is not None:
+                self.on_enqueued()
+        return added
