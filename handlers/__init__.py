@@ -13,14 +13,17 @@ from telegram.ext import (
 )
 
 from handlers import (
+    announcements,
     common,
     deadlines,
     dossier,
+    launch,
     office_members,
     office_review,
     office_summary,
     onboarding,
     registration,
+    results,
     status,
     tasks,
 )
@@ -38,7 +41,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         *onboarding.handlers(),
         *registration.handlers(),  # conversations first: each owns text while a draft is open
         *dossier.handlers(),
+        *announcements.handlers(),
         *office_review.handlers(),
+        *launch.handlers(),
+        *results.handlers(),
         *status.handlers(),
         *tasks.handlers(),
         *deadlines.handlers(),

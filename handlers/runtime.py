@@ -31,6 +31,8 @@ class Runtime:
     max_file_bytes: int
     organization: str = ""
     clock: Callable[[], datetime] = field(default=_utcnow)
+    # Set by the application: ask the scheduler to tick now (e.g. after "send now").
+    poke: Callable[[], None] = field(default=lambda: None)
 
     def now(self) -> datetime:
         """The current instant (UTC); tests replace the clock."""

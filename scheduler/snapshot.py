@@ -15,7 +15,7 @@ from scheduler.due import (
     TaskFacts,
 )
 from storage.campaigns import all_campaigns, participating_units
-from storage.dossiers import dossier_status
+from storage.dossiers import missing_units, units_with_complete_dossier
 from storage.models import (
     Announcement,
     Audience,
@@ -33,14 +33,12 @@ from storage.registrations import registrations_of_campaign
 async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> CampaignFacts:
     units = await participating_units(session, campaign)
     registered = await registrations_of_campaign(session, campaign.id)
-    complete: set[str] = set()
-    if campaign.dossier_deadline is not None:
-        for unit in units:
-            dossier = await dossier_status(session, campaign, unit.id)
-            # Done when the unit proposes someone and nothing is missing; a unit that
-            # proposes no one is still reminded (the office wants every unit to answer).
-            if dossier.nominees and dossier.missing == 0:
-                complete.add(unit.code)
+    complete_ids = (
+        await units_with_complete_dossier(session, campaign, units)
+        if campaign.dossier_deadline is not None
+        else set()
+    )
+    complete = {u.code for u in units if u.id in complete_ids}
     return CampaignFacts(
         code=campaign.code,
         launch_at=campaign.launch_at,
@@ -53,17 +51,6 @@ async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> Campaign
         registered=frozenset(u.code for u in units if u.id in registered),
         dossier_complete=frozenset(complete),
     )
-
-
-async def missing_units(session: AsyncSession, campaign: Campaign) -> list[Unit]:
-    """The campaign's units still missing something: a registration or a complete dossier."""
-    facts = await _campaign_facts(session, campaign)
-    done = (
-        facts.registered
-        if campaign.registration_deadline and not campaign.dossier_deadline
-        else (facts.dossier_complete)
-    )
-    return [u for u in await participating_units(session, campaign) if u.code not in done]
 
 
 async def load_snapshot(session: AsyncSession, tz: ZoneInfo) -> Snapshot:

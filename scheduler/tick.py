@@ -22,13 +22,14 @@ from storage.models import (
     Campaign,
     CouncilResult,
     Member,
+    OutboxStatus,
     Plan,
     PlanTask,
     ResultItem,
     Role,
     Unit,
 )
-from storage.outbox import Outgoing, enqueue
+from storage.outbox import Outgoing, delivery_report, enqueue
 
 log = logging.getLogger(__name__)
 # Any fixed number: the instance holding this transaction-scoped lock computes what is due.
@@ -198,8 +199,82 @@ class Scheduler:
                     for m in members
                 ]
             added = await enqueue(session, outgoing, now)
+            added += await self._finished_reports(session, now)
         if added:
             log.info("tick enqueued %s messages", added)
             if self.on_enqueued is not None:
                 self.on_enqueued()
         return added
+
+    async def _finished_reports(self, session: AsyncSession, now: datetime) -> int:
+        """Once every message of an announcement has an outcome, the office gets the report."""
+        waiting = await session.scalars(
+            select(Announcement).where(
+                Announcement.report_chat_id.is_not(None),
+                Announcement.reported_at.is_(None),
+                Announcement.send_at <= now,
+            )
+        )
+        reports = []
+        for announcement in waiting:
+            report = await delivery_report(session, f"announcement:{announcement.id}", prefix=True)
+            if not report.done:
+                continue
+            names = await _chat_names(session)
+            text = render(
+                "announce/report",
+                created=announcement.created_at.astimezone(self.tz),
+                sent=report.counts.get(OutboxStatus.SENT, 0),
+                blocked=report.counts.get(OutboxStatus.BLOCKED, 0),
+                uncertain=report.counts.get(OutboxStatus.UNCERTAIN, 0),
+                failed=report.counts.get(OutboxStatus.FAILED, 0),
+                pending=0,
+                blocked_names=[names.get(c, str(c)) for c in report.blocked_chats],
+                uncertain_names=[names.get(c, str(c)) for c in report.uncertain_chats],
+            )
+            assert announcement.report_chat_id is not None
+            reports.append(
+                Outgoing(
+                    key=f"report:announcement:{announcement.id}",
+                    push_key=f"report:announcement:{announcement.id}",
+                    kind="report",
+                    chat_id=announcement.report_chat_id,
+                    text=text,
+                    not_before=now,
+                )
+            )
+            announcement.reported_at = now
+        return await enqueue(session, reports, now)
+
+    async def notify_blocked(self, chat_id: int, member_id: int | None) -> None:
+        """Someone blocked the bot: tell the office (through the outbox, once)."""
+        now = self.clock()
+        async with self.db.write() as session:
+            member = await session.get(Member, member_id) if member_id else None
+            unit = await session.get(Unit, member.unit_id) if member else None
+            text = render(
+                "push/blocked",
+                name=member.full_name if member else str(chat_id),
+                unit=unit.name if unit else "",
+                unit_code=unit.code if unit else "",
+            )
+            office = await _recipients(session, None)
+            key = f"blocked:{member_id or chat_id}:{now.astimezone(self.tz).date()}"
+            await enqueue(
+                session,
+                [
+                    Outgoing(f"{key}:{m.chat_id}", key, "blocked", m.chat_id, text, now, m.id)
+                    for m in office
+                    if m.role is Role.OFFICE and m.chat_id != chat_id
+                ],
+                now,
+            )
+        if self.on_enqueued is not None:
+            self.on_enqueued()
+
+
+async def _chat_names(session: AsyncSession) -> dict[int, str]:
+    rows = await session.execute(
+        select(Member.chat_id, Member.full_name, Unit.name).join(Unit, Unit.id == Member.unit_id)
+    )
+    return {chat: f"{name} ({unit})" for chat, name, unit in rows}

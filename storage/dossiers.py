@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.campaigns import participating_units
 from storage.models import (
     Award,
     Campaign,
@@ -21,6 +22,7 @@ from storage.models import (
     Unit,
     Upload,
 )
+from storage.registrations import registrations_of_campaign
 
 
 class Shown(enum.StrEnum):
@@ -418,3 +420,26 @@ async def current_files(
 async def nominee_by_id(session: AsyncSession, nominee_id: int) -> Nominee | None:
     """Any nominee, for the office."""
     return await session.get(Nominee, nominee_id)
+
+
+async def units_with_complete_dossier(
+    session: AsyncSession, campaign: Campaign, units: Sequence[Unit]
+) -> set[int]:
+    """Units that propose someone and miss no document (a unit proposing no one is not done)."""
+    done = set()
+    for unit in units:
+        dossier = await dossier_status(session, campaign, unit.id)
+        if dossier.nominees and dossier.missing == 0:
+            done.add(unit.id)
+    return done
+
+
+async def missing_units(session: AsyncSession, campaign: Campaign) -> list[Unit]:
+    """The campaign's units still missing something: a registration or a complete dossier."""
+    units = await participating_units(session, campaign)
+    done = {u.id for u in units}
+    if campaign.registration_deadline is not None:
+        done &= set(await registrations_of_campaign(session, campaign.id))
+    if campaign.dossier_deadline is not None:
+        done &= await units_with_complete_dossier(session, campaign, units)
+    return [u for u in units if u.id not in done]

@@ -181,13 +181,21 @@ class DeliveryReport:
         return not (self.counts.get(OutboxStatus.PENDING) or self.counts.get(OutboxStatus.SENDING))
 
 
-async def delivery_report(session: AsyncSession, push_key: str) -> DeliveryReport:
-    """Counts by state and the chats that did not get the message."""
+async def delivery_report(
+    session: AsyncSession, push_key: str, *, prefix: bool = False
+) -> DeliveryReport:
+    """Counts by state and the chats that did not get the message: of one push, or with
+    prefix set, of every push whose key starts with `push_key:` (one announcement's units)."""
+    match = (
+        OutboxMessage.push_key.startswith(f"{push_key}:", autoescape=True)
+        if prefix
+        else OutboxMessage.push_key == push_key
+    )
     rows = (
         await session.execute(
             select(
                 OutboxMessage.status, OutboxMessage.chat_id, OutboxMessage.resent_after_crash
-            ).where(OutboxMessage.push_key == push_key)
+            ).where(match)
         )
     ).all()
     counts: dict[OutboxStatus, int] = {}

@@ -1,0 +1,55 @@
+"""`/phatdong`: the office launches a loaded campaign now, or sees the scheduled launches."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from handlers.common import guard, pressed_number, route, say_anew
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.keyboards import button, rows
+from storage.campaigns import all_campaigns
+from storage.models import Campaign, Role
+
+PREFIX = "pd"
+
+
+@guard(Role.OFFICE)
+async def show_launches(update: Update, context: BotContext) -> None:
+    """`/phatdong`: launched and scheduled campaigns; a button launches one now."""
+    assert update.effective_message is not None
+    now = context.rt.now()
+    async with context.rt.db.read() as session:
+        campaigns = await all_campaigns(session)
+    scheduled = [c for c in campaigns if c.launch_at > now]
+    launched = [c for c in campaigns if c.launch_at <= now][-8:]
+    buttons = [
+        button(render_text("buttons/launch_now", code=c.code), PREFIX, "now", c.id)
+        for c in scheduled
+    ]
+    await update.effective_message.reply_text(
+        render("launch/list", scheduled=scheduled, launched=launched, tz=context.rt.tz),
+        reply_markup=rows(buttons) if buttons else None,
+    )
+
+
+@guard(Role.OFFICE)
+async def launch_now(update: Update, context: BotContext) -> None:
+    """ "Phát động ngay": the launch time becomes now; the scheduler sends it at once."""
+    assert update.callback_query is not None
+    campaign_id, now = pressed_number(update, PREFIX), context.rt.now()
+    async with context.rt.db.write() as session:
+        campaign = await session.get(Campaign, campaign_id) if campaign_id else None
+        if campaign is None or campaign.launch_at <= now:
+            await update.callback_query.answer(render_text("alerts/stale_button"), show_alert=True)
+            return
+        campaign.launch_at = now
+        title = campaign.title
+    context.rt.poke()
+    await say_anew(update, render("launch/done", title=title))
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, object]]:
+    """The launch command and its button."""
+    return [CommandHandler("phatdong", show_launches), route(PREFIX, "now", launch_now)]
