@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +17,8 @@ import handlers
 from bot.config import Settings
 from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
 from messages.commands import GUEST_COMMANDS
+from scheduler.delivery import DeliveryWorker
+from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import Unit
 from storage.state import BOT_USERNAME, set_state
@@ -23,6 +26,8 @@ from storage.state import BOT_USERNAME, set_state
 log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+BACKGROUND_KEY, SCHEDULER_KEY, WORKER_KEY = "background", "scheduler", "delivery_worker"
+STOP_KEY, TASK_KEY, TICK_JOB = "delivery_stop", "delivery_task", "due-tick"
 
 
 def build_application(
@@ -30,6 +35,7 @@ def build_application(
     db: Database,
     *,
     clock: Callable[[], datetime] | None = None,
+    background: bool = True,
 ) -> BotApplication:
     """The bot with every handler registered, talking to settings.bot_api_base_url."""
     runtime = Runtime(
@@ -58,6 +64,7 @@ def build_application(
         .build()
     )
     app.bot_data[RUNTIME_KEY] = runtime
+    app.bot_data[BACKGROUND_KEY] = background
     handlers.register(app)
     return app
 
@@ -71,10 +78,50 @@ async def on_startup(app: BotApplication) -> None:
         organization = await session.scalar(select(Unit.organization).limit(1))
     runtime.organization = organization or ""
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in GUEST_COMMANDS])
+    _start_delivery(app, runtime)
     log.info("bot @%s ready", app.bot.username)
 
 
+def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
+    """The scheduler and the outbox worker. With background set (the real bot) the worker runs
+    and a tick fires at start and every minute; the sandbox drives both by hand instead."""
+    worker = DeliveryWorker(runtime.db, app.bot, clock=runtime.clock)
+    scheduler = Scheduler(runtime.db, runtime.tz, runtime.clock, on_enqueued=worker.wake)
+    worker.on_blocked = scheduler.notify_blocked
+    app.bot_data[SCHEDULER_KEY], app.bot_data[WORKER_KEY] = scheduler, worker
+    if not app.bot_data.get(BACKGROUND_KEY, True):
+        return
+
+    async def tick(_context: object) -> None:
+        await scheduler.tick()
+
+    runtime.poke = lambda: app.create_task(scheduler.tick(), name="poke-tick")
+    stop = asyncio.Event()
+    app.bot_data[STOP_KEY] = stop
+    app.bot_data[TASK_KEY] = asyncio.create_task(worker.run(stop), name="delivery-worker")
+    assert app.job_queue is not None
+    # APScheduler only triggers; what is due lives in the database. A fixed id with
+    # replace_existing keeps a single copy of the job whatever happens to the process.
+    app.job_queue.run_repeating(
+        tick,
+        interval=60,
+        first=1,
+        name=TICK_JOB,
+        job_kwargs={
+            "id": TICK_JOB,
+            "replace_existing": True,
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 30,
+        },
+    )
+
+
 async def on_shutdown(app: BotApplication) -> None:
-    """Close the database pool."""
+    """Let the worker finish the requests in flight, then close the database pool."""
     runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    stop, task = app.bot_data.get(STOP_KEY), app.bot_data.get(TASK_KEY)
+    if stop is not None and task is not None:
+        stop.set()
+        await task
     await runtime.db.dispose()

@@ -15,9 +15,11 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import BotApplication, build_application, on_startup
+from bot.app import SCHEDULER_KEY, WORKER_KEY, BotApplication, build_application, on_startup
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
+from scheduler.delivery import DeliveryWorker
+from scheduler.tick import Scheduler
 from storage.db import Database
 
 
@@ -131,7 +133,7 @@ class Sandbox:
         """Start the emulator, then the bot polling it."""
         await self.emulator.start()
         await self.db.migrate()
-        app = build_application(self.settings, self.db, clock=self.clock)
+        app = build_application(self.settings, self.db, clock=self.clock, background=False)
         self._track(app)
         await app.initialize()
         await on_startup(app)
@@ -151,6 +153,18 @@ class Sandbox:
             self.app = None
         await self.emulator.stop()
         await self.db.dispose()
+
+    async def tick(self) -> int:
+        """One scheduler tick at the sandbox clock's instant: how many messages it enqueued."""
+        assert self.app is not None
+        scheduler: Scheduler = self.app.bot_data[SCHEDULER_KEY]
+        return await scheduler.tick()
+
+    async def deliver(self, timeout: float = 60) -> None:  # noqa: ASYNC109
+        """Send everything due in the outbox, as the background worker would."""
+        assert self.app is not None
+        worker: DeliveryWorker = self.app.bot_data[WORKER_KEY]
+        await worker.drain(timeout)
 
     def person(self, user_id: int, first_name: str, **kwargs: Any) -> Person:
         """A Telegram user of the emulator, ready to talk to the bot."""

@@ -294,11 +294,21 @@ def due_pushes(snapshot: Snapshot, at: datetime) -> list[Push]:
     if in_quiet_hours(local.time()):
         return []
     campaigns = {c.code: c for c in snapshot.campaigns}
+    planned = [p for p in _all_pushes(snapshot) if p.at <= local]
+    # After downtime, several reminders of one deadline may be due at once: only the latest
+    # goes out. Decided over everything planned (sent or not), so it holds from tick to tick.
+    latest: dict[tuple[object, ...], datetime] = {}
+    for p in planned:
+        if p.kind == "reminder":
+            slot = (p.deadline_kind, p.subject, p.deadline, p.unit)
+            latest[slot] = max(latest.get(slot, p.at), p.at)
     due = (
         p
-        for p in _all_pushes(snapshot)
-        if p.at <= local
-        and p.key not in snapshot.enqueued
+        for p in planned
+        if p.key not in snapshot.enqueued
         and not _stale(p, local.date(), campaigns)
+        and not (
+            p.kind == "reminder" and p.at < latest[(p.deadline_kind, p.subject, p.deadline, p.unit)]
+        )
     )
     return sorted(due, key=lambda p: (p.at, p.kind, p.unit or "", p.key))

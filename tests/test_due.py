@@ -192,3 +192,13 @@ async def test_the_lang_son_plan_from_the_database(db: Database) -> None:
     first_launch = due_pushes(snapshot, datetime(2026, 1, 15, 1, 0, tzinfo=UTC))
     assert {p.unit for p in first_launch if p.kind == "launch"} >= {"HCTP", None}
     assert time(8, 0) == first_launch[0].at.time()
+
+
+def test_after_downtime_only_the_latest_reminder_of_a_deadline_goes_out() -> None:
+    due = due_pushes(SNAPSHOT, local("2026-03-12 09:00"))  # 6/3 was missed, 12/3 is today
+    registration = [p for p in kinds(due, "reminder") if p.deadline_kind == "registration"]
+    assert {p.at.date().isoformat() for p in registration} == {"2026-03-12"}
+    later = Snapshot(
+        tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, enqueued=frozenset(p.key for p in due)
+    )
+    assert not [p for p in due_pushes(later, local("2026-03-12 15:00")) if p.kind == "reminder"]

@@ -1,0 +1,189 @@
+"""Pushes through the emulator: launch, /phatdong, reminders, /thongbao with its report,
+results and /ketqua, a blocked member (PRODUCT §5 office, §7, §8)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import Person, Sandbox
+from storage.models import Member, Role
+from tests.conftest import EXAMPLES, Clock, load_files
+from tests.test_registration import join
+
+
+@pytest.fixture
+async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
+    """Lạng Sơn 2026: plan and campaign (launch 15/01 08:00, registration due 15/03)."""
+    clock.set_local("2026-01-10 09:00")
+    await load_files(
+        sandbox.db, EXAMPLES / "plan-2026-lang-son.yaml", EXAMPLES / "campaign-lang-son-2026.yaml"
+    )
+    return sandbox
+
+
+async def people(box: Sandbox) -> dict[str, Person]:
+    return {
+        "hctp": await join(box, 5001, "Minh", "HCTP", Role.FOCAL),
+        "tgpl": await join(box, 5002, "Hà", "TGPL", Role.FOCAL),
+        "bttp": await join(box, 5003, "Tú", "BTTP", Role.FOCAL),
+        "office": await join(box, 5004, "Lan", "VP", Role.OFFICE),
+        "leader": await join(box, 5005, "Sơn", "LDS", Role.LEADER),
+    }
+
+
+def received(person: Person, needle: str) -> int:
+    return sum(needle in m.text for m in person.messages)
+
+
+async def test_a_launch_reaches_every_unit_once(season: Sandbox, clock: Clock) -> None:
+    everyone = await people(season)
+    assert await season.tick() > 0  # the Q1 task lists (2/1) are still current
+    await season.deliver()
+    assert all(received(p, "📣 Phát động") == 0 for p in everyone.values())
+
+    clock.set_local("2026-01-15 08:05")
+    await season.tick()
+    await season.deliver()
+    for name, person in everyone.items():
+        assert received(person, "📣 Phát động: Phong trào thi đua thường xuyên năm 2026") == 1, name
+    assert "Hạn đăng ký thi đua: 15/03/2026" in everyone["hctp"].messages[-1].text
+    assert received(everyone["hctp"], "Nhiệm vụ thi đua quý I/2026") == 1
+
+    clock.set_local("2026-01-15 08:06")  # a second tick, a restart: nothing twice
+    assert await season.tick() == 0
+    await season.deliver()
+    assert all(received(p, "📣 Phát động") == 1 for p in everyone.values())
+
+
+async def test_phatdong_launches_now(season: Sandbox, clock: Clock) -> None:
+    everyone = await people(season)
+    office = everyone["office"]
+    listing = await office.say("/phatdong")
+    assert "sẽ phát động lúc 08:00 15/01/2026" in listing.text
+    assert "chỉ dành cho" in (await everyone["hctp"].say("/phatdong")).text
+    launch_data = listing.last.button_data("🚀 Phát động ngay STP-LS-2026")
+    done = await office.press(listing.last, "🚀 Phát động ngay STP-LS-2026")
+    assert "Đã phát động" in done.text
+    await season.tick()
+    await season.deliver()
+    assert received(everyone["tgpl"], "📣 Phát động") == 1
+    stale = await office.press_data(listing.last, launch_data or "")
+    assert stale.alert is not None  # already launched
+
+
+async def test_reminders_go_only_to_units_still_missing(season: Sandbox, clock: Clock) -> None:
+    everyone = await people(season)
+    clock.set_local("2026-02-10 09:00")
+    step = await everyone["hctp"].say("/dangky")
+    await everyone["hctp"].press(step.last, "Không đăng ký")
+    summary = await everyone["hctp"].say("Nguyễn Văn An; Trưởng phòng; LĐTT")
+    await everyone["hctp"].press(summary.last, "✅ Xác nhận")
+
+    clock.set_local("2026-03-12 08:00")  # 3 days before Sunday 15/3
+    await season.tick()
+    await season.deliver()
+    assert received(everyone["tgpl"], "chưa đăng ký thi đua") == 1
+    assert received(everyone["hctp"], "chưa đăng ký thi đua") == 0
+
+    clock.set_local("2026-03-16 08:00")  # the Monday after: the digest for the office
+    await season.tick()
+    await season.deliver()
+    digest = next(m for m in everyone["office"].messages if "Quá hạn 15/03/2026" in m.text)
+    assert "Trung tâm Trợ giúp pháp lý nhà nước" in digest.text
+    assert "Phòng Hành chính tư pháp" not in digest.text
+
+
+async def test_thongbao_to_all_with_a_delivery_report(season: Sandbox, clock: Clock) -> None:
+    everyone = await people(season)
+    office = everyone["office"]
+    await office.say("/thongbao")
+    audience = await office.say("Kính gửi các đơn vị: họp giao ban thi đua lúc 14:00 & <đúng giờ>.")
+    preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
+    assert "Xem trước" in preview.text and "(3 người)" in preview.text
+    assert "họp giao ban thi đua lúc 14:00 & <đúng giờ>" in preview.text
+    saved = await office.press(preview.last, "📤 Gửi ngay")
+    assert "Đang gửi thông báo" in saved.text
+    await season.tick()
+    await season.deliver()
+    for name in ("hctp", "tgpl", "bttp"):
+        assert received(everyone[name], "họp giao ban thi đua lúc 14:00 & <đúng giờ>") == 1
+    await season.tick()  # every message has an outcome: the report
+    await season.deliver()
+    report = next(m for m in office.messages if "Báo cáo gửi thông báo" in m.text)
+    assert "Đã gửi: 3 · Bị chặn: 0" in report.text
+
+
+async def test_thongbao_later_to_chosen_units_and_bad_times(season: Sandbox, clock: Clock) -> None:
+    everyone = await people(season)
+    office = everyone["office"]
+    await office.say("/thongbao")
+    audience = await office.say("Nhắc nộp báo cáo sơ kết.")
+    units = await office.press(audience.last, "☑️ Chọn đơn vị")
+    picked = await office.press(units.last, "▫️ TGPL")
+    assert "Đã chọn: 1" in office.messages[-1].text
+    preview = await office.press(office.messages[-1], "✔️ Xong")
+    assert "(1 người)" in preview.text and picked.alert is None
+    ask = await office.press(preview.last, "🕒 Hẹn giờ")
+    assert "dd/mm/yyyy hh:mm" in ask.text
+    assert "Chưa đúng dạng" in (await office.say("mai 8 giờ")).text
+    assert "đã qua" in (await office.say("01/01/2026 08:00")).text
+    saved = await office.say("12/01/2026 08:00")
+    assert "Đã hẹn gửi lúc 08:00 12/01/2026" in saved.text
+    await season.tick()
+    await season.deliver()
+    assert received(everyone["tgpl"], "Nhắc nộp báo cáo sơ kết") == 0
+    clock.set_local("2026-01-12 08:00")
+    await season.tick()
+    await season.deliver()
+    assert received(everyone["tgpl"], "Nhắc nộp báo cáo sơ kết") == 1
+    assert received(everyone["hctp"], "Nhắc nộp báo cáo sơ kết") == 0
+
+
+async def test_a_blocked_member_is_reported_and_deactivated(season: Sandbox) -> None:
+    everyone = await people(season)
+    everyone["bttp"].user.block()
+    office = everyone["office"]
+    await office.say("/thongbao")
+    audience = await office.say("Thông báo thử.")
+    preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
+    await office.press(preview.last, "📤 Gửi ngay")
+    await season.tick()
+    await season.deliver()
+    await season.tick()
+    await season.deliver()
+    texts = [m.text for m in office.messages]
+    assert any("Tú" in t and "đã chặn bot" in t for t in texts)
+    report = next(t for t in texts if "Báo cáo gửi thông báo" in t)
+    assert "Đã gửi: 2 · Bị chặn: 1" in report and "Tú" in report
+    async with season.db.read() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_user_id == 5003))
+    assert member is not None and not member.active
+
+
+async def test_results_are_published_and_shown(sandbox: Sandbox, clock: Clock) -> None:
+    clock.set_local("2025-11-01 09:00")
+    await load_files(
+        sandbox.db,
+        EXAMPLES / "units-ngoai-vu-lang-son.yaml",
+        EXAMPLES / "campaign-ngoai-vu-2025.yaml",
+        EXAMPLES / "results-ngoai-vu-2025.yaml",
+    )
+    hoa = await join(sandbox, 5101, "Hoa", "NV_HTQT", Role.FOCAL)
+    khanh = await join(sandbox, 5102, "Khánh", "NV_QLBG", Role.FOCAL)
+    lan = await join(sandbox, 5103, "Lan", "NV_VP", Role.OFFICE)
+    assert "Chưa có kết quả" in (await hoa.say("/ketqua")).text  # not yet published
+
+    clock.set_local("2025-11-10 08:00")
+    await sandbox.tick()
+    await sandbox.deliver()
+    pushed = [m.text for m in hoa.messages if "🏅 Kết quả khen thưởng" in m.text]
+    assert len(pushed) == 1 and "Nguyễn Văn An" in pushed[0] and "Trần Thị Bình" not in pushed[0]
+    own = (await khanh.say("/ketqua")).text
+    assert "Trần Thị Bình" in own and "Nguyễn Văn An" not in own
+    everything = (await lan.say("/ketqua")).text
+    assert "Nguyễn Văn An" in everything and "Trần Thị Bình" in everything
+    counts = Counter("🏅" in m.text for m in lan.messages)
+    assert counts[True] == 2  # the push and /ketqua
