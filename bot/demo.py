@@ -22,8 +22,19 @@ from storage.units import unit_by_code
 LABELS_REVIEW = {"approve": render_text("buttons/approve")}
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_FILES = ("units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml")
-# The demo lives on a fixed day: registration for 2026 is open and Q1's tasks are current.
-DEMO_NOW = datetime(2026, 2, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+# The demo walks through 2026: the launch (15/01), work in February, a reminder in March.
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEMO_NOW = datetime(2026, 1, 15, 7, 30, tzinfo=TZ)
+
+
+class DemoClock:
+    """The bot's clock in the demo: set by the script."""
+
+    def __init__(self) -> None:
+        self.now = DEMO_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 async def run_demo(examples: Path = EXAMPLES) -> int:
@@ -35,16 +46,15 @@ async def run_demo(examples: Path = EXAMPLES) -> int:
             print(error, file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="thidua-demo-") as tmp:
+        clock = DemoClock()
         sandbox = Sandbox(
-            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
-            files_dir=Path(tmp),
-            clock=lambda: DEMO_NOW,
+            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db", files_dir=Path(tmp), clock=clock
         )
         await sandbox.db.migrate()
         async with sandbox.db.write() as session:
             await apply(session, load, sandbox.settings.tz, DEMO_NOW)
         async with sandbox:
-            await _walk(sandbox, examples)
+            await _walk(sandbox, examples, clock)
         print(render_text("cli/demo_header", now=DEMO_NOW))
         for line in sandbox.emulator.transcript():
             print(line)
@@ -59,7 +69,7 @@ async def _invite(sandbox: Sandbox, unit_code: str, role: Role) -> str:
         return invite.code
 
 
-async def _walk(sandbox: Sandbox, examples: Path) -> None:
+async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     # Onboarding: the office joins, then invites a focal point from the chat.
     lan = sandbox.person(1001, "Lan")
     await lan.say(f"/start {await _invite(sandbox, 'VP', Role.OFFICE)}")
@@ -69,6 +79,14 @@ async def _walk(sandbox: Sandbox, examples: Path) -> None:
     code = invite.text.split("Mã: ", 1)[1].split()[0]
     await minh.say(f"/start {code}")
     await minh.say("/moi VP office")  # a focal point cannot use an office command
+    ha = sandbox.person(3003, "Hà")
+    await ha.say(f"/start {await _invite(sandbox, 'TGPL', Role.FOCAL)}")
+
+    # 15/01 08:05: the scheduler's tick sends the campaign launch and this quarter's tasks.
+    clock.now = datetime(2026, 1, 15, 8, 5, tzinfo=TZ)
+    await sandbox.tick()
+    await sandbox.deliver()
+    clock.now = datetime(2026, 2, 10, 9, 0, tzinfo=TZ)
 
     # This quarter's tasks: mark one done.
     tasks = await minh.say("/nhiemvu")
@@ -107,6 +125,21 @@ async def _walk(sandbox: Sandbox, examples: Path) -> None:
     opened = await lan.press(queue.last, queue.last.button_texts()[0])
     await lan.press(opened.last, LABELS_REVIEW["approve"])
     await minh.say("/hoso")
+
+    # An announcement to every unit, sent now, and its delivery report to the office.
+    await lan.say("/thongbao")
+    audience = await lan.say(script["announcement"])
+    preview = await lan.press(audience.last, audience.last.button_texts()[0])
+    await lan.press(preview.last, preview.last.button_texts()[0])
+    await sandbox.tick()
+    await sandbox.deliver()
+    await sandbox.tick()
+    await sandbox.deliver()
+
+    # 12/03 08:00, three days before the registration deadline: only Hà's unit is reminded.
+    clock.now = datetime(2026, 3, 12, 8, 0, tzinfo=TZ)
+    await sandbox.tick()
+    await sandbox.deliver()
 
 
 def _pdf(title: str) -> bytes:
