@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import Unit
+from storage.outbox import recover_abandoned
 from storage.state import BOT_USERNAME, set_state
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,9 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
     runtime.poke = lambda: app.create_task(scheduler.tick(), name="poke-tick")
     stop = asyncio.Event()
     app.bot_data[STOP_KEY] = stop
-    app.bot_data[TASK_KEY] = asyncio.create_task(worker.run(stop), name="delivery-worker")
+    app.bot_data[TASK_KEY] = asyncio.create_task(
+        _deliver(runtime, worker, stop), name="delivery-worker"
+    )
     assert app.job_queue is not None
     # APScheduler only triggers; what is due lives in the database. A fixed id with
     # replace_existing keeps a single copy of the job whatever happens to the process.
@@ -115,6 +118,18 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
             "misfire_grace_time": 30,
         },
     )
+
+
+async def _deliver(runtime: Runtime, worker: DeliveryWorker, stop: asyncio.Event) -> None:
+    """Run the worker; on SQLite first take back every row left "sending" by a crash."""
+    if runtime.db.is_sqlite:
+        # One instance by design: nothing is in flight yet, so every "sending" row was cut off
+        # by a crash. (PostgreSQL instances wait for the lease: another may still be sending.)
+        async with runtime.db.write() as session:
+            recovered = await recover_abandoned(session, runtime.now(), timedelta(0))
+        if recovered:
+            log.warning("%s outbox messages were being sent at a crash: sending again", recovered)
+    await worker.run(stop)
 
 
 async def on_shutdown(app: BotApplication) -> None:
