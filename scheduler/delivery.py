@@ -150,6 +150,9 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refill: asyncio.Task[None] | None = None
         self._look_at = 0.0  # when to look for due rows again (0: now)
+        # When a row put back since the last claim began falls due; kept apart from _look_at
+        # so that a claim finishing later cannot overwrite it with an older next_due.
+        self._retry_look = math.inf
         self._retrying: set[int] = set()  # rows this worker put back for a later attempt
         self._changed = asyncio.Event()
         self._running = False
@@ -166,8 +169,9 @@ class DeliveryWorker:
         self._changed.set()
 
     async def drain(self, timeout: float = 60, *, include_retries: bool = False) -> None:  # noqa: ASYNC109
-        """Deliver until nothing due is pending and nothing is in flight (TimeoutError after
-        `timeout`); with include_retries, also wait for the rows this drain put back."""
+        """Deliver until nothing due is pending and nothing is in flight, or TimeoutError."""
+        # include_retries: also wait for the rows this drain put back for a later attempt
+        # (tests, the demo), which the plain definition would leave pending.
         async with asyncio.timeout(timeout):
             await self._serve(asyncio.Event(), until_idle=True, include_retries=include_retries)
 
@@ -191,7 +195,8 @@ class DeliveryWorker:
                 await self._housekeeping(now)
                 self._maybe_refill(now)
                 if self._gate_until > now:
-                    await self._wait(stop, self._gate_until - now)
+                    # In steps, so that held rows are still given back in a long pause.
+                    await self._wait(stop, min(self._gate_until - now, _POLL_SECONDS))
                     continue
                 if self._sending < self.limits.max_in_flight:
                     job = self._pick(now)
@@ -220,7 +225,7 @@ class DeliveryWorker:
 
     def _wait_seconds(self, now: float) -> float:
         """How long nothing can happen unless something changes."""
-        deadlines = [self._look_at, now + _POLL_SECONDS]
+        deadlines = [self._look_time(), now + _POLL_SECONDS]
         deadlines += [self._chat_ready.get(job.row.chat_id, 0.0) for job in self._queue]
         return min(deadlines) - now
 
@@ -228,7 +233,7 @@ class DeliveryWorker:
         """True when a drain is done."""
         if self._queue or self._tasks or self._refill is not None:
             return False
-        if self._look_at <= time.monotonic():
+        if self._look_time() <= time.monotonic():
             return False  # not looked at the outbox since the last change
         if not include_retries or not self._retrying:
             return True
@@ -272,7 +277,7 @@ class DeliveryWorker:
 
     def _maybe_refill(self, now: float) -> None:
         """Claim more rows in the background when about a second's worth is not ready."""
-        if self._refill is not None or now < self._look_at:
+        if self._refill is not None or now < self._look_time():
             return
         ready = sum(1 for job in self._queue if self._chat_ready.get(job.row.chat_id, 0.0) <= now)
         # A hard cap on rows held in memory: rows waiting on their chat must not pile up.
@@ -282,8 +287,13 @@ class DeliveryWorker:
         limit = min(self.limits.batch, self._target - ready, room)
         self._refill = asyncio.create_task(self._claim(limit))
 
+    def _look_time(self) -> float:
+        return min(self._look_at, self._retry_look)
+
     async def _claim(self, limit: int) -> None:
         """Claim up to `limit` due rows: they are "sending" once this commit is done."""
+        # Rows put back before this point are seen by this claim or its next_due below.
+        self._retry_look = math.inf
         try:
             now = self.clock()
             async with self.db.write() as session:
@@ -485,7 +495,7 @@ class DeliveryWorker:
         self._retrying.add(row.id)
         # Look again when it is due, not only at the next poll.
         due_in = (not_before - now).total_seconds()
-        self._look_at = min(self._look_at, time.monotonic() + max(due_in, 0.0))
+        self._retry_look = min(self._retry_look, time.monotonic() + max(due_in, 0.0))
 
     async def _final(self, row: OutboxMessage, status: OutboxStatus, error: str) -> None:
         await self._write(lambda s: outbox.mark_final(s, row.id, status, error))

@@ -80,9 +80,7 @@ async def test_a_broadcast_survives_sigkill(tmp_path: Path) -> None:
         for i in range(RECIPIENTS):
             emu.user(900_000 + i, f"Người {i}")
         first = await start_bot(tmp_path, emu, url)
-        async with asyncio.timeout(60):
-            while sum(deliveries(emu).values()) < RECIPIENTS // 3:
-                await asyncio.sleep(0.02)
+        await emu.wait_until(lambda: sum(deliveries(emu).values()) >= RECIPIENTS // 3, 60)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         async with db.read() as session:
@@ -98,9 +96,7 @@ async def test_a_broadcast_survives_sigkill(tmp_path: Path) -> None:
         assert delivered_before_restart < RECIPIENTS  # killed in the middle
 
         second = await start_bot(tmp_path, emu, url)
-        async with asyncio.timeout(60):
-            while len(deliveries(emu)) < RECIPIENTS:
-                await asyncio.sleep(0.05)
+        await emu.wait_until(lambda: len(deliveries(emu)) >= RECIPIENTS, 60)
         await asyncio.sleep(1.0)  # anything that would come twice has time to come
         second.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(second.communicate(), 30)
