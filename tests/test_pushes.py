@@ -187,3 +187,21 @@ async def test_results_are_published_and_shown(sandbox: Sandbox, clock: Clock) -
     assert "Nguyễn Văn An" in everything and "Trần Thị Bình" in everything
     counts = Counter("🏅" in m.text for m in lan.messages)
     assert counts[True] == 2  # the push and /ketqua
+
+
+async def test_thongbao_with_a_document(season: Sandbox) -> None:
+    everyone = await people(season)
+    office = everyone["office"]
+    await office.say("/thongbao")
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    audience = await office.send_document(pdf, "ke-hoach-kiem-tra.pdf")
+    preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
+    assert "Kèm tệp: ke-hoach-kiem-tra.pdf" in preview.text
+    await office.press(preview.last, "📤 Gửi ngay")
+    await season.tick()
+    await season.deliver()
+    for name in ("hctp", "tgpl", "bttp"):
+        documents = [m for m in everyone[name].messages if m.document]
+        assert len(documents) == 1 and documents[0].document is not None
+        assert documents[0].document["content"] == pdf
+        assert "Thông báo của Văn phòng Sở" in documents[0].text
