@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
 
+    backup = sub.add_parser("backup", help=render_text("cli/help/backup"))
+    backup.add_argument("--out", required=True, type=Path, metavar="FILE.tar.gz")
+    restore = sub.add_parser("restore", help=render_text("cli/help/restore"))
+    restore.add_argument("archive", type=Path, metavar="FILE.tar.gz")
+    restore.add_argument("--force", action="store_true", help=render_text("cli/help/force"))
+
     due = sub.add_parser("due", help=render_text("cli/help/due"))
     due.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', type=_local_minute)
     due.add_argument("--from", dest="first", metavar="YYYY-MM-DD", type=_local_date)
@@ -96,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_load(settings, args.files))
         if args.command == "invite":
             return asyncio.run(_invite(settings, args))
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(settings, args)
         if args.command == "due":
             return asyncio.run(_due(settings, args))
         if args.command == "export":
@@ -149,6 +157,27 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(render_text("cli/token_rejected")) from None
     except TelegramError as exc:
         raise CliError(render_text("cli/api_unreachable", detail=_one_line(exc))) from None
+    return 0
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup_sqlite, restore_sqlite
+
+    db = Database(settings.database_url)
+    if not db.is_sqlite or db.url.database is None:
+        raise CliError(render_text("cli/backup_postgres"))
+    database = Path(db.url.database)
+    try:
+        if args.command == "backup":
+            summary = backup_sqlite(database, settings.files_dir, args.out)
+            print(render_text("cli/backup_done", path=args.out, summary=summary))
+        else:
+            summary = restore_sqlite(args.archive, database, settings.files_dir, force=args.force)
+            print(render_text("cli/restore_done", path=database, summary=summary))
+    except BackupError as error:
+        raise CliError(
+            render_text("cli/backup_error", reason=error.reason, detail=error.detail)
+        ) from None
     return 0
 
 
