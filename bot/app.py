@@ -37,6 +37,7 @@ def build_application(
     *,
     clock: Callable[[], datetime] | None = None,
     background: bool = True,
+    dedupe: bool = False,
 ) -> BotApplication:
     """The bot with every handler registered, talking to settings.bot_api_base_url."""
     runtime = Runtime(
@@ -44,6 +45,7 @@ def build_application(
         tz=settings.tz,
         files_dir=settings.files_dir,
         max_file_bytes=settings.max_file_bytes,
+        dedupe=dedupe,
     )
     if clock is not None:
         runtime.clock = clock

@@ -139,7 +139,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     # Check token and network first, so a mistake is one line rather than a library traceback.
     asyncio.run(_preflight(settings))
     db = Database(settings.database_url)
-    app = build_application(settings, db)
+    app = build_application(settings, db, dedupe=bool(args.webhook))
     stop = (signal.SIGINT, signal.SIGTERM)
     try:
         if args.webhook:

@@ -98,6 +98,7 @@ class Sandbox:
         files_dir: Path,
         clock: Callable[[], datetime] | None = None,
         emulator: BotApiEmulator | None = None,
+        dedupe: bool = False,
     ) -> None:
         # Conversations answer a person a few messages at a time, in bursts Telegram tolerates
         # in a private chat; the strict 1/s per chat applies to broadcasts (tested separately).
@@ -107,6 +108,7 @@ class Sandbox:
         self.database_url = database_url
         self.files_dir = files_dir
         self.clock = clock
+        self.dedupe = dedupe
         self.db = Database(database_url)
         self.app: BotApplication | None = None
         self._done: dict[int, asyncio.Event] = {}
@@ -133,7 +135,9 @@ class Sandbox:
         """Start the emulator, then the bot polling it."""
         await self.emulator.start()
         await self.db.migrate()
-        app = build_application(self.settings, self.db, clock=self.clock, background=False)
+        app = build_application(
+            self.settings, self.db, clock=self.clock, background=False, dedupe=self.dedupe
+        )
         self._track(app)
         await app.initialize()
         await on_startup(app)

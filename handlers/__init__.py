@@ -28,12 +28,15 @@ from handlers import (
     tasks,
 )
 
+DEDUPE_GROUP = -2
 GATE_GROUP = -1
 MAIN_GROUP = 0
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add every handler in order: the gate first, the conversations, the catch-alls last."""
+    # Group -2: in webhook mode, an update delivered twice stops here the second time.
+    app.add_handler(TypeHandler(Update, common.drop_redelivered), group=DEDUPE_GROUP)
     # Group -1: load the sender's membership once; unbound senders stop here.
     app.add_handler(TypeHandler(Update, common.gate_unbound), group=GATE_GROUP)
     # Group 0: the first matching handler wins, so specific before general.

@@ -20,6 +20,7 @@ from messages.callbacks import int_arg, pattern, unpack
 from storage.invites import is_code_shaped, normalize_code
 from storage.members import Membership, active_membership
 from storage.models import Role
+from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,17 @@ def guard(*roles: Role) -> Callable[[Callback[R]], Callback[R | int | None]]:
         return guarded
 
     return decorate
+
+
+async def drop_redelivered(update: Update, context: BotContext) -> None:
+    """Runs before anything else in webhook mode: an update id seen before is dropped."""
+    if not context.rt.dedupe:
+        return
+    async with context.rt.db.write() as session:
+        first = await claim_update(session, update.update_id, context.rt.now())
+    if not first:
+        log.info("update %s delivered again: dropped", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def gate_unbound(update: Update, context: BotContext) -> None:

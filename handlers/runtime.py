@@ -31,6 +31,8 @@ class Runtime:
     max_file_bytes: int
     organization: str = ""
     clock: Callable[[], datetime] = field(default=_utcnow)
+    # Webhook mode: claim each update id in the database so a redelivery is handled once.
+    dedupe: bool = False
     # Set by the application: ask the scheduler to tick now (e.g. after "send now").
     poke: Callable[[], None] = field(default=lambda: None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
+from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
 # Any fixed number: the instance holding this transaction-scoped lock computes what is due.
@@ -200,6 +201,7 @@ class Scheduler:
                 ]
             added = await enqueue(session, outgoing, now)
             added += await self._finished_reports(session, now)
+            await forget_old_updates(session, now, timedelta(days=2))
         if added:
             log.info("tick enqueued %s messages", added)
             if self.on_enqueued is not None:

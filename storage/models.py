@@ -565,3 +565,12 @@ class Announcement(Base):
     # The office member to send the delivery report to once every message has an outcome.
     report_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ProcessedUpdate(Base):
+    """An update_id already taken by an instance (webhook mode): a redelivery is dropped."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from telegram import Update
 
 from bot.sandbox import Sandbox
 from storage.models import Invite, Member, Role
@@ -200,3 +201,32 @@ async def test_unexpected_error_answers_user_and_logs_update_id(
     assert any(f"update {update_id} failed" in r.getMessage() for r in caplog.records)
     assert "disk on fire" not in reply.text
     assert sandbox.emulator.token not in caplog.text
+
+
+async def test_an_update_delivered_twice_is_handled_once(database_url: str, tmp_path: Path) -> None:
+    box = Sandbox(database_url=database_url, files_dir=tmp_path / "files", dedupe=True)
+    await box.db.migrate()
+    await load_files(box.db, Path(__file__).parent.parent / "examples" / "units-lang-son.yaml")
+    async with box:
+        code = await issue_invite(box.db, "VP", Role.OFFICE)
+        lan = box.person(9201, "Lan")
+        await lan.say(f"/start {code}")
+        assert box.app is not None
+        before = len(lan.messages)
+        update = Update.de_json(
+            {
+                "update_id": 777_001,
+                "message": {
+                    "message_id": 50,
+                    "date": 0,
+                    "text": "/donvi",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    "chat": {"id": 9201, "type": "private", "first_name": "Lan"},
+                    "from": {"id": 9201, "is_bot": False, "first_name": "Lan"},
+                },
+            },
+            box.app.bot,
+        )
+        await box.app.process_update(update)
+        await box.app.process_update(update)  # the same update_id, delivered again
+        assert len(lan.messages) == before + 1
