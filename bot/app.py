@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 BACKGROUND_KEY, SCHEDULER_KEY, WORKER_KEY = "background", "scheduler", "delivery_worker"
 STOP_KEY, TASK_KEY, TICK_JOB = "delivery_stop", "delivery_task", "due-tick"
+WAKE_JOB = "due-wake"
 
 
 def build_application(
@@ -97,8 +98,9 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
 
     async def tick(_context: object) -> None:
         await scheduler.tick()
+        _wake_at_next_due(app, runtime, scheduler, tick)
 
-    runtime.poke = lambda: app.create_task(scheduler.tick(), name="poke-tick")
+    runtime.poke = lambda: app.create_task(tick(None), name="poke-tick")
     stop = asyncio.Event()
     app.bot_data[STOP_KEY] = stop
     app.bot_data[TASK_KEY] = asyncio.create_task(
@@ -119,6 +121,24 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
             "max_instances": 1,
             "misfire_grace_time": 30,
         },
+    )
+
+
+def _wake_at_next_due(
+    app: BotApplication, runtime: Runtime, scheduler: Scheduler, tick: Callable[..., Any]
+) -> None:
+    """One extra tick exactly when the next push becomes due, so that it leaves within a
+    second of its instant rather than at the next minute's tick (which stays as the net for
+    data that changed meanwhile). A fixed id keeps one such wake-up."""
+    if scheduler.next_at is None:
+        return
+    assert app.job_queue is not None
+    delay = max(0.0, (scheduler.next_at - runtime.now()).total_seconds())
+    app.job_queue.run_once(
+        tick,
+        when=delay,
+        name=WAKE_JOB,
+        job_kwargs={"id": WAKE_JOB, "replace_existing": True, "misfire_grace_time": 30},
     )
 
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import SCHEDULER_KEY, WORKER_KEY, BotApplication, build_application, on_startup
+from bot.app import (
+    SCHEDULER_KEY,
+    WORKER_KEY,
+    BotApplication,
+    build_application,
+    on_shutdown,
+    on_startup,
+)
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
 from scheduler.delivery import DeliveryWorker
@@ -99,6 +106,7 @@ class Sandbox:
         clock: Callable[[], datetime] | None = None,
         emulator: BotApiEmulator | None = None,
         dedupe: bool = False,
+        background: bool = False,
     ) -> None:
         # Conversations answer a person a few messages at a time, in bursts Telegram tolerates
         # in a private chat; the strict 1/s per chat applies to broadcasts (tested separately).
@@ -109,6 +117,9 @@ class Sandbox:
         self.files_dir = files_dir
         self.clock = clock
         self.dedupe = dedupe
+        # True runs the scheduler's ticks and the outbox worker on their own, as `thiduabot
+        # run` does; False (tests, demo) leaves them to tick() and deliver().
+        self.background = background
         self.db = Database(database_url)
         self.app: BotApplication | None = None
         self._done: dict[int, asyncio.Event] = {}
@@ -136,7 +147,7 @@ class Sandbox:
         await self.emulator.start()
         await self.db.migrate()
         app = build_application(
-            self.settings, self.db, clock=self.clock, background=False, dedupe=self.dedupe
+            self.settings, self.db, clock=self.clock, background=self.background, dedupe=self.dedupe
         )
         self._track(app)
         await app.initialize()
@@ -153,6 +164,8 @@ class Sandbox:
                 await self.app.updater.stop()
             if self.app.running:
                 await self.app.stop()
+            if self.background:
+                await on_shutdown(self.app)  # the worker finishes its requests in flight
             await self.app.shutdown()
             self.app = None
         await self.emulator.stop()

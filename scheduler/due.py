@@ -312,3 +312,17 @@ def due_pushes(snapshot: Snapshot, at: datetime) -> list[Push]:
         )
     )
     return sorted(due, key=lambda p: (p.at, p.kind, p.unit or "", p.key))
+
+
+def next_due_at(snapshot: Snapshot, at: datetime) -> datetime | None:
+    """The aware instant after `at` when the next push not yet enqueued becomes due (quiet
+    hours waited out), or None: the scheduler wakes then instead of at its next minute."""
+    local = _local(at.astimezone(UTC), snapshot.tz)
+    upcoming = (
+        out_of_quiet_hours(p.at) for p in _all_pushes(snapshot) if p.key not in snapshot.enqueued
+    )
+    earliest = min((moment for moment in upcoming if moment > local), default=None)
+    if earliest is None:
+        return None
+    return earliest.replace(tzinfo=snapshot.tz).astimezone(UTC)
+

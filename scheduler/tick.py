@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render
-from scheduler.due import Push, due_pushes
+from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.snapshot import load_snapshot
 from storage.campaigns import campaign_by_code
 from storage.db import Database
@@ -168,6 +168,9 @@ class Scheduler:
         self.tz = tz
         self.clock = clock
         self.on_enqueued = on_enqueued
+        # When the next push becomes due, as seen by the last tick that computed (None: none
+        # planned, or another instance holds the lock and computes).
+        self.next_at: datetime | None = None
 
     async def tick(self) -> int:
         """Enqueue every due push for its recipients; returns how many messages were added."""
@@ -178,8 +181,10 @@ class Scheduler:
                 # (SQLite allows one writer: the BEGIN IMMEDIATE of write() serialises ticks.)
                 got = await session.scalar(select(func.pg_try_advisory_xact_lock(DUE_LOCK)))
                 if not got:
+                    self.next_at = None
                     return 0
             snapshot = await load_snapshot(session, self.tz)
+            self.next_at = next_due_at(snapshot, now)
             outgoing: list[Outgoing] = []
             for push in due_pushes(snapshot, now):
                 members = await _recipients(session, push.unit)

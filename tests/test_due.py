@@ -17,6 +17,7 @@ from scheduler.due import (
     TaskFacts,
     due_pushes,
     in_quiet_hours,
+    next_due_at,
     planned_pushes,
 )
 from scheduler.snapshot import load_snapshot
@@ -155,6 +156,37 @@ def test_a_whole_year_of_ticks_sends_every_push_once() -> None:
     # Every planned push of the year went out, except none (all deadlines are in 2026).
     planned = {p.key for p in planned_pushes(SNAPSHOT, date(2026, 1, 1), date(2026, 12, 31))}
     assert planned == {p.key for p in sent}
+
+
+def test_waking_only_at_next_due_at_sends_every_push_at_its_instant() -> None:
+    """The scheduler's extra wake-up: jumping from one next_due_at to the next, with no
+    minute ticks at all, still finds every push of the year, each exactly at its instant."""
+    late = AnnouncementFacts(1, local("2026-05-04 23:30"), ("HCTP",))
+
+    def snapshot(enqueued: dict[str, datetime]) -> Snapshot:
+        return Snapshot(
+            tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, announcements=(late,),
+            enqueued=frozenset(enqueued),
+        )
+
+    enqueued: dict[str, datetime] = {}
+    at: datetime | None = local("2026-01-01 00:00")
+    while at is not None and at.year == 2026:
+        for push in due_pushes(snapshot(enqueued), at):
+            assert push.key not in enqueued
+            enqueued[push.key] = at.astimezone(TZ).replace(tzinfo=None)
+        at = next_due_at(snapshot(enqueued), at)
+    planned = planned_pushes(snapshot({}), date(2026, 1, 1), date(2026, 12, 31))
+    assert {p.key for p in planned} == set(enqueued)
+    assert all(enqueued[p.key] == p.at for p in planned)
+    assert enqueued[f"announcement:{late.id}:HCTP"] == datetime(2026, 5, 5, 7, 0)
+
+
+def test_next_due_at_is_strictly_later_and_none_when_nothing_is_left() -> None:
+    at = local("2026-03-13 08:00")  # reminders of the 15 March deadline go out now
+    following = next_due_at(SNAPSHOT, at)
+    assert following is not None and following > at
+    assert next_due_at(SNAPSHOT, local("2027-06-01 09:00")) is None
 
 
 @given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31, 23, 59)))

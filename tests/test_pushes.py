@@ -4,12 +4,15 @@ results and /ketqua, a blocked member (PRODUCT §5 office, §7, §8)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.sandbox import Person, Sandbox
-from storage.models import Member, Role
+from storage.models import Announcement, Audience, Member, OutboxMessage, Role
+from storage.units import unit_by_code
 from tests.conftest import EXAMPLES, Clock, load_files
 from tests.test_registration import join
 
@@ -205,3 +208,40 @@ async def test_thongbao_with_a_document(season: Sandbox) -> None:
         assert len(documents) == 1 and documents[0].document is not None
         assert documents[0].document["content"] == pdf
         assert "Thông báo của Văn phòng Sở" in documents[0].text
+
+
+async def test_the_running_bot_sends_at_the_due_instant_not_at_the_next_minute(
+    tmp_path: Path,
+) -> None:
+    """With the scheduler running on its own (as `thiduabot run`), an announcement due a few
+    seconds from now leaves then: the tick wakes at the next due instant, not a minute later."""
+    box = Sandbox(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/wake.db",
+        files_dir=tmp_path / "files",
+        clock=lambda: datetime.now(UTC),
+        background=True,
+    )
+    await box.db.migrate()
+    await load_files(box.db, EXAMPLES / "units-lang-son.yaml")
+    send_at = datetime.now(UTC) + timedelta(seconds=4)
+    async with box.db.write() as session:
+        hctp = await unit_by_code(session, "HCTP")
+        assert hctp is not None
+        session.add(
+            Announcement(
+                text="Họp giao ban lúc 14:00.",
+                audience=Audience.UNITS,
+                unit_ids=[hctp.id],
+                send_at=send_at,
+                created_by=1,
+                created_at=datetime.now(UTC),
+            )
+        )
+    async with box:
+        minh = await join(box, 5101, "Minh", "HCTP", Role.FOCAL)
+        await box.emulator.wait_until(lambda: received(minh, "Họp giao ban") > 0, timeout=30)
+        async with box.db.read() as session:
+            row = (await session.scalars(select(OutboxMessage))).one()
+        # Enqueued at its instant or just after, never before, and well before a minute tick.
+        assert send_at <= row.created_at < send_at + timedelta(seconds=30)
+        assert received(minh, "Họp giao ban") == 1
