@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
 from messages.commands import GUEST_COMMANDS
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 BACKGROUND_KEY, SCHEDULER_KEY, WORKER_KEY = "background", "scheduler", "delivery_worker"
 STOP_KEY, TASK_KEY, TICK_JOB = "delivery_stop", "delivery_task", "due-tick"
-WAKE_JOB = "due-wake"
+WAKE_KEY = "due_wake"
 
 
 def build_application(
@@ -62,6 +63,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=BotContext))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -129,16 +131,15 @@ def _wake_at_next_due(
 ) -> None:
     """One extra tick exactly when the next push becomes due, so that it leaves within a
     second of its instant rather than at the next minute's tick (which stays as the net for
-    data that changed meanwhile). A fixed id keeps one such wake-up."""
+    data that changed meanwhile). Only the latest wake-up is kept."""
+    previous: asyncio.TimerHandle | None = app.bot_data.pop(WAKE_KEY, None)
+    if previous is not None:
+        previous.cancel()
     if scheduler.next_at is None:
         return
-    assert app.job_queue is not None
     delay = max(0.0, (scheduler.next_at - runtime.now()).total_seconds())
-    app.job_queue.run_once(
-        tick,
-        when=delay,
-        name=WAKE_JOB,
-        job_kwargs={"id": WAKE_JOB, "replace_existing": True, "misfire_grace_time": 30},
+    app.bot_data[WAKE_KEY] = asyncio.get_running_loop().call_later(
+        delay, lambda: app.create_task(tick(None), name="due-wake")
     )
 
 
@@ -157,6 +158,9 @@ async def _deliver(runtime: Runtime, worker: DeliveryWorker, stop: asyncio.Event
 async def on_shutdown(app: BotApplication) -> None:
     """Let the worker finish the requests in flight, then close the database pool."""
     runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    wake: asyncio.TimerHandle | None = app.bot_data.pop(WAKE_KEY, None)
+    if wake is not None:
+        wake.cancel()
     stop, task = app.bot_data.get(STOP_KEY), app.bot_data.get(TASK_KEY)
     if stop is not None and task is not None:
         stop.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.common import guard
@@ -10,7 +11,7 @@ from handlers.runtime import BotContext
 from messages import render
 from scheduler.calendar import working_days_between
 from storage.campaigns import launched_campaigns_of_unit
-from storage.dossiers import dossier_status
+from storage.dossiers import dossier_statuses
 from storage.models import Role
 
 
@@ -26,22 +27,25 @@ async def show_status(update: Update, context: BotContext) -> None:
             for c in await launched_campaigns_of_unit(session, member.unit_id, now)
             if c.dossier_deadline is not None and c.dossier_deadline >= today
         ]
-        dossiers = [await dossier_status(session, c, member.unit_id) for c in campaigns]
+        dossiers = await dossier_statuses(session, campaigns, member.unit_id)
     if not dossiers:
         await update.effective_message.reply_text(render("status/none_open"))
         return
-    for dossier in sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today):
-        deadline = dossier.campaign.dossier_deadline
-        assert deadline is not None
-        await update.effective_message.reply_text(
-            render(
-                "status/dossier",
-                dossier=dossier,
-                unit=member.unit_name,
-                days=(deadline - today).days,
-                working=working_days_between(today, deadline),
-            )
+    screens = [
+        render(
+            "status/dossier",
+            dossier=dossier,
+            unit=member.unit_name,
+            days=(dossier.campaign.dossier_deadline - today).days,
+            working=working_days_between(today, dossier.campaign.dossier_deadline),
         )
+        for dossier in sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today)
+        if dossier.campaign.dossier_deadline is not None
+    ]
+    # One message when every campaign fits in it, else one message per campaign.
+    together = "\n\n➖➖➖\n\n".join(screens)
+    for text in [together] if len(together) <= MessageLimit.MAX_TEXT_LENGTH else screens:
+        await update.effective_message.reply_text(text)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:

@@ -25,6 +25,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
+    auto_reload=False,  # templates ship with the code: never stat them per message
 )
 _env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm)
 _env.globals.update(ROLE_LABELS=ROLE_LABELS, ROLE_AUDIENCES=ROLE_AUDIENCES)

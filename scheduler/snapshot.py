@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from scheduler.due import (
     ResultFacts,
     Snapshot,
     TaskFacts,
+    push_keys,
 )
 from storage.campaigns import all_campaigns, participating_units
 from storage.dossiers import missing_units, units_with_complete_dossier
@@ -27,12 +30,12 @@ from storage.models import (
     Unit,
 )
 from storage.plans import plan_progress
-from storage.registrations import registrations_of_campaign
+from storage.registrations import registered_unit_ids
 
 
 async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> CampaignFacts:
     units = await participating_units(session, campaign)
-    registered = await registrations_of_campaign(session, campaign.id)
+    registered = await registered_unit_ids(session, campaign.id)
     complete_ids = (
         await units_with_complete_dossier(session, campaign, units)
         if campaign.dossier_deadline is not None
@@ -53,12 +56,34 @@ async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> Campaign
     )
 
 
-async def load_snapshot(session: AsyncSession, tz: ZoneInfo) -> Snapshot:
-    """Every campaign, plan task, result and announcement, and the push keys enqueued."""
+# What a tick looks at: facts whose pushes fall after now minus this. Older announcements
+# and results are history; a reminder or task list that old is stale anyway (due.py).
+HORIZON = timedelta(days=62)
+_KEYS_PER_QUERY = 500
+
+
+def _still_relevant(campaign: Campaign, since: date) -> bool:
+    """Whether any push of the campaign (launch, reminders, digest) can fall after `since`:
+    it still runs, or a deadline (whose digest follows it) is that recent."""
+    dates = [campaign.end, campaign.registration_deadline, campaign.dossier_deadline]
+    return max(d for d in dates if d is not None) >= since
+
+
+async def load_snapshot(
+    session: AsyncSession, tz: ZoneInfo, since: datetime | None = None
+) -> Snapshot:
+    """The campaigns, plan tasks, results and announcements whose pushes may fall after
+    `since` (everything when None), and which of their pushes are already enqueued.
+
+    The scheduler passes now minus HORIZON, so a tick reads what is current, however many
+    years of history the database holds; `thiduabot due` reads everything.
+    """
+    since_day = since.astimezone(tz).date() if since is not None else date.min
     units = {u.id: u.code for u in await session.scalars(select(Unit))}
-    campaigns = await all_campaigns(session)
+    campaigns = [c for c in await all_campaigns(session) if _still_relevant(c, since_day)]
     tasks: list[TaskFacts] = []
-    for plan in await session.scalars(select(Plan).order_by(Plan.year)):
+    plans = select(Plan).where(Plan.year >= since_day.year).order_by(Plan.year)
+    for plan in await session.scalars(plans):
         for status in await plan_progress(session, plan.id):
             tasks.append(
                 TaskFacts(
@@ -71,7 +96,10 @@ async def load_snapshot(session: AsyncSession, tz: ZoneInfo) -> Snapshot:
                 )
             )
     results = []
-    for result in await session.scalars(select(CouncilResult)):
+    published = select(CouncilResult)
+    if since is not None:
+        published = published.where(CouncilResult.publish_at >= since)
+    for result in await session.scalars(published):
         campaign = await session.get_one(Campaign, result.campaign_id)
         item_units = await session.scalars(
             select(ResultItem.unit_id).where(ResultItem.result_id == result.id).distinct()
@@ -79,7 +107,10 @@ async def load_snapshot(session: AsyncSession, tz: ZoneInfo) -> Snapshot:
         codes = tuple(sorted(units[uid] for uid in item_units))
         results.append(ResultFacts(campaign.code, result.publish_at, codes))
     announcements = []
-    for announcement in await session.scalars(select(Announcement)):
+    scheduled = select(Announcement)
+    if since is not None:
+        scheduled = scheduled.where(Announcement.send_at >= since)
+    for announcement in await session.scalars(scheduled):
         announcements.append(
             AnnouncementFacts(
                 announcement.id,
@@ -87,15 +118,28 @@ async def load_snapshot(session: AsyncSession, tz: ZoneInfo) -> Snapshot:
                 tuple(sorted(await audience_codes(session, announcement, units))),
             )
         )
-    enqueued = frozenset(await session.scalars(select(OutboxMessage.push_key).distinct()))
-    return Snapshot(
+    facts = Snapshot(
         tz=tz,
         campaigns=tuple([await _campaign_facts(session, c) for c in campaigns]),
         tasks=tuple(tasks),
         results=tuple(results),
         announcements=tuple(announcements),
-        enqueued=enqueued,
     )
+    return dataclasses.replace(facts, enqueued=await _enqueued(session, push_keys(facts)))
+
+
+async def _enqueued(session: AsyncSession, keys: set[str]) -> frozenset[str]:
+    """Which of these push keys the outbox holds (index lookups, not a scan of the outbox)."""
+    ordered = sorted(keys)
+    found: set[str] = set()
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        found.update(
+            await session.scalars(
+                select(OutboxMessage.push_key).where(OutboxMessage.push_key.in_(chunk)).distinct()
+            )
+        )
+    return frozenset(found)
 
 
 async def audience_codes(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render
 from scheduler.due import Push, due_pushes, next_due_at
-from scheduler.snapshot import load_snapshot
+from scheduler.snapshot import HORIZON, load_snapshot
 from storage.campaigns import campaign_by_code
 from storage.db import Database
 from storage.dossiers import active_awards, active_documents, dossier_status
@@ -183,7 +183,7 @@ class Scheduler:
                 if not got:
                     self.next_at = None
                     return 0
-            snapshot = await load_snapshot(session, self.tz)
+            snapshot = await load_snapshot(session, self.tz, since=now - HORIZON)
             self.next_at = next_due_at(snapshot, now)
             outgoing: list[Outgoing] = []
             for push in due_pushes(snapshot, now):

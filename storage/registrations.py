@@ -78,6 +78,14 @@ async def registrations_of_campaign(
     return {r.unit_id: r for r in rows}
 
 
+async def registered_unit_ids(session: AsyncSession, campaign_id: int) -> set[int]:
+    """The units that have registered for the campaign."""
+    rows = await session.scalars(
+        select(Registration.unit_id).where(Registration.campaign_id == campaign_id)
+    )
+    return set(rows)
+
+
 @dataclass(frozen=True, slots=True)
 class RegistrationView:
     """A saved registration in plain values: title names instead of ids."""
