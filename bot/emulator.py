@@ -25,6 +25,7 @@ import mimetypes
 import re
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 MAX_TEXT_LENGTH = 4096
+# How many recent updates redeliver() can send again, and webhook deliveries kept.
+REMEMBERED_UPDATES = 10_000
 MAX_CAPTION_LENGTH = 1024
 # Methods that Telegram rate-limits per chat and globally ("send or edit" traffic).
 FLOOD_METHODS = frozenset(
@@ -692,6 +695,8 @@ class BotApiEmulator:
         self.chat_rate = chat_rate
         self.chat_burst = chat_burst
         self.webhook_retry_delay = 0.2
+        # (update_id, url) of each update a webhook endpoint accepted, oldest first.
+        self.webhook_deliveries: deque[tuple[int, str]] = deque(maxlen=REMEMBERED_UPDATES)
 
         self.requests: list[ApiRequest] = []
         self.callback_answers: dict[str, str | None] = {}
@@ -713,6 +718,7 @@ class BotApiEmulator:
         self._transcript: list[str] = []
 
         self._update_seq = itertools.count(1)
+        self._recent_updates: dict[int, dict[str, Any]] = {}
         self._pending: list[dict[str, Any]] = []
         self._fetched: set[int] = set()
         self._faults: list[_Fault] = []
@@ -866,6 +872,23 @@ class BotApiEmulator:
         if not await self._wait(predicate, timeout):
             raise TimeoutError(f"condition not met within {timeout} s")
 
+    def forget_history(self) -> None:
+        """Drop what the emulator remembers of past traffic (messages, requests, transcript,
+        uploaded files, answered queries), so that a long run measures the bot, not this log.
+        Messages sent before can no longer be edited or pressed afterwards."""
+        self.requests.clear()
+        self.callback_answers.clear()
+        self.callback_alerts.clear()
+        self.downloads.clear()
+        self._messages.clear()
+        self._by_key.clear()
+        self._user_messages.clear()
+        self._files.clear()
+        self._files_by_path.clear()
+        self._open_queries.clear()
+        self._transcript.clear()
+        self._fetched.clear()
+
     def fail_next(
         self,
         method: str,
@@ -883,6 +906,12 @@ class BotApiEmulator:
         leaves an effect the client does not know about, exactly as with real Telegram).
         """
         self._faults.append(_Fault(method, status, description, retry_after, times, delay))
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again, same update_id and content, as Telegram does when a webhook
+        answer did not reach it in time; with several targets it may land on another one."""
+        self._pending.append(dict(self._recent_updates[update_id]))
+        self._signal()
 
     def set_webhook_targets(self, urls: list[str], secret_token: str | None = None) -> None:
         """Deliver updates round-robin to these URLs (overrides setWebhook's URL; [] = off).
@@ -927,7 +956,11 @@ class BotApiEmulator:
     def _push_update(self, payload: dict[str, Any]) -> int:
         """Queue an update for getUpdates / webhook delivery."""
         update_id = next(self._update_seq)
-        self._pending.append({"update_id": update_id, **payload})
+        update = {"update_id": update_id, **payload}
+        self._pending.append(update)
+        self._recent_updates[update_id] = update
+        if len(self._recent_updates) > REMEMBERED_UPDATES:
+            del self._recent_updates[next(iter(self._recent_updates))]
         self._signal()
         return update_id
 
@@ -1243,6 +1276,7 @@ class BotApiEmulator:
                 if self._pending and self._pending[0] is update:
                     self._pending.pop(0)
                 self._fetched.add(update["update_id"])
+                self.webhook_deliveries.append((update["update_id"], url))
                 self._signal()
             else:
                 await asyncio.sleep(self.webhook_retry_delay)

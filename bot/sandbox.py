@@ -191,6 +191,7 @@ class Sandbox:
         """Wait until the bot has finished handling this update."""
         event = self._done.setdefault(update_id, asyncio.Event())
         await asyncio.wait_for(event.wait(), timeout)
+        del self._done[update_id]  # a long run keeps nothing per update
 
     def _track(self, app: BotApplication) -> None:
         original = app.process_update

@@ -3,7 +3,8 @@
 Each row is marked "sending" in its own commit before its request leaves and marked with
 its outcome in a new commit right after the answer; no transaction is ever held open
 across a network request. Pacing and the 429 pause use the monotonic clock; the injected
-`clock` only dates rows (not_before, sent_at), so tests may move it freely.
+`clock` only dates rows (not_before, sent_at), so tests may move it freely. On PostgreSQL
+several instances may send at once: the global rate is a budget they share in the database.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 
 OnBlocked = Callable[[int, int | None], Awaitable[None]]
 
-# Without a wake-up, look for rows enqueued by other processes (another instance) this often.
+# Without a wake-up, look for rows enqueued by other processes (another instance) this often,
+# and as often for rows a crashed instance left "sending" past the lease.
 _POLL_SECONDS = 10.0
 # A failed outcome write is retried: losing it would leave the row "sending" until the lease
 # expires and then resend it, a duplicate.
@@ -111,6 +113,52 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class _Pacer:
+    """When the next request may start: fixed spacing, no burst credit, so never more than
+    the cap in any second. One instance (SQLite): the spacing is kept in memory."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next = 0.0
+
+    async def slot(self, wanted: int) -> float | None:
+        """A monotonic instant for one request; `wanted` requests could go now."""
+        start = max(self._next, time.monotonic())
+        self._next = start + self.interval
+        return start
+
+
+class _SharedPacer(_Pacer):
+    """Several instances (PostgreSQL): slots are taken in blocks from one database row that
+    every instance moves forward, so that all of them together keep the one global rate."""
+
+    def __init__(self, interval: float, db: Database) -> None:
+        super().__init__(interval)
+        self.db = db
+        self._slots: deque[float] = deque()
+
+    async def slot(self, wanted: int) -> float | None:
+        """None if the database could not be asked (the caller tries again later)."""
+        now = time.monotonic()
+        # A slot not taken within its interval is lost: slots used late would add up to a
+        # burst above the cap.
+        while self._slots and self._slots[0] < now - self.interval:
+            self._slots.popleft()
+        if not self._slots:
+            try:
+                async with self.db.write() as session:
+                    start, database_now = await outbox.reserve_send_time(
+                        session, wanted * self.interval
+                    )
+                    here = time.monotonic()  # as near as can be to the database's `now`
+            except DBAPIError:
+                log.exception("reserving send slots failed")
+                return None
+            first = here + (start - database_now).total_seconds()
+            self._slots.extend(first + i * self.interval for i in range(wanted))
+        return self._slots.popleft()
+
+
 def _describe(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc)
     return f"{type(exc).__name__}: {message}"
@@ -135,7 +183,8 @@ class DeliveryWorker:
         self.on_blocked = on_blocked
         self.stats = DeliveryStats()
 
-        self._interval = 1.0 / limits.global_per_second
+        interval = 1.0 / limits.global_per_second
+        self._pacer = _Pacer(interval) if db.is_sqlite else _SharedPacer(interval, db)
         # Roughly one second of sending, so that a crash leaves few rows claimed but unsent.
         self._target = max(
             1, min(limits.batch, max(limits.max_in_flight, math.ceil(limits.global_per_second)))
@@ -144,7 +193,6 @@ class DeliveryWorker:
         # Monotonic instant from which a chat may get its next request; inf while a request
         # to it has been dispatched but has not started yet.
         self._chat_ready: dict[int, float] = {}
-        self._next_slot = 0.0  # pacing: when the next request may start
         self._gate_until = 0.0  # the 429 gate: no request starts before this instant
         self._sending = 0  # requests dispatched and not answered yet
         self._tasks: set[asyncio.Task[None]] = set()
@@ -154,6 +202,13 @@ class DeliveryWorker:
         # so that a claim finishing later cannot overwrite it with an older next_due.
         self._retry_look = math.inf
         self._retrying: set[int] = set()  # rows this worker put back for a later attempt
+        self._recovery_every = min(limits.lease / 2, _POLL_SECONDS)
+        self._next_recovery = 0.0  # when to look for rows a crash left "sending"
+        # The last claim took every due row (and `_drained_note` says what is left), and
+        # whether anything was claimed since the worker last said it was idle.
+        self._drained = False
+        self._drained_note = ""
+        self._busy = False
         self._changed = asyncio.Event()
         self._running = False
 
@@ -162,6 +217,7 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, then finish the requests in flight."""
         await self._serve(stop, until_idle=False, include_retries=False)
+        log.info("delivery worker stopped: %s", self.stats)
 
     def wake(self) -> None:
         """Something was enqueued: look for due rows now."""
@@ -181,19 +237,19 @@ class DeliveryWorker:
         if self._running:
             raise RuntimeError("this DeliveryWorker is already running")
         self._running = True
+        self._next_recovery = 0.0
         try:
-            await self._recover()
-            next_recovery = time.monotonic() + self.limits.lease / 2
             while not stop.is_set():
                 # Cleared before looking, so any change from here on ends the wait below.
                 self._changed.clear()
                 now = time.monotonic()
-                if now >= next_recovery:
-                    # Another instance may have crashed while this one runs.
+                if now >= self._next_recovery:
+                    # At start, then often: another instance may have crashed while this runs.
+                    self._next_recovery = now + self._recovery_every
                     await self._recover()
-                    next_recovery = now + self.limits.lease / 2
                 await self._housekeeping(now)
                 self._maybe_refill(now)
+                self._note_idle()
                 if self._gate_until > now:
                     # In steps, so that held rows are still given back in a long pause.
                     await self._wait(stop, min(self._gate_until - now, _POLL_SECONDS))
@@ -225,7 +281,7 @@ class DeliveryWorker:
 
     def _wait_seconds(self, now: float) -> float:
         """How long nothing can happen unless something changes."""
-        deadlines = [self._look_time(), now + _POLL_SECONDS]
+        deadlines = [self._look_time(), self._next_recovery, now + _POLL_SECONDS]
         deadlines += [self._chat_ready.get(job.row.chat_id, 0.0) for job in self._queue]
         return min(deadlines) - now
 
@@ -273,7 +329,14 @@ class DeliveryWorker:
             return
         if count:
             self.stats.recovered += count
+            self._look_at, self._drained = 0.0, False  # they are due: look now
             log.warning("%d outbox rows were left sending by a crash; sending them again", count)
+
+    def _note_idle(self) -> None:
+        """Say once, after sending, that nothing is left in hand (an operator's "done")."""
+        if self._busy and self._drained and not (self._queue or self._tasks or self._refill):
+            self._busy = False
+            log.info("outbox idle, %d sent so far: %s", self.stats.sent, self._drained_note)
 
     def _maybe_refill(self, now: float) -> None:
         """Claim more rows in the background when about a second's worth is not ready."""
@@ -302,13 +365,17 @@ class DeliveryWorker:
             for row in rows:
                 self._retrying.discard(row.id)
                 self._queue.append(_Job(row, stamp))
-            if len(rows) < limit:
+            self._busy = self._busy or bool(rows)
+            self._drained = len(rows) < limit
+            if self._drained:
                 async with self.db.read() as session:
                     due = await outbox.next_due(session)
                 wait = _POLL_SECONDS if due is None else (due - self.clock()).total_seconds()
                 # A due row not claimed was locked by another worker: look again shortly.
                 self._look_at = stamp + min(max(wait, 0.2), _POLL_SECONDS)
+                self._drained_note = "nothing pending" if due is None else f"next due {due}"
         except DBAPIError:
+            self._drained = False
             log.exception("claiming outbox rows failed")
             self._look_at = time.monotonic() + 1.0
         finally:
@@ -356,9 +423,13 @@ class DeliveryWorker:
 
     async def _dispatch(self, job: _Job, stop: asyncio.Event) -> None:
         """Wait for the next pacing slot, then start the request in its own task."""
-        start = max(self._next_slot, time.monotonic())
-        # Fixed spacing, no burst credit: never more than global_per_second in any second.
-        self._next_slot = start + self._interval
+        now = time.monotonic()
+        ready = sum(1 for other in self._queue if self._chat_ready.get(other.row.chat_id, 0) <= now)
+        start = await self._pacer.slot(min(1 + ready, self._target))
+        if start is None:
+            self._requeue(job)
+            await self._wait_for(stop, 1.0)
+            return
         delay = start - time.monotonic()
         if delay > 0:
             await self._wait_for(stop, delay)
@@ -492,6 +563,7 @@ class DeliveryWorker:
             lambda s: outbox.retry_later(s, row.id, not_before, error, now, timed_out=timed_out)
         )
         self.stats.retried += 1
+        self._drained = False  # put back: not done with it
         self._retrying.add(row.id)
         # Look again when it is due, not only at the next poll.
         due_in = (not_before - now).total_seconds()

@@ -288,6 +288,8 @@ class CampaignUnit(Base):
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
 
+    __table_args__ = (Index("ix_campaign_units_unit", "unit_id"),)
+
 
 class CampaignTitle(Base):
     """An emulation title a unit may register for in a campaign."""
@@ -534,7 +536,10 @@ class ResultItem(Base):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_result_items_unit", "unit_id"),)
+    __table_args__ = (
+        Index("ix_result_items_unit", "unit_id"),
+        Index("ix_result_items_result", "result_id"),
+    )
 
 
 class Audience(enum.StrEnum):
@@ -566,6 +571,11 @@ class Announcement(Base):
     report_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
+    __table_args__ = (
+        Index("ix_announcements_send_at", "send_at"),
+        Index("ix_announcements_unreported", "reported_at"),
+    )
+
 
 class ProcessedUpdate(Base):
     """An update_id already taken by an instance (webhook mode): a redelivery is dropped."""
@@ -574,3 +584,17 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class SendBudget(Base):
+    """The next free send slot, shared by every instance (PostgreSQL, section 8).
+
+    Telegram's global limit counts the bot's messages, not one process's: each worker
+    reserves its slots by moving `next_at` forward, so all instances together stay under it.
+    One row (id 1), created on first use.
+    """
+
+    __tablename__ = "send_budget"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime)

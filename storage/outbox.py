@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import DateTime, Interval, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, OutboxMessage, OutboxStatus
+from storage.models import Member, OutboxMessage, OutboxStatus, SendBudget
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,28 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[Outbox
         row.attempts += 1
     await session.flush()
     return rows
+
+
+async def reserve_send_time(session: AsyncSession, seconds: float) -> tuple[datetime, datetime]:
+    """PostgreSQL: take the next `seconds` of sending time shared by every instance.
+
+    Returns (start, now): the span [start, start + seconds) is this caller's alone, and `now`
+    is the database clock when it was taken (callers compare the two, not their own clock).
+    The one row moves forward atomically, so no two callers ever get overlapping spans.
+    """
+    now = func.statement_timestamp(type_=DateTime(timezone=True))
+    span = literal(timedelta(seconds=seconds), Interval())
+    statement = (
+        pg_insert(SendBudget)
+        .values(id=1, next_at=now + span)
+        .on_conflict_do_update(
+            index_elements=[SendBudget.id],
+            set_={"next_at": func.greatest(SendBudget.next_at, now) + span},
+        )
+        .returning(SendBudget.next_at, now)
+    )
+    end, database_now = (await session.execute(statement)).one()
+    return end - timedelta(seconds=seconds), database_now
 
 
 async def mark_sent(

@@ -1,0 +1,1 @@
+"""Benchmarks of ThiĐua bot at the scale of a large province: `python -m bench.run`."""

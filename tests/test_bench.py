@@ -1,0 +1,53 @@
+"""The benchmarks themselves, at a tiny scale: each scenario runs, its sample answers are the
+ones expected, and its figures are real numbers (the figures are read in bench/, not here)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from bench import delivery, interactive, plans, soak
+from bench.run import Row, _seeded, table
+from bench.seed import BenchClock, Scale
+from storage.db import Database
+
+TINY = Scale(units=12, uploads=300, named_units_per_task=3, invites=40)
+
+
+async def test_the_benchmarks_run_and_measure_what_they_claim(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/bench.db"
+    files = tmp_path / "files"
+    seeded, _tick = await _seeded(url, files, TINY)
+    assert seeded.counts["units"] == 13 and seeded.counts["uploads"] >= 300
+    assert seeded.full_dossier_units and seeded.invite_codes
+
+    db = Database(url)
+    groups = await plans.collect(db, seeded)
+    await db.dispose()
+    assert [g.title.split(":")[0] for g in groups] == ["/hoso", "due-computation", "outbox"]
+    assert all(st.plan for g in groups for st in g.statements)
+    # (Which tables are read whole depends on their size: judged at scale by bench.run.)
+
+    echo, alone = await interactive.run_echo(users=2, per_user=3, single=3)
+    assert not echo.check and echo.errors == 0 and len(echo.latencies) == 6 and echo.rate > 0
+    assert len(alone.latencies) == 3
+    ours = await interactive.run_bot(url, files, BenchClock(), seeded, 2, 3, 3)
+    for name, measure in ours.items():
+        assert measure.check == "" and measure.errors == 0, (name, measure.check)
+        assert measure.latencies and not math.isnan(measure.pct(95)), name
+
+    due = await delivery.due_to_send(url, files, seeded, pushes=3, spacing=0.2)
+    assert len(due.delays) >= 3 and all(d >= 0 for d in due.delays)
+
+    sent = await delivery.broadcast(tmp_path, recipients=30)
+    assert sent.delivered_once == 30 and sent.duplicates == 0 and sent.flood_429 == 0
+    assert 0 < sent.fraction <= 1.05
+
+    claimed = await delivery.outbox_throughput(f"sqlite+aiosqlite:///{tmp_path}/o.db", rows=300)
+    assert claimed.rows == 300 and claimed.rate > 0
+
+    week = await soak.soak(url, files, seeded, days=1, users=2)
+    assert len(week.samples) >= 4 and week.updates > 0 and week.broadcast_messages > 0
+
+    text = table([Row("a", "1", "≥ 1", True), Row("bb", "2")])
+    assert text.splitlines()[0].startswith("| Measure") and "| yes |" in text
