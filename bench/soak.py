@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.seed import BENCH_NOW, LEADER_IDS, OFFICE_IDS, Seeded, _pdf
+from sqlalchemy import select
+
+from bench.seed import BENCH_NOW, OFFICE_IDS, Seeded, _pdf
 from bot.app import WORKER_KEY
 from bot.emulator import BotApiEmulator
 from bot.sandbox import Sandbox
 from scheduler.delivery import DeliveryWorker, Limits
-from storage.models import Announcement, Audience
+from storage.models import Announcement, Audience, Member
 
 
 def rss_mb() -> float:
@@ -83,7 +85,9 @@ async def soak(
             clock=clock,
         )
         emu = box.emulator
-        for chat in [*seeded.focal_ids.values(), *OFFICE_IDS, *LEADER_IDS]:
+        async with box.db.read() as session:  # everyone, those who joined by /start too
+            chats = list(await session.scalars(select(Member.chat_id)))
+        for chat in chats:
             emu.user(chat, f"Người {chat}")
         people = [
             box.person(seeded.focal_ids[u], f"ĐM{u}") for u in seeded.full_dossier_units[:users]

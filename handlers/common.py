@@ -162,7 +162,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer()
+                # The handler may have answered the button already ("query is too old"): that
+                # must not keep the message below from going out.
+                with contextlib.suppress(BadRequest):
+                    await update.callback_query.answer()
             await update.effective_chat.send_message(render("common/error", update_id=update_id))
         except Exception:  # the reply itself may be what fails (network down)
             log.warning("could not tell the user about the failure of update %s", update_id)

@@ -209,6 +209,10 @@ class DeliveryWorker:
         self._drained = False
         self._drained_note = ""
         self._busy = False
+        # Since when requests fail for want of a connection or with 5xx (None: they do not),
+        # and when to ask getMe next whether the Bot API is back.
+        self._outage_since: float | None = None
+        self._next_probe = 0.0
         self._changed = asyncio.Event()
         self._running = False
 
@@ -221,7 +225,9 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was enqueued: look for due rows now."""
-        self._look_at = 0.0
+        # _retry_look too: a claim in progress overwrites _look_at when it ends, but it only
+        # resets _retry_look at its start, so this wake-up survives it.
+        self._look_at = self._retry_look = 0.0
         self._changed.set()
 
     async def drain(self, timeout: float = 60, *, include_retries: bool = False) -> None:  # noqa: ASYNC109
@@ -329,7 +335,8 @@ class DeliveryWorker:
             return
         if count:
             self.stats.recovered += count
-            self._look_at, self._drained = 0.0, False  # they are due: look now
+            self._look_at = self._retry_look = 0.0  # they are due: look now (see wake)
+            self._drained = False
             log.warning("%d outbox rows were left sending by a crash; sending them again", count)
 
     def _note_idle(self) -> None:
@@ -398,7 +405,13 @@ class DeliveryWorker:
         await self._write(release)
 
     async def _housekeeping(self, now: float) -> None:
-        """Give back rows held too long; forget chats whose interval has long passed."""
+        """Give back rows held too long; forget chats whose interval has long passed; during
+        an outage, ask the Bot API every few seconds whether it is back."""
+        if self._outage_since is not None and now >= self._next_probe:
+            self._next_probe = now + _POLL_SECONDS
+            with contextlib.suppress(Exception):  # still down: the backoff goes on
+                await self.bot.get_me()
+                await self._api_back()
         if len(self._chat_ready) > _CHAT_MEMORY:
             self._chat_ready = {k: v for k, v in self._chat_ready.items() if v > now}
         # Rows held back (by their chat or a 429) for half the lease go back to pending, so
@@ -519,6 +532,26 @@ class DeliveryWorker:
         now = self.clock()
         await self._write(lambda s: outbox.mark_sent(s, row.id, now, message.message_id))
         self.stats.sent += 1
+        if self._outage_since is not None:
+            await self._api_back()
+
+    async def _api_back(self) -> None:
+        """After an outage, what waits out a long backoff goes now rather than in minutes."""
+        if self._outage_since is None:
+            return
+        lasted = time.monotonic() - self._outage_since
+        self._outage_since = None
+        now = self.clock()
+        moved: list[int] = []
+
+        async def bring_forward(session: AsyncSession) -> None:
+            moved.append(await outbox.bring_forward(session, now))
+
+        await self._write(bring_forward)
+        log.info("Bot API answers again after %.0f s: %d waiting rows due now", lasted, moved[-1])
+        if moved[-1]:
+            self._look_at = self._retry_look = 0.0
+            self._drained = False
 
     async def _record_failure(self, row: OutboxMessage, exc: Exception) -> None:
         now = self.clock()
@@ -543,6 +576,9 @@ class DeliveryWorker:
         else:
             if not isinstance(exc, NetworkError):
                 log.error("unexpected error sending outbox row %s", row.id, exc_info=exc)
+            elif self._outage_since is None:
+                self._outage_since = time.monotonic()
+                self._next_probe = self._outage_since + _POLL_SECONDS
             elapsed = (now - row.first_error_at).total_seconds() if row.first_error_at else 0.0
             if row.first_error_at is not None and elapsed >= self.limits.give_up_after:
                 await self._final(row, OutboxStatus.FAILED, error)

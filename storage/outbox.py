@@ -152,6 +152,24 @@ async def mark_final(
     return row
 
 
+async def bring_forward(session: AsyncSession, now: datetime) -> int:
+    """The Bot API answers again after an outage: rows waiting out a backoff for a refused
+    connection or a 5xx become due now. A 429's pause and a timeout's single retry keep
+    their own time (their errors start with RetryAfter and TimedOut)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.not_before > now,
+            OutboxMessage.first_error_at.is_not(None),
+            ~OutboxMessage.last_error.startswith("RetryAfter"),
+            ~OutboxMessage.last_error.startswith("TimedOut"),
+        )
+        .values(not_before=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def recover_abandoned(session: AsyncSession, now: datetime, lease: timedelta) -> int:
     """Rows left "sending" longer than the lease (a crash) go back to pending, counted."""
     result = await session.execute(

@@ -345,6 +345,36 @@ async def test_dropped_connection_and_5xx_are_retried(db: Database, emu: BotApiE
     assert worker.stats.retried == 3 and worker.stats.sent == 3
 
 
+async def test_when_the_api_answers_again_rows_in_long_backoff_go_at_once(
+    lite_db: Database, emu: BotApiEmulator
+) -> None:
+    """After an outage the backoff may have reached minutes; the first answer brings every row
+    waiting on it forward, while a 429's pause keeps its own time."""
+    first, second, paced = users(emu, [1, 2, 3])
+    emu.fail_next("sendMessage", status=502)
+    await add_rows(lite_db, [outgoing(first)])
+    slow = replace(FAST, retry_backoff=(600.0,))  # ten minutes: the drain below would time out
+    async with telegram_bot(emu) as bot:
+        worker = DeliveryWorker(lite_db, bot, limits=slow)
+        await worker.drain(timeout=5)  # the 502: pending, due in ten minutes
+        assert delivered(emu) == {}
+        async with lite_db.write() as session:  # a row waiting out a 429's pause, untouched
+            await enqueue(
+                session,
+                [outgoing(paced, 1, not_before=datetime.now(UTC) + timedelta(minutes=5))],
+                datetime.now(UTC),
+            )
+            row = (
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == paced))
+            ).one()
+            row.first_error_at, row.last_error = datetime.now(UTC), "RetryAfter: Flood control"
+        await add_rows(lite_db, [outgoing(second, 2)])
+        worker.wake()  # as the tick does after enqueueing
+        await worker.drain(timeout=5)  # the second answers: the first goes at once too
+    assert delivered(emu) == {first: 1, second: 1}
+    assert (await rows(lite_db))[paced].status is OutboxStatus.PENDING
+
+
 async def test_unexpected_error_is_logged_and_retried(
     lite_db: Database, emu: BotApiEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
