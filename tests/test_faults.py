@@ -591,7 +591,7 @@ REAL_OUTAGE = os.environ.get("THIDUA_REAL_OUTAGE") == "1"
             Limits(),
             id="real-2-minutes",
             marks=pytest.mark.skipif(
-                not REAL_OUTAGE, reason="takes ~6.5 minutes: set THIDUA_REAL_OUTAGE=1 to run it"
+                not REAL_OUTAGE, reason="takes ~2.5 minutes: set THIDUA_REAL_OUTAGE=1 to run it"
             ),
         ),
     ],
