@@ -111,6 +111,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         shutil.copyfile(work / "bench.db", work / "soak.db")
         memory_url = f"sqlite+aiosqlite:///{work}/memory.db"
         shutil.copyfile(work / "bench.db", work / "memory.db")
+        due_url = f"sqlite+aiosqlite:///{work}/due.db"
+        shutil.copyfile(work / "bench.db", work / "due.db")
         figures["seeded"] = seeded.counts
         progress(f"seeded in {seeded.seconds:.1f} s; catch-up tick {catch_up:.2f} s")
 
@@ -161,7 +163,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         figures["echo"] = {"loaded": echo.as_json(), "alone": echo_alone.as_json()}
 
         progress("due instant → request, the scheduler running on its own …")
-        due = await delivery.due_to_send(url, files_dir, seeded)
+        due = await delivery.due_to_send(due_url, files_dir, seeded)
         rows.append(
             Row(
                 f"due instant → request ({due.pushes} pushes)",
@@ -197,7 +199,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         figures["outbox"] = {"SQLite": lite.rate}
         if args.pg:
             await _reset_postgres(args.pg)
-            pgo = await delivery.outbox_throughput(args.pg, outbox_rows)
+            pgo = await delivery.outbox_throughput(args.pg, outbox_rows, workers=8)
             rows.append(
                 Row(
                     f"outbox claim+mark, PostgreSQL ({pgo.workers} workers)",

@@ -175,42 +175,58 @@ class Scheduler:
     async def tick(self) -> int:
         """Enqueue every due push for its recipients; returns how many messages were added."""
         now = self.clock()
-        async with self.db.write() as session:
-            if not self.db.is_sqlite:
+        if self.db.is_sqlite:
+            # One writer at a time: compute in a read transaction, so that the worker's
+            # records are not held up by the computation; the outbox keys make a race
+            # between two ticks harmless.
+            async with self.db.read() as session:
+                outgoing = await self._due_messages(session, now)
+            async with self.db.write() as session:
+                added = await self._enqueue(session, outgoing, now)
+        else:
+            async with self.db.write() as session:
                 # Several instances: the one holding the lock computes; the others skip.
-                # (SQLite allows one writer: the BEGIN IMMEDIATE of write() serialises ticks.)
                 got = await session.scalar(select(func.pg_try_advisory_xact_lock(DUE_LOCK)))
                 if not got:
                     self.next_at = None
                     return 0
-            snapshot = await load_snapshot(session, self.tz, since=now - HORIZON)
-            self.next_at = next_due_at(snapshot, now)
-            outgoing: list[Outgoing] = []
-            for push in due_pushes(snapshot, now):
-                members = await _recipients(session, push.unit)
-                if not members:
-                    continue  # no one to tell yet: stays due until someone joins
-                text, document = await render_push(session, push, now, self.tz)
-                outgoing += [
-                    Outgoing(
-                        key=f"{push.key}:{m.chat_id}",
-                        push_key=push.key,
-                        kind=push.kind,
-                        chat_id=m.chat_id,
-                        member_id=m.id,
-                        text=text,
-                        not_before=now,
-                        document_file_id=document,
-                    )
-                    for m in members
-                ]
-            added = await enqueue(session, outgoing, now)
-            added += await self._finished_reports(session, now)
-            await forget_old_updates(session, now, timedelta(days=2))
+                outgoing = await self._due_messages(session, now)
+                added = await self._enqueue(session, outgoing, now)
         if added:
             log.info("tick enqueued %s messages", added)
             if self.on_enqueued is not None:
                 self.on_enqueued()
+        return added
+
+    async def _due_messages(self, session: AsyncSession, now: datetime) -> list[Outgoing]:
+        """One message per due push and recipient; remembers when the next push falls due."""
+        snapshot = await load_snapshot(session, self.tz, since=now - HORIZON)
+        self.next_at = next_due_at(snapshot, now)
+        outgoing: list[Outgoing] = []
+        for push in due_pushes(snapshot, now):
+            members = await _recipients(session, push.unit)
+            if not members:
+                continue  # no one to tell yet: stays due until someone joins
+            text, document = await render_push(session, push, now, self.tz)
+            outgoing += [
+                Outgoing(
+                    key=f"{push.key}:{m.chat_id}",
+                    push_key=push.key,
+                    kind=push.kind,
+                    chat_id=m.chat_id,
+                    member_id=m.id,
+                    text=text,
+                    not_before=now,
+                    document_file_id=document,
+                )
+                for m in members
+            ]
+        return outgoing
+
+    async def _enqueue(self, session: AsyncSession, outgoing: list[Outgoing], now: datetime) -> int:
+        added = await enqueue(session, outgoing, now)
+        added += await self._finished_reports(session, now)
+        await forget_old_updates(session, now, timedelta(days=2))
         return added
 
     async def _finished_reports(self, session: AsyncSession, now: datetime) -> int:
