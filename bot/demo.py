@@ -10,13 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
 from bot.sandbox import Sandbox
 from messages import render_text
 from messages.keyboards import LABELS
 from storage.invites import create_invite
-from storage.models import Role
+from storage.models import Invite, Role
 from storage.units import unit_by_code
 
 LABELS_REVIEW = {"approve": render_text("buttons/approve")}
@@ -69,17 +70,25 @@ async def _invite(sandbox: Sandbox, unit_code: str, role: Role) -> str:
         return invite.code
 
 
+async def _newest_invite(sandbox: Sandbox) -> str:
+    """The code of the invite issued last (the one /moi just showed the office)."""
+    async with sandbox.db.read() as session:
+        code = await session.scalar(select(Invite.code).order_by(Invite.id.desc()).limit(1))
+    assert code is not None
+    return code
+
+
 async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     # Onboarding: the office joins, then invites a focal point from the chat.
+    script = yaml.safe_load((examples / "demo-registration.yaml").read_text(encoding="utf-8"))
     lan = sandbox.person(1001, "Lan")
     await lan.say(f"/start {await _invite(sandbox, 'VP', Role.OFFICE)}")
     minh = sandbox.person(2002, "Minh")
-    await minh.say("xin chào")  # not yet invited: told to ask Văn phòng
-    invite = await lan.say("/moi HCTP focal")
-    code = invite.text.split("Mã: ", 1)[1].split()[0]
-    await minh.say(f"/start {code}")
+    await minh.say(script["greeting"])  # not yet invited: told to ask the office
+    await lan.say("/moi HCTP focal")
+    await minh.say(f"/start {await _newest_invite(sandbox)}")  # the code Lan passed on
     await minh.say("/moi VP office")  # a focal point cannot use an office command
-    ha = sandbox.person(3003, "Hà")
+    ha = sandbox.person(3003, script["second_focal_point"])
     await ha.say(f"/start {await _invite(sandbox, 'TGPL', Role.FOCAL)}")
 
     # 15/01 08:05: the scheduler's tick sends the campaign launch and this quarter's tasks.
@@ -95,7 +104,6 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
 
     # Registration: a title, five people of whom two lines are malformed, the fix, confirm.
     title = await minh.say("/dangky")
-    script = yaml.safe_load((examples / "demo-registration.yaml").read_text(encoding="utf-8"))
     await minh.press(title.last, script["collective_title"])
     await minh.say(script["people"])  # two of the five lines are malformed
     summary = await minh.say(script["fixed"])

@@ -34,6 +34,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from messages.commands import BOT_NAME
+
 __all__ = [
     "ApiRequest",
     "BotApiEmulator",
@@ -672,7 +674,7 @@ class BotApiEmulator:
         *,
         bot_id: int = 123456,
         bot_username: str = "thidua_demo_bot",
-        bot_name: str = "ThiĐua bot",
+        bot_name: str = BOT_NAME,
         host: str = "127.0.0.1",
         port: int = 0,
         max_download_bytes: int = 20 * 1024 * 1024,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The bot's display name, as BotFather would have it (the emulator answers getMe with it).
+BOT_NAME = "ThiĐua bot"
+
 FOCAL, OFFICE, LEADER = "focal", "office", "leader"
 ALL_ROLES = (FOCAL, OFFICE, LEADER)
 
