@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from bench.seed import BenchClock, Seeded, _pdf
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
-from bot.sandbox import Sandbox
+from bot.sandbox import Handled, Sandbox
 
 Action = Callable[[EmulatedUser, int], Awaitable[int]]
 
@@ -100,7 +100,7 @@ class EchoBox:
     def __init__(self, emulator: BotApiEmulator) -> None:
         self.emulator = emulator
         self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
-        self._done: dict[int, asyncio.Event] = {}
+        self._handled = Handled()
 
     async def __aenter__(self) -> EchoBox:
         await self.emulator.start()
@@ -117,16 +117,7 @@ class EchoBox:
             await update.effective_message.reply_text(update.effective_message.text or "")
 
         app.add_handler(MessageHandler(filters.TEXT, echo))
-        original = app.process_update
-
-        async def process_update(update: object) -> None:
-            try:
-                await original(update)
-            finally:
-                if isinstance(update, Update):
-                    self._done.setdefault(update.update_id, asyncio.Event()).set()
-
-        app.process_update = process_update  # type: ignore[method-assign]
+        self._handled.track(app)
         await app.initialize()
         await app.start()
         assert app.updater is not None
@@ -145,9 +136,7 @@ class EchoBox:
 
     async def processed(self, update_id: int, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait until the echo bot has handled this update."""
-        event = self._done.setdefault(update_id, asyncio.Event())
-        await asyncio.wait_for(event.wait(), timeout)
-        del self._done[update_id]
+        await self._handled.wait(update_id, timeout)
 
 
 def interactive_emulator() -> BotApiEmulator:

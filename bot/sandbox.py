@@ -95,6 +95,32 @@ class Person:
         return Reply(self.user.messages[before:], alerts[-1] if alerts else None)
 
 
+class Handled:
+    """Which updates an Application has finished handling, to wait for one of them."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, asyncio.Event] = {}
+
+    def track(self, app: Any) -> None:
+        """Wrap app.process_update so that each handled update is signalled."""
+        original = app.process_update
+
+        async def process_update(update: object) -> None:
+            try:
+                await original(update)
+            finally:
+                if isinstance(update, Update):
+                    self._done.setdefault(update.update_id, asyncio.Event()).set()
+
+        app.process_update = process_update
+
+    async def wait(self, update_id: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Until the update has been handled; nothing is kept per update afterwards."""
+        event = self._done.setdefault(update_id, asyncio.Event())
+        await asyncio.wait_for(event.wait(), timeout)
+        del self._done[update_id]
+
+
 class Sandbox:
     """Emulator + database + the real Application, started and stopped together."""
 
@@ -122,7 +148,7 @@ class Sandbox:
         self.background = background
         self.db = Database(database_url)
         self.app: BotApplication | None = None
-        self._done: dict[int, asyncio.Event] = {}
+        self._handled = Handled()
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
@@ -149,7 +175,7 @@ class Sandbox:
         app = build_application(
             self.settings, self.db, clock=self.clock, background=self.background, dedupe=self.dedupe
         )
-        self._track(app)
+        self._handled.track(app)
         await app.initialize()
         await on_startup(app)
         await app.start()
@@ -189,18 +215,4 @@ class Sandbox:
 
     async def processed(self, update_id: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has finished handling this update."""
-        event = self._done.setdefault(update_id, asyncio.Event())
-        await asyncio.wait_for(event.wait(), timeout)
-        del self._done[update_id]  # a long run keeps nothing per update
-
-    def _track(self, app: BotApplication) -> None:
-        original = app.process_update
-
-        async def process_update(update: object) -> None:
-            try:
-                await original(update)
-            finally:
-                if isinstance(update, Update):
-                    self._done.setdefault(update.update_id, asyncio.Event()).set()
-
-        app.process_update = process_update  # type: ignore[method-assign]
+        await self._handled.wait(update_id, timeout)
