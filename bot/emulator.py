@@ -876,9 +876,12 @@ class BotApiEmulator:
 
     def forget_history(self) -> None:
         """Drop what the emulator remembers of past traffic (messages, requests, transcript,
-        uploaded files, answered queries), so that a long run measures the bot, not this log.
-        Messages sent before can no longer be edited or pressed afterwards."""
+        uploaded files, answered queries, updates it could deliver again), so that a long run
+        measures the bot, not this log. Messages sent before can no longer be edited or
+        pressed afterwards, nor updates redelivered."""
         self.requests.clear()
+        self._recent_updates.clear()
+        self.webhook_deliveries.clear()
         self.callback_answers.clear()
         self.callback_alerts.clear()
         self.downloads.clear()

@@ -330,4 +330,3 @@ def next_due_at(snapshot: Snapshot, at: datetime) -> datetime | None:
 def push_keys(snapshot: Snapshot) -> set[str]:
     """The key of every push the facts plan, whenever it falls (to look up which are sent)."""
     return {p.key for p in _all_pushes(snapshot)}
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -175,7 +175,7 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
     return outcome
 
 
-def takes_part(unit_id: int) -> ColumnElement[bool]:
+def takes_part(unit_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """SQL condition: the campaign is for all units or names this one."""
     named = (
         select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == unit_id).scalar_subquery()
@@ -183,16 +183,19 @@ def takes_part(unit_id: int) -> ColumnElement[bool]:
     return or_(Campaign.all_units.is_(True), Campaign.id.in_(named))
 
 
+# Read by /hoso, /lich, /dangky and /nophoso: built once.
+_LAUNCHED_OF_UNIT = (
+    select(Campaign)
+    .where(takes_part(bindparam("unit_id")), Campaign.launch_at <= bindparam("now"))
+    .order_by(Campaign.start, Campaign.code)
+)
+
+
 async def launched_campaigns_of_unit(
     session: AsyncSession, unit_id: int, now: datetime
 ) -> list[Campaign]:
     """Campaigns this unit takes part in that have been launched, newest deadline last."""
-    rows = await session.scalars(
-        select(Campaign)
-        .where(takes_part(unit_id), Campaign.launch_at <= now)
-        .order_by(Campaign.start, Campaign.code)
-    )
-    return list(rows)
+    return list(await session.scalars(_LAUNCHED_OF_UNIT, {"unit_id": unit_id, "now": now}))
 
 
 async def campaign_for_unit(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.campaigns import participating_units
@@ -276,6 +276,26 @@ async def dossier_status(session: AsyncSession, campaign: Campaign, unit_id: int
     return (await dossier_statuses(session, [campaign], unit_id))[0]
 
 
+# /hoso's four queries, built once; `ids` are the campaigns shown.
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_DOCUMENTS_OF = (
+    select(RequiredDocument)
+    .where(RequiredDocument.campaign_id.in_(_IDS), RequiredDocument.active.is_(True))
+    .order_by(RequiredDocument.position)
+)
+_UPLOADS_OF_UNIT = (
+    select(Upload)
+    .where(Upload.campaign_id.in_(_IDS), Upload.unit_id == bindparam("unit_id"))
+    .order_by(Upload.uploaded_at, Upload.id)
+)
+_AWARDS_OF = select(Award).where(Award.campaign_id.in_(_IDS))
+_NOMINEES_OF_UNIT = (
+    select(Nominee)
+    .where(Nominee.campaign_id.in_(_IDS), Nominee.unit_id == bindparam("unit_id"))
+    .order_by(Nominee.id)
+)
+
+
 async def dossier_statuses(
     session: AsyncSession, campaigns: Sequence[Campaign], unit_id: int
 ) -> list[DossierStatus]:
@@ -283,33 +303,20 @@ async def dossier_statuses(
     if not campaigns:
         return []
     ids = [c.id for c in campaigns]
+    of_unit = {"ids": ids, "unit_id": unit_id}
     documents: dict[int, list[RequiredDocument]] = {i: [] for i in ids}
-    for document in await session.scalars(
-        select(RequiredDocument)
-        .where(RequiredDocument.campaign_id.in_(ids), RequiredDocument.active.is_(True))
-        .order_by(RequiredDocument.position)
-    ):
+    for document in await session.scalars(_DOCUMENTS_OF, {"ids": ids}):
         documents[document.campaign_id].append(document)
     newest: dict[tuple[int, int | None, int | None], Upload] = {}
     counts: dict[tuple[int, int | None, int | None], int] = {}
-    for upload in await session.scalars(
-        select(Upload)
-        .where(Upload.campaign_id.in_(ids), Upload.unit_id == unit_id)
-        .order_by(Upload.uploaded_at, Upload.id)
-    ):
+    for upload in await session.scalars(_UPLOADS_OF_UNIT, of_unit):
         assert upload.campaign_id is not None
         key = (upload.campaign_id, upload.nominee_id, upload.document_id)
         newest[key] = upload
         counts[key] = counts.get(key, 0) + 1
-    awards = {
-        a.id: a for a in await session.scalars(select(Award).where(Award.campaign_id.in_(ids)))
-    }
+    awards = {a.id: a for a in await session.scalars(_AWARDS_OF, {"ids": ids})}
     nominees: dict[int, list[Nominee]] = {i: [] for i in ids}
-    for nominee in await session.scalars(
-        select(Nominee)
-        .where(Nominee.campaign_id.in_(ids), Nominee.unit_id == unit_id)
-        .order_by(Nominee.id)
-    ):
+    for nominee in await session.scalars(_NOMINEES_OF_UNIT, of_unit):
         nominees[nominee.campaign_id].append(nominee)
 
     def status(

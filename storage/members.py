@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, Role, Unit
@@ -36,16 +36,26 @@ def _membership(member: Member, unit: Unit) -> Membership:
     )
 
 
+# Read on every update (the role check): built once, plain columns rather than entities.
+_ACTIVE_MEMBERSHIP = (
+    select(
+        Member.telegram_user_id,
+        Member.chat_id,
+        Member.role,
+        Member.unit_id,
+        Unit.code.label("unit_code"),
+        Unit.name.label("unit_name"),
+        Member.full_name,
+    )
+    .join(Unit, Member.unit_id == Unit.id)
+    .where(Member.telegram_user_id == bindparam("user_id"), Member.active.is_(True))
+)
+
+
 async def active_membership(session: AsyncSession, telegram_user_id: int) -> Membership | None:
     """The account's active binding, or None when it is not bound."""
-    row = (
-        await session.execute(
-            select(Member, Unit)
-            .join(Unit, Member.unit_id == Unit.id)
-            .where(Member.telegram_user_id == telegram_user_id, Member.active.is_(True))
-        )
-    ).first()
-    return None if row is None else _membership(row[0], row[1])
+    row = (await session.execute(_ACTIVE_MEMBERSHIP, {"user_id": telegram_user_id})).first()
+    return None if row is None else Membership(**row._asdict())
 
 
 async def bind_member(

@@ -538,7 +538,7 @@ class ResultItem(Base):
 
     __table_args__ = (
         Index("ix_result_items_unit", "unit_id"),
-        Index("ix_result_items_result", "result_id"),
+        Index("ix_result_items_result_unit", "result_id", "unit_id"),
     )
 
 
