@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,10 +19,23 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: all instances take this advisory lock while migrating (PostgreSQL).
 _MIGRATION_LOCK = 7_283_401
 BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE = 10
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """True when the session talks to PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT for the session's dialect, with its ON CONFLICT clauses."""
+    return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
 
 
 class Database:
@@ -34,8 +48,13 @@ class Database:
         if self.is_sqlite:
             _ensure_parent_dir(self.url.database)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+            kwargs["module"] = sqlite_driver.dbapi()
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs["pool_pre_ping"] = True
+        # Eight updates at once plus the delivery worker and the scheduler fit in the pool, so
+        # a busy minute does not open and close connections (on SQLite each is also a thread).
+        if not self.is_sqlite or (self.url.database or ":memory:") != ":memory:":
+            kwargs.update(pool_size=POOL_SIZE, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

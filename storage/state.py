@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import AppState
 
 BOT_USERNAME = "bot_username"
@@ -16,9 +17,9 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 
 
 async def set_state(session: AsyncSession, key: str, value: str) -> None:
-    """Store a value, replacing the old one."""
-    row = await session.get(AppState, key)
-    if row is None:
-        session.add(AppState(key=key, value=value))
-    else:
-        row.value = value
+    """Store a value, replacing the old one. One statement, so instances starting together
+    (PostgreSQL) do not both insert the key and fail on the primary key."""
+    statement = upsert_insert(session, AppState).values(key=key, value=value)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[AppState.key], set_={"value": value})
+    )

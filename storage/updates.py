@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import ProcessedUpdate
 
 
 async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """True the first time an update id is seen, False for every redelivery."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = pg_insert if postgres else sqlite_insert
     result = await session.execute(
-        insert(ProcessedUpdate)
+        upsert_insert(session, ProcessedUpdate)
         .values(update_id=update_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(ProcessedUpdate.update_id)

@@ -12,6 +12,7 @@ from bot.datafiles import apply, read_files
 from storage.db import Database
 from storage.invites import Redeemed, redeem_invite
 from storage.models import Member, Role, Unit
+from storage.state import BOT_USERNAME, get_state, set_state
 from storage.units import unit_by_code, units_without_active_focal
 from tests.conftest import EXAMPLES, TZ, issue_invite, load_files
 
@@ -42,6 +43,23 @@ async def test_migrating_twice_is_harmless(db: Database) -> None:
     await db.migrate()
     await db.migrate()
     assert await unit_count(db) == 0
+
+
+async def test_two_instances_starting_together_both_store_the_username(db: Database) -> None:
+    """Each instance writes the bot's username at start-up. The second writer must wait for
+    the first and replace its value, not fail on the key the first has not committed yet."""
+
+    async def second() -> None:
+        async with db.write() as session:
+            await set_state(session, BOT_USERNAME, "second_bot")
+
+    async with db.write() as session:
+        await set_state(session, BOT_USERNAME, "first_bot")
+        racing = asyncio.create_task(second())
+        await asyncio.sleep(0.3)  # the second writer is now waiting on the first
+    await racing
+    async with db.read() as session:
+        assert await get_state(session, BOT_USERNAME) == "second_bot"
 
 
 async def test_loading_the_example_units_twice_changes_nothing(db: Database) -> None:
