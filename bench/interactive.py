@@ -19,8 +19,10 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bench.seed import BenchClock, Seeded, _pdf
-from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
+from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser, parse_html
 from bot.sandbox import Handled, Sandbox
+from messages import render
+from storage.members import active_membership
 
 Action = Callable[[EmulatedUser, int], Awaitable[int]]
 
@@ -150,13 +152,13 @@ async def run_echo(users: int, per_user: int, single: int) -> tuple[Measure, Mea
         people = [box.emulator.user(5_000_000 + i, f"E{i}") for i in range(users)]
 
         async def say(user: EmulatedUser, i: int) -> int:
-            return await user.send(f"xin chào {i}")
+            return await user.send(f"echo {i}")
 
         await drive("warm-up", people[:5], 4, say, box.processed)
         loaded = await drive("echo", people, per_user, say, box.processed)
         alone = await drive("echo, 1 user", people[:1], single, say, box.processed)
         sample = people[0].last.text
-        if not sample.startswith("xin chào"):
+        if sample != f"echo {single - 1}":
             loaded.check = f"unexpected echo: {sample[:60]!r}"
     return loaded, alone
 
@@ -166,6 +168,11 @@ async def run_echo(users: int, per_user: int, single: int) -> tuple[Measure, Mea
 
 def _last(user: EmulatedUser) -> BotMessage:
     return user.last
+
+
+def shown(screen: str, **values: Any) -> str:
+    """A template as the user's phone shows it: the plain text of its HTML."""
+    return parse_html(render(screen, **values))[0]
 
 
 async def run_bot(
@@ -194,7 +201,7 @@ async def run_bot(
         results["hoso"] = await drive("/hoso", people, per_user, hoso, box.processed)
         results["hoso_1"] = await drive("/hoso, 1 user", people[:1], single, hoso, box.processed)
         text = _last(people[0]).text
-        if "Đã đủ hồ sơ" not in text:
+        if not text.endswith(shown("status/verdict", missing=0)):
             results["hoso"].check = f"/hoso did not show a full dossier: {text[-80:]!r}"
 
         # The /nhiemvu done/undone button: each press edits the screen and flips the button.
@@ -222,7 +229,7 @@ async def run_bot(
 
         results["upload"] = await drive("upload", people, per_user, upload, box.processed)
         text = _last(people[0]).text
-        if "Đã nhận và lưu tệp" not in text:
+        if text != shown("dossier/stray_where", name=f"bao-cao-{per_user - 1}.pdf"):
             results["upload"].check = f"upload answered: {text[:80]!r}"
 
         # /start CODE: every update a new person with a fresh invite.
@@ -235,7 +242,10 @@ async def run_bot(
 
         per_start = min(per_user, len(seeded.invite_codes) // max(1, users))
         results["start"] = await drive("/start CODE", joiners, per_start, start, box.processed)
-        text = _last(emu.user(joiners[0].id + 1)).text
-        if "Bạn đã tham gia" not in text:
-            results["start"].check = f"/start answered: {text[:80]!r}"
+        first = joiners[0].id + 1
+        async with box.db.read() as session:
+            joined = await active_membership(session, first)
+        if joined is None:
+            text = _last(emu.user(first)).text
+            results["start"].check = f"/start did not bind; it answered: {text[:80]!r}"
     return results

@@ -6,7 +6,6 @@ recorded) is read from /proc before it stops."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from bench.seed import BENCH_NOW, OFFICE_IDS, Seeded, _pdf
 from bot.emulator import BotApiEmulator
+from bot.sandbox import process_environment
 from storage.db import Database
 from storage.models import Announcement, Audience, Member
 
@@ -62,15 +62,7 @@ async def bot_memory(
     async with BotApiEmulator(flood_control=False) as emu:
         for chat in chats:
             emu.user(chat, f"Người {chat}")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-        env.update(
-            BOT_TOKEN=emu.token,
-            BOT_API_BASE_URL=emu.base_url,
-            BOT_API_FILE_URL=emu.file_url,
-            DATABASE_URL=database_url,
-            FILES_DIR=str(files_dir),
-            PYTHONPATH=str(ROOT),
-        )
+        env = process_environment(emu, database_url, files_dir)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.botproc", env=env, cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

@@ -7,6 +7,7 @@ through the emulator to the bot, and `say()` returns once the bot has handled it
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -216,3 +217,21 @@ class Sandbox:
     async def processed(self, update_id: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has finished handling this update."""
         await self._handled.wait(update_id, timeout)
+
+
+def process_environment(
+    emulator: BotApiEmulator, database_url: str, files_dir: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a bot started as its own process (`python -m bot run` and the like)
+    against this emulator: the parent's, without its own BOT_* and DATABASE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env.update(
+        BOT_TOKEN=emulator.token,
+        BOT_API_BASE_URL=emulator.base_url,
+        BOT_API_FILE_URL=emulator.file_url,
+        DATABASE_URL=database_url,
+        FILES_DIR=str(files_dir),
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+        **extra,
+    )
+    return env
