@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+import signal
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
 from bot.sandbox import Sandbox
+from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.invites import create_invite
-from storage.models import Role
+from storage.models import Announcement, Audience, Member, Role, Unit
 from storage.units import unit_by_code
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -22,6 +27,39 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # On a machine with PostgreSQL, .ci/run sets this; elsewhere the PostgreSQL variants skip.
 PG_URL = os.environ.get("THIDUA_TEST_PG_URL")
+
+
+# Bot processes a test started; whatever is still running when the test ends is killed, so
+# a failing test leaves no `python -m bot run` behind.
+_CHILDREN: list[asyncio.subprocess.Process] = []
+
+
+def track_child(process: asyncio.subprocess.Process) -> asyncio.subprocess.Process:
+    """Kill this process when the current test ends, if it has not ended by then."""
+    _CHILDREN.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def _no_orphan_bots() -> Iterator[None]:
+    yield
+    while _CHILDREN:
+        process = _CHILDREN.pop()
+        if process.returncode is None:  # not reaped yet, so the pid is still this process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
+
+
+def in_office_hours(moment: datetime) -> datetime:
+    """`moment`, moved back by whole hours until it is between 07:00 and 20:00 in TZ.
+
+    Tests that run on the real clock use it so that the scheduler's quiet hours (21:00 to
+    07:00, nothing is pushed) never hold their pushes back, whatever hour CI runs at; the
+    hour before 21:00 is left as margin for a slow test.
+    """
+    while not time(7) <= moment.astimezone(TZ).time() < time(20):
+        moment -= timedelta(hours=1)
+    return moment
 
 
 async def _reset_postgres(url: str) -> str | None:
@@ -65,6 +103,47 @@ async def load_files(db: Database, *paths: Path) -> None:
     assert not errors, [str(e) for e in errors]
     async with db.write() as session:
         await apply(session, load, TZ, datetime.now(UTC))
+
+
+async def add_focal_points(db: Database, first_id: int, count: int, now: datetime) -> list[int]:
+    """Focal points bound directly in the database, spread over the units; their chat ids."""
+    async with db.write() as session:
+        units = list(await session.scalars(select(Unit).order_by(Unit.id)))
+        for i in range(count):
+            session.add(
+                Member(
+                    telegram_user_id=first_id + i,
+                    chat_id=first_id + i,
+                    unit_id=units[i % len(units)].id,
+                    role=Role.FOCAL,
+                    full_name=f"Người {i}",
+                    active=True,
+                    joined_at=now,
+                )
+            )
+    return list(range(first_id, first_id + count))
+
+
+async def announce_to_all(db: Database, text: str, now: datetime) -> tuple[str, int]:
+    """An announcement to every unit, due at `now`, turned into outbox rows by a tick at
+    `now` (as an instance's tick would); its push key and how many rows it made.
+
+    Tests whose bot then runs on the real clock pass an `in_office_hours` instant: in the
+    quiet hours the bot's own tick would hold the announcement back until 07:00.
+    """
+    async with db.write() as session:
+        announcement = Announcement(
+            text=text,
+            audience=Audience.ALL,
+            unit_ids=[],
+            send_at=now,
+            created_by=1,
+            created_at=now,
+        )
+        session.add(announcement)
+        await session.flush()
+        push = f"announcement:{announcement.id}"
+    return push, await Scheduler(db, TZ, lambda: now).tick()
 
 
 async def issue_invite(

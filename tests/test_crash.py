@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections import Counter
@@ -13,24 +12,24 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.emulator import BotApiEmulator
+from bot.sandbox import process_environment
 from storage.db import Database
-from storage.models import Announcement, Audience, Member, OutboxMessage, OutboxStatus, Role, Unit
-from tests.conftest import EXAMPLES, ROOT, load_files
+from storage.models import OutboxMessage, OutboxStatus
+from tests.conftest import (
+    EXAMPLES,
+    add_focal_points,
+    announce_to_all,
+    in_office_hours,
+    load_files,
+    track_child,
+)
 
 RECIPIENTS = 150
 
 
 async def start_bot(tmp_path: Path, emu: BotApiEmulator, url: str) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(
-        BOT_TOKEN=emu.token,
-        BOT_API_BASE_URL=emu.base_url,
-        BOT_API_FILE_URL=emu.file_url,
-        DATABASE_URL=url,
-        FILES_DIR=str(tmp_path / "files"),
-        PYTHONPATH=str(ROOT),
-    )
-    return await asyncio.create_subprocess_exec(
+    env = process_environment(emu, url, tmp_path / "files")
+    process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -40,6 +39,7 @@ async def start_bot(tmp_path: Path, emu: BotApiEmulator, url: str) -> asyncio.su
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    return track_child(process)
 
 
 def deliveries(emu: BotApiEmulator) -> Counter[int]:
@@ -51,34 +51,13 @@ async def test_a_broadcast_survives_sigkill(tmp_path: Path) -> None:
     db = Database(url)
     await db.migrate()
     await load_files(db, EXAMPLES / "units-lang-son.yaml")
-    now = datetime.now(UTC)
-    async with db.write() as session:
-        units = list(await session.scalars(select(Unit)))
-        for i in range(RECIPIENTS):
-            session.add(
-                Member(
-                    telegram_user_id=900_000 + i,
-                    chat_id=900_000 + i,
-                    unit_id=units[i % len(units)].id,
-                    role=Role.FOCAL,
-                    full_name=f"Người {i}",
-                    active=True,
-                    joined_at=now,
-                )
-            )
-        session.add(
-            Announcement(
-                text="Diễn tập gửi tin.",
-                audience=Audience.ALL,
-                unit_ids=[],
-                send_at=now,
-                created_by=1,
-                created_at=now,
-            )
-        )
+    now = in_office_hours(datetime.now(UTC))
+    chats = await add_focal_points(db, 900_000, RECIPIENTS, now)
+    _push, rows = await announce_to_all(db, "Diễn tập gửi tin.", now)
+    assert rows == RECIPIENTS
     async with BotApiEmulator() as emu:  # Telegram's limits: 30/s in all, 1/s per chat
-        for i in range(RECIPIENTS):
-            emu.user(900_000 + i, f"Người {i}")
+        for chat in chats:
+            emu.user(chat, f"Người {chat}")
         first = await start_bot(tmp_path, emu, url)
         await emu.wait_until(lambda: sum(deliveries(emu).values()) >= RECIPIENTS // 3, 60)
         first.send_signal(signal.SIGKILL)

@@ -165,7 +165,10 @@ def test_waking_only_at_next_due_at_sends_every_push_at_its_instant() -> None:
 
     def snapshot(enqueued: dict[str, datetime]) -> Snapshot:
         return Snapshot(
-            tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, announcements=(late,),
+            tz=TZ,
+            campaigns=(CAMPAIGN,),
+            tasks=TASKS,
+            announcements=(late,),
             enqueued=frozenset(enqueued),
         )
 

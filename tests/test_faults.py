@@ -44,7 +44,15 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
-from tests.conftest import EXAMPLES, Clock, issue_invite, load_files
+from tests.conftest import (
+    EXAMPLES,
+    Clock,
+    add_focal_points,
+    announce_to_all,
+    in_office_hours,
+    issue_invite,
+    load_files,
+)
 from tests.test_crash import start_bot
 from tests.test_delivery import eventually, telegram_bot
 from tests.test_registration import join, register_quickly, saved
@@ -429,25 +437,6 @@ async def roomy_box(database_url: str, tmp_path: Path, clock: Clock) -> AsyncIte
         yield box
 
 
-async def add_members(db: Database, first_id: int, count: int, now: datetime) -> list[int]:
-    """Focal points bound directly in the database, spread over the units; their chat ids."""
-    async with db.write() as session:
-        units = list(await session.scalars(select(Unit).order_by(Unit.id)))
-        for i in range(count):
-            session.add(
-                Member(
-                    telegram_user_id=first_id + i,
-                    chat_id=first_id + i,
-                    unit_id=units[i % len(units)].id,
-                    role=Role.FOCAL,
-                    full_name=f"Người {i}",
-                    active=True,
-                    joined_at=now,
-                )
-            )
-    return list(range(first_id, first_id + count))
-
-
 MEMBERS = 120  # with the launch and quarter-I catch-up, ~340 rows
 
 
@@ -478,7 +467,7 @@ async def test_eight_updates_during_a_broadcast(
         await issue_invite(box.db, unit, Role.FOCAL, clock())
         for unit in ["TTS", "TGPL", "CC1", "DGTS"]
     ]
-    chats = await add_members(box.db, 950_000, MEMBERS, clock())
+    chats = await add_focal_points(box.db, 950_000, MEMBERS, clock())
     for chat in chats:
         box.emulator.user(chat, f"Người {chat}")
     async with box.db.write() as session:
@@ -769,20 +758,10 @@ async def test_killed_between_send_and_record_resends_once_and_counts_it(tmp_pat
     db = Database(url)
     await db.migrate()
     await load_files(db, EXAMPLES / "units-lang-son.yaml")
-    now = datetime.now(UTC)
-    chats = await add_members(db, 960_000, 5, now)
-    async with db.write() as session:
-        announcement = Announcement(
-            text="Diễn tập: mất điện giữa chừng.",
-            audience=Audience.ALL,
-            unit_ids=[],
-            send_at=now,
-            created_by=1,
-            created_at=now,
-        )
-        session.add(announcement)
-        await session.flush()
-        push = f"announcement:{announcement.id}"
+    now = in_office_hours(datetime.now(UTC))
+    chats = await add_focal_points(db, 960_000, 5, now)
+    push, rows = await announce_to_all(db, "Diễn tập: mất điện giữa chừng.", now)
+    assert rows == len(chats)
 
     async def states_are(expected: dict[OutboxStatus, int]) -> bool:
         async with db.read() as session:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 import re
 import signal
 import socket
@@ -32,14 +31,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.emulator import BotApiEmulator
+from bot.sandbox import process_environment
 from scheduler.delivery import Limits
 from scheduler.due import planned_pushes
 from scheduler.snapshot import load_snapshot
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import (
-    Announcement,
-    Audience,
     Member,
     OutboxMessage,
     OutboxStatus,
@@ -47,7 +45,17 @@ from storage.models import (
     Role,
     Unit,
 )
-from tests.conftest import EXAMPLES, PG_URL, ROOT, TZ, Clock, _reset_postgres, load_files
+from tests.conftest import (
+    EXAMPLES,
+    PG_URL,
+    TZ,
+    Clock,
+    _reset_postgres,
+    add_focal_points,
+    announce_to_all,
+    in_office_hours,
+    load_files,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -135,16 +143,7 @@ def free_port() -> int:
 
 async def start_instance(name: str, tmp_path: Path, emu: BotApiEmulator, url: str) -> Instance:
     """`python -m bot run --webhook …` against the emulator; returns once it listens."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(
-        BOT_TOKEN=emu.token,
-        BOT_API_BASE_URL=emu.base_url,
-        BOT_API_FILE_URL=emu.file_url,
-        DATABASE_URL=url,
-        FILES_DIR=str(tmp_path / "files"),
-        WEBHOOK_SECRET=SECRET,
-        PYTHONPATH=str(ROOT),
-    )
+    env = process_environment(emu, url, tmp_path / "files", WEBHOOK_SECRET=SECRET)
     port = free_port()
     workdir = tmp_path / name
     workdir.mkdir()
@@ -232,43 +231,16 @@ async def seed_people(
     db: Database, emu: BotApiEmulator, count: int, first_chat: int = 900_000
 ) -> list[int]:
     """`count` focal points spread over the units, bound directly in the database."""
-    now = datetime.now(UTC)
-    chats = list(range(first_chat, first_chat + count))
-    async with db.write() as session:
-        units = list(await session.scalars(select(Unit).order_by(Unit.id)))
-        for i, chat in enumerate(chats):
-            session.add(
-                Member(
-                    telegram_user_id=chat,
-                    chat_id=chat,
-                    unit_id=units[i % len(units)].id,
-                    role=Role.FOCAL,
-                    full_name=f"Người {i}",
-                    active=True,
-                    joined_at=now,
-                )
-            )
+    chats = await add_focal_points(db, first_chat, count, datetime.now(UTC))
     for i, chat in enumerate(chats):
         emu.user(chat, f"Người {i}")
     return chats
 
 
 async def enqueue_announcement(db: Database, text: str) -> int:
-    """An announcement to all units, turned into outbox rows by a tick, as an instance's
-    tick would; returns how many rows."""
-    now = datetime.now(UTC)
-    async with db.write() as session:
-        session.add(
-            Announcement(
-                text=text,
-                audience=Audience.ALL,
-                unit_ids=[],
-                send_at=now,
-                created_by=1,
-                created_at=now,
-            )
-        )
-    return await Scheduler(db, TZ, lambda: now).tick()
+    """An announcement to all units, turned into outbox rows by a tick; how many rows."""
+    _push, rows = await announce_to_all(db, text, in_office_hours(datetime.now(UTC)))
+    return rows
 
 
 async def statuses(db: Database) -> dict[OutboxStatus, int]:
@@ -277,7 +249,7 @@ async def statuses(db: Database) -> dict[OutboxStatus, int]:
         rows = await session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
-        return {status: count for status, count in rows.tuples()}
+        return {status: count for status, count in rows}
 
 
 async def until(
@@ -496,11 +468,8 @@ async def test_an_instance_killed_mid_broadcast(db: Database, pg_url: str, tmp_p
         assert set(counts) == set(chats)  # nobody misses it
         repeats = {chat: n - 1 for chat, n in counts.items() if n > 1}
         async with db.read() as session:
-            resent = dict(
-                (await session.execute(select(OutboxMessage.id, OutboxMessage.resent_after_crash)))
-                .tuples()
-                .all()
-            )
+            rows = await session.execute(select(OutboxMessage.id, OutboxMessage.resent_after_crash))
+            resent = {row_id: count for row_id, count in rows}
         print(
             f"\nkilled after {before} of {people} delivered; {len(stuck)} rows were left "
             f"'sending', resent after the lease; {sum(repeats.values())} of them had in fact "
