@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 import handlers
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
+from bot.conversations import SharedConversations
 from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
 from messages.commands import GUEST_COMMANDS
 from scheduler.delivery import DeliveryWorker
@@ -51,6 +52,7 @@ def build_application(
     )
     if clock is not None:
         runtime.clock = clock
+    processor = PerChatUpdateProcessor()
     app: BotApplication = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -63,7 +65,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -72,6 +74,7 @@ def build_application(
     app.bot_data[RUNTIME_KEY] = runtime
     app.bot_data[BACKGROUND_KEY] = background
     handlers.register(app)
+    processor.handle = SharedConversations(app, db).handle
     return app
 
 

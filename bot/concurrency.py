@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -26,6 +26,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         # chat id -> (its lock, how many updates of it are waiting or running)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        # Set by the application: how an update is handled once its chat's turn has come
+        # (bot.conversations puts the chat's stored conversation steps in place around it).
+        self.handle: Callable[[object, Awaitable[Any]], Awaitable[None]] = _just_await
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = _chat_of(update)
@@ -36,7 +39,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         users[0] += 1
         try:
             async with lock:
-                await coroutine
+                await self.handle(update, coroutine)
         finally:
             users[0] -= 1
             if users[0] == 0:
@@ -47,6 +50,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to free."""
+
+
+async def _just_await(_update: object, coroutine: Awaitable[Any]) -> None:
+    await coroutine
 
 
 def _chat_of(update: object) -> int | None:

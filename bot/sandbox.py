@@ -173,6 +173,15 @@ class Sandbox:
         """Start the emulator, then the bot polling it."""
         await self.emulator.start()
         await self.db.migrate()
+        await self._start_bot()
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new one on the same database and emulator, as a
+        deployment does: nothing is kept in memory across."""
+        await self._stop_bot()
+        await self._start_bot()
+
+    async def _start_bot(self) -> None:
         app = build_application(
             self.settings, self.db, clock=self.clock, background=self.background, dedupe=self.dedupe
         )
@@ -186,6 +195,11 @@ class Sandbox:
 
     async def stop(self) -> None:
         """Stop the bot, then the emulator; close the database."""
+        await self._stop_bot()
+        await self.emulator.stop()
+        await self.db.dispose()
+
+    async def _stop_bot(self) -> None:
         if self.app is not None:
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
@@ -195,8 +209,6 @@ class Sandbox:
                 await on_shutdown(self.app)  # the worker finishes its requests in flight
             await self.app.shutdown()
             self.app = None
-        await self.emulator.stop()
-        await self.db.dispose()
 
     async def tick(self) -> int:
         """One scheduler tick at the sandbox clock's instant: how many messages it enqueued."""

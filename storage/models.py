@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -584,6 +585,21 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ConversationState(Base):
+    """Where one private chat stands in its multi-step conversations (/dangky, /nophoso,
+    /thongbao, the note of /duyet) and their drafts. Kept in the database so that every
+    instance behind the webhook, and the bot after a restart, carries on from the same step.
+    A chat has a row only while one of its conversations is open."""
+
+    __tablename__ = "conversation_states"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Pickled {"states": {conversation name: state}, "user_data": {...}}: written and read
+    # only by this program (bot.conversations), like PTB's own PicklePersistence.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SendBudget(Base):

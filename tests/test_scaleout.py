@@ -5,7 +5,8 @@ emulator delivers webhooks to them in turn, standing in for a load balancer. Sho
 broadcast to 1,000 people sent once each within one global rate shared by both; a month of
 reminders ticked by two schedulers at once, each push reaching its people once; one
 instance killed mid-broadcast, the other finishing; an update delivered to both instances
-handled once; webhook requests without the right secret refused.
+handled once; webhook requests without the right secret refused; a conversation whose
+steps land on the two instances in turn.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from scheduler.snapshot import load_snapshot
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import (
+    Announcement,
+    ConversationState,
     Member,
     OutboxMessage,
     OutboxStatus,
@@ -544,5 +547,58 @@ async def test_an_update_delivered_to_both_instances_is_handled_once(
             ids = set(await session.scalars(select(ProcessedUpdate.update_id)))
         # The refused requests reached no handler: never claimed, never answered.
         assert 990_001 not in ids and len(ids) == 4
+        for instance in instances:
+            await instance.stop()
+
+
+async def test_a_conversation_goes_on_whichever_instance_gets_the_next_step(
+    db: Database, pg_url: str, tmp_path: Path
+) -> None:
+    """/thongbao in four steps, delivered to the two instances in turn; each step is taken
+    from where the other instance left it (the office's quick taps included)."""
+    async with db.write() as session:
+        office = await session.scalar(select(Unit).where(Unit.code == "VP"))
+        assert office is not None
+        session.add(
+            Member(
+                telegram_user_id=5004,
+                chat_id=5004,
+                unit_id=office.id,
+                role=Role.OFFICE,
+                full_name="Lan",
+                active=True,
+                joined_at=datetime.now(UTC),
+            )
+        )
+    text = "Họp giao ban thi đua quý IV lúc 14:00 thứ Sáu."
+    async with BotApiEmulator() as emu, two_instances(tmp_path, emu, pg_url) as instances:
+        await seed_people(emu=emu, db=db, count=3)
+        lan = emu.user(5004, "Lan")
+        steps = [await lan.send("/thongbao")]
+        await lan.wait_messages(1)
+        steps.append(await lan.send(text))
+        await lan.wait_messages(2)
+        steps.append(await lan.press(lan.last, "🏢 Tất cả đơn vị"))
+        await lan.wait_messages(3)
+        assert "(3 người)" in lan.last.text  # the preview: the draft came across
+        steps.append(await lan.press(lan.last, "📤 Gửi ngay"))
+        await lan.wait_messages(4)
+
+        where = {uid: url for uid, url in emu.webhook_deliveries if uid in steps}
+        urls = [where[uid] for uid in steps]
+        assert set(urls) == {instances[0].url, instances[1].url}
+        assert all(a != b for a, b in itertools.pairwise(urls))  # every step changed instance
+        assert not emu.callback_answers or all(
+            answer is None for answer in emu.callback_answers.values()
+        )  # no "this button is old" along the way
+        async with db.read() as session:
+            assert list(await session.scalars(select(Announcement.text))) == [text]
+
+        async def forgotten() -> bool:  # stored right after the answer has gone out
+            async with db.read() as session:
+                rows = await session.scalar(select(func.count()).select_from(ConversationState))
+            return rows == 0
+
+        await until(forgotten, 10, "the finished conversation leaves no row")
         for instance in instances:
             await instance.stop()

@@ -1,0 +1,64 @@
+"""The stored step and draft of each chat's open conversation (bot.conversations uses it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, delete, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import upsert_insert
+from storage.models import ConversationState
+
+# The first key of the two-key advisory locks taken per chat (PostgreSQL). Two-key locks
+# never collide with the one-key locks of the migrations and the scheduler.
+CHAT_LOCK_CLASS = 7_283_402
+
+
+def _int4(number: int) -> int:
+    """A chat id folded into PostgreSQL's signed 32-bit range (a collision only makes two
+    chats wait for each other now and then)."""
+    folded = number & 0xFFFF_FFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
+
+
+async def lock_chat(session: AsyncSession, chat_id: int) -> None:
+    """PostgreSQL: hold the chat's lock until the session's transaction ends; an instance
+    handling an update of the same chat waits for it."""
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock(
+                literal(CHAT_LOCK_CLASS, Integer()), literal(_int4(chat_id), Integer())
+            )
+        )
+    )
+
+
+async def load_conversation(session: AsyncSession, chat_id: int) -> tuple[bytes, datetime] | None:
+    """The stored data of the chat's open conversations and when it was written, or None."""
+    row = (
+        await session.execute(
+            select(ConversationState.data, ConversationState.updated_at).where(
+                ConversationState.chat_id == chat_id
+            )
+        )
+    ).first()
+    return None if row is None else (row.data, row.updated_at)
+
+
+async def save_conversation(
+    session: AsyncSession, chat_id: int, data: bytes | None, now: datetime
+) -> None:
+    """Store the chat's data, or forget it (None: no conversation is open any more)."""
+    if data is None:
+        await session.execute(delete(ConversationState).where(ConversationState.chat_id == chat_id))
+        return
+    statement = upsert_insert(session, ConversationState).values(
+        chat_id=chat_id, data=data, updated_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ConversationState.chat_id],
+            set_={"data": data, "updated_at": now},
+        )
+    )

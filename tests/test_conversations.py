@@ -1,0 +1,104 @@
+"""Conversation steps and drafts kept in the database (bot.conversations), through the
+emulator on SQLite and PostgreSQL: a restart mid-flow loses nothing, an idle step times out,
+an unreadable stored step is dropped without a crash, and a finished flow keeps no row.
+(Two instances taking turns on one conversation: tests/test_scaleout.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.sandbox import Sandbox
+from messages import render_text
+from storage.models import ConversationState, Role
+from tests.test_registration import join, saved, season
+
+__all__ = ["season"]  # the fixture, shared with test_registration
+
+PEOPLE = "Nguyễn Văn An; Trưởng phòng; LĐTT\nTrần Thị Bình; Chuyên viên; LĐTT"
+
+
+async def open_rows(box: Sandbox) -> int:
+    async with box.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(ConversationState)) or 0)
+
+
+async def until_rows(box: Sandbox, count: int) -> None:
+    """The step is stored right after the answer goes out: wait for it."""
+    for _ in range(100):
+        if await open_rows(box) == count:
+            return
+        await asyncio.sleep(0.05)
+    assert await open_rows(box) == count
+
+
+async def test_a_restart_mid_registration_loses_nothing(season: Sandbox) -> None:
+    minh = await join(season, 2101, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say(PEOPLE)
+    assert summary.last.button_texts()[0] == "✅ Xác nhận"
+    await until_rows(season, 1)
+
+    await season.restart_bot()  # a deployment between two taps
+    done = await minh.press(summary.last, "✅ Xác nhận")
+    assert done.alert is None
+    registration = await saved(season, "HCTP")
+    assert registration is not None and len(registration.individuals) == 2
+    await until_rows(season, 0)  # the flow is over: nothing kept for the chat
+
+
+async def test_a_step_left_idle_past_the_timeout_is_dropped(season: Sandbox) -> None:
+    minh = await join(season, 2102, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say(PEOPLE)
+    await until_rows(season, 1)
+    async with season.db.write() as session:  # 31 minutes without a word (the limit is 30)
+        stale = datetime.now(UTC) - timedelta(minutes=31)
+        await session.execute(update(ConversationState).values(updated_at=stale))
+    await season.restart_bot()
+
+    late = await minh.press(summary.last, "✅ Xác nhận")
+    assert late.alert == render_text("alerts/stale_button")
+    assert await saved(season, "HCTP") is None
+    again = await minh.say("/dangky")  # a fresh start works as ever
+    assert again.last.button_texts()
+    await until_rows(season, 1)
+
+
+async def test_an_unreadable_stored_step_is_dropped(
+    season: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    minh = await join(season, 2103, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say(PEOPLE)
+    await until_rows(season, 1)
+    async with season.db.write() as session:  # e.g. written by an older version of the bot
+        await session.execute(update(ConversationState).values(data=b"not a pickle"))
+    await season.restart_bot()
+
+    with caplog.at_level(logging.WARNING, logger="bot.conversations"):
+        late = await minh.press(summary.last, "✅ Xác nhận")
+    assert late.alert == render_text("alerts/stale_button")
+    assert "stored conversation unreadable" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert await saved(season, "HCTP") is None
+    await until_rows(season, 0)
+
+
+async def test_commands_outside_any_flow_keep_no_row(season: Sandbox) -> None:
+    minh = await join(season, 2104, "Minh", "HCTP", Role.FOCAL)
+    for text in ("/hoso", "/lich", "xin chào", "/huy"):
+        await minh.say(text)
+    assert await open_rows(season) == 0
+    step = await minh.say("/dangky")
+    await until_rows(season, 1)
+    cancelled = await minh.say("/huy")
+    assert cancelled.text and step.messages
+    await until_rows(season, 0)
