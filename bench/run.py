@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench import delivery, interactive, memory, plans, soak
+from bench import conversations, delivery, interactive, memory, plans, soak
 from bench.seed import BenchClock, Scale, Seeded, analyze, seed, settle_history
 from scheduler.tick import Scheduler
 from storage.db import Database
@@ -211,6 +211,22 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             figures["outbox"]["PostgreSQL"] = pgo.rate
         else:
             rows.append(Row("outbox claim+mark, PostgreSQL", "not run (no --pg)", "≥ 1,000 rows/s"))
+
+        progress("conversation steps in the database …")
+        steps = 500 if args.quick else 2_000
+        costs = {"SQLite": await conversations.step_cost(f"sqlite+aiosqlite:///{work}/c.db", steps)}
+        if args.pg:
+            await _reset_postgres(args.pg)
+            costs["PostgreSQL"] = await conversations.step_cost(args.pg, steps)
+        for backend, cost in costs.items():
+            rows.append(
+                Row(
+                    f"conversation steps kept in the database, {backend}, per update",
+                    f"+{cost.idle_ms:.2f} ms outside a conversation, "
+                    f"+{cost.moving_ms:.2f} ms when the step changes",
+                )
+            )
+        figures["conversation_steps"] = {b: asdict(c) for b, c in costs.items()}
 
         progress("the bot as its own process: peak memory …")
         bot_mem = await memory.bot_memory(memory_url, files_dir, seeded, users=users)

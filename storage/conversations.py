@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, delete, func, literal, select
+from sqlalchemy import Integer, bindparam, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import upsert_insert
@@ -13,6 +13,16 @@ from storage.models import ConversationState
 # The first key of the two-key advisory locks taken per chat (PostgreSQL). Two-key locks
 # never collide with the one-key locks of the migrations and the scheduler.
 CHAT_LOCK_CLASS = 7_283_402
+
+# Run for every update of a private chat on PostgreSQL: built once.
+_LOCK = select(
+    func.pg_advisory_xact_lock(
+        literal(CHAT_LOCK_CLASS, Integer()), bindparam("key", type_=Integer())
+    )
+)
+_LOAD = select(ConversationState.data, ConversationState.updated_at).where(
+    ConversationState.chat_id == bindparam("chat")
+)
 
 
 def _int4(number: int) -> int:
@@ -25,24 +35,12 @@ def _int4(number: int) -> int:
 async def lock_chat(session: AsyncSession, chat_id: int) -> None:
     """PostgreSQL: hold the chat's lock until the session's transaction ends; an instance
     handling an update of the same chat waits for it."""
-    await session.execute(
-        select(
-            func.pg_advisory_xact_lock(
-                literal(CHAT_LOCK_CLASS, Integer()), literal(_int4(chat_id), Integer())
-            )
-        )
-    )
+    await session.execute(_LOCK, {"key": _int4(chat_id)})
 
 
 async def load_conversation(session: AsyncSession, chat_id: int) -> tuple[bytes, datetime] | None:
     """The stored data of the chat's open conversations and when it was written, or None."""
-    row = (
-        await session.execute(
-            select(ConversationState.data, ConversationState.updated_at).where(
-                ConversationState.chat_id == chat_id
-            )
-        )
-    ).first()
+    row = (await session.execute(_LOAD, {"chat": chat_id})).first()
     return None if row is None else (row.data, row.updated_at)
 
 

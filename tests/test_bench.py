@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from bench import delivery, interactive, memory, plans, soak
+from bench import conversations, delivery, interactive, memory, plans, soak
 from bench.run import Row, _seeded, table
 from bench.seed import BenchClock, Scale
 from storage.db import Database
@@ -45,6 +45,10 @@ async def test_the_benchmarks_run_and_measure_what_they_claim(tmp_path: Path) ->
 
     claimed = await delivery.outbox_throughput(f"sqlite+aiosqlite:///{tmp_path}/o.db", rows=300)
     assert claimed.rows == 300 and claimed.rate > 0
+
+    steps = await conversations.step_cost(f"sqlite+aiosqlite:///{tmp_path}/c.db", 30, chats=7)
+    assert steps.stored_chats == 7  # each chat's changed step was written
+    assert math.isfinite(steps.idle_ms) and math.isfinite(steps.moving_ms)
 
     bot = await memory.bot_memory(url, files, seeded, users=2, per_user=3)
     assert bot.updates == 6 and bot.pushed >= len(seeded.focal_ids) and 0 < bot.peak_mb < 1000
