@@ -34,6 +34,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 Key = tuple[int, int]
+Stored = tuple[bytes | None, datetime | None]  # a chat's row: its data and when written
+# An unchanged step is stored again when its row is older than this, so that its idle time
+# counts from the person's last update, as PTB's own timer does.
+REFRESH_AFTER = timedelta(minutes=1)
 
 
 class SharedConversations:
@@ -55,7 +59,7 @@ class SharedConversations:
         ]
         # SQLite, one instance: chats whose row has been read since start, and what was last
         # stored for each (memory is authoritative afterwards).
-        self._stored: dict[int, bytes | None] = {}
+        self._stored: dict[int, Stored] = {}
 
     async def handle(self, update: object, handling: Awaitable[Any]) -> None:
         """Await `handling` (the update's handlers) with its chat's steps in place, then
@@ -73,7 +77,8 @@ class SharedConversations:
         try:
             async with self._db.write() as session:
                 await lock_chat(session, key[0])
-                before = self._put_in_place(key, await load_conversation(session, key[0]))
+                stored = await load_conversation(session, key[0])
+                before = self._put_in_place(key, stored)
                 started = True
                 try:
                     await handling
@@ -81,7 +86,7 @@ class SharedConversations:
                     failure = exc
                     raise
                 after = self._snapshot(key)
-                if after != before:
+                if _worth_storing(before, after):
                     await save_conversation(session, key[0], after, _utcnow())
         except Exception as exc:
             if failure is not None:
@@ -104,16 +109,17 @@ class SharedConversations:
                 log.warning("chat %s: conversation step not read: %s", chat, _short(exc))
         await handling
         after = self._snapshot(key)
-        if chat in self._stored and after != self._stored[chat]:
+        if chat in self._stored and _worth_storing(self._stored[chat], after):
             try:
+                now = _utcnow()
                 async with self._db.write() as session:
-                    await save_conversation(session, chat, after, _utcnow())
-                self._stored[chat] = after
+                    await save_conversation(session, chat, after, now)
+                self._stored[chat] = (after, now)
             except Exception as exc:
                 log.warning("chat %s: conversation step not stored: %s", chat, _short(exc))
 
-    def _put_in_place(self, key: Key, stored: tuple[bytes, datetime] | None) -> bytes | None:
-        """Set this chat's steps and user_data from the stored row; returns the row's data."""
+    def _put_in_place(self, key: Key, stored: tuple[bytes, datetime] | None) -> Stored:
+        """Set this chat's steps and user_data from the stored row; returns the row."""
         states: dict[str, object] = {}
         user_data: dict[Any, Any] = {}
         if stored is not None:
@@ -136,12 +142,18 @@ class SharedConversations:
                 handler._conversations.pop(key, None)
             else:
                 handler._conversations[key] = state
+            if not self._db.is_sqlite:
+                # This instance's timer dates from the last step it handled itself; the stored
+                # time above is the one that counts. (Handling the step starts a new timer.)
+                timer = handler.timeout_jobs.pop(key, None)
+                if timer is not None:
+                    timer.schedule_removal()
         in_memory = self._app.user_data[key[1]]
         in_memory.clear()
         if states:
             in_memory.update(user_data)
         # What the row holds: a dropped step differs from it, so the row is then rewritten.
-        return None if stored is None else stored[0]
+        return (None, None) if stored is None else stored
 
     def _snapshot(self, key: Key) -> bytes | None:
         """This chat's open steps and user_data, pickled; None when no conversation is open."""
@@ -166,6 +178,15 @@ def _utcnow() -> datetime:
     # The wall clock, not the bot's (which tests move by days): PTB times conversations out
     # on the wall clock too.
     return datetime.now(UTC)
+
+
+def _worth_storing(before: Stored, after: bytes | None) -> bool:
+    """Whether the chat's row must be written: its data changed, or an open step's row is
+    getting old (REFRESH_AFTER)."""
+    data, written = before
+    if after != data:
+        return True
+    return after is not None and written is not None and _utcnow() - written > REFRESH_AFTER
 
 
 def _short(exc: BaseException) -> str:

@@ -19,6 +19,10 @@ from tests.test_registration import join, saved, season
 
 __all__ = ["season"]  # the fixture, shared with test_registration
 
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 PEOPLE = "Nguyễn Văn An; Trưởng phòng; LĐTT\nTrần Thị Bình; Chuyên viên; LĐTT"
 
 
@@ -34,6 +38,17 @@ async def until_rows(box: Sandbox, count: int) -> None:
             return
         await asyncio.sleep(0.05)
     assert await open_rows(box) == count
+
+
+async def until_written_again(box: Sandbox) -> None:
+    """Until the chat's row has been written within the last minute."""
+    for _ in range(100):
+        async with box.db.read() as session:
+            written = await session.scalar(select(ConversationState.updated_at))
+        if written is not None and datetime.now(UTC) - written < timedelta(minutes=1):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the row was not written again: {written}")
 
 
 async def test_a_restart_mid_registration_loses_nothing(season: Sandbox) -> None:
@@ -69,6 +84,32 @@ async def test_a_step_left_idle_past_the_timeout_is_dropped(season: Sandbox) -> 
     again = await minh.say("/dangky")  # a fresh start works as ever
     assert again.last.button_texts()
     await until_rows(season, 1)
+
+
+async def test_idle_time_counts_from_the_last_update_not_the_last_change(
+    season: Sandbox,
+) -> None:
+    """A person who keeps answering without moving the flow on is not idle."""
+    minh = await join(season, 2105, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say(PEOPLE)
+    await until_rows(season, 1)
+    for minutes in (25, 25):  # twice 25 minutes: 50 since the step last changed
+        async with season.db.write() as session:
+            stale = datetime.now(UTC) - timedelta(minutes=minutes)
+            await session.execute(update(ConversationState).values(updated_at=stale))
+        if season.db.is_sqlite:
+            await season.restart_bot()  # SQLite reads the row once after a start
+        wrong = await minh.send_photo(PNG)  # not what this step asks for: nothing changes
+        assert wrong.messages
+        await until_written_again(season)
+
+    if season.db.is_sqlite:
+        await season.restart_bot()
+    done = await minh.press(summary.last, "✅ Xác nhận")
+    assert done.alert is None
+    assert await saved(season, "HCTP") is not None
 
 
 async def test_an_unreadable_stored_step_is_dropped(
