@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.sandbox import Sandbox
+from bot.sandbox import Person, Reply, Sandbox
 from messages import render_text
 from storage.models import ConversationState, Role
 from tests.test_registration import join, saved, season
@@ -40,6 +40,18 @@ async def until_rows(box: Sandbox, count: int) -> None:
     assert await open_rows(box) == count
 
 
+async def list_typed(season: Sandbox, user_id: int) -> tuple[Person, Reply]:
+    """A focal point of HCTP in /dangky with the list of people typed, at the summary (its
+    step stored): the person, and the summary with its buttons."""
+    minh = await join(season, user_id, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    summary = await minh.say(PEOPLE)
+    assert summary.last.button_texts()[0] == "✅ Xác nhận"
+    await until_rows(season, 1)
+    return minh, summary
+
+
 async def until_written_again(box: Sandbox) -> None:
     """Until the chat's row has been written within the last minute."""
     for _ in range(100):
@@ -52,12 +64,7 @@ async def until_written_again(box: Sandbox) -> None:
 
 
 async def test_a_restart_mid_registration_loses_nothing(season: Sandbox) -> None:
-    minh = await join(season, 2101, "Minh", "HCTP", Role.FOCAL)
-    step = await minh.say("/dangky")
-    await minh.press(step.last, "Không đăng ký")
-    summary = await minh.say(PEOPLE)
-    assert summary.last.button_texts()[0] == "✅ Xác nhận"
-    await until_rows(season, 1)
+    minh, summary = await list_typed(season, 2101)
 
     await season.restart_bot()  # a deployment between two taps
     done = await minh.press(summary.last, "✅ Xác nhận")
@@ -68,11 +75,7 @@ async def test_a_restart_mid_registration_loses_nothing(season: Sandbox) -> None
 
 
 async def test_a_step_left_idle_past_the_timeout_is_dropped(season: Sandbox) -> None:
-    minh = await join(season, 2102, "Minh", "HCTP", Role.FOCAL)
-    step = await minh.say("/dangky")
-    await minh.press(step.last, "Không đăng ký")
-    summary = await minh.say(PEOPLE)
-    await until_rows(season, 1)
+    minh, summary = await list_typed(season, 2102)
     async with season.db.write() as session:  # 31 minutes without a word (the limit is 30)
         stale = datetime.now(UTC) - timedelta(minutes=31)
         await session.execute(update(ConversationState).values(updated_at=stale))
@@ -90,11 +93,7 @@ async def test_idle_time_counts_from_the_last_update_not_the_last_change(
     season: Sandbox,
 ) -> None:
     """A person who keeps answering without moving the flow on is not idle."""
-    minh = await join(season, 2105, "Minh", "HCTP", Role.FOCAL)
-    step = await minh.say("/dangky")
-    await minh.press(step.last, "Không đăng ký")
-    summary = await minh.say(PEOPLE)
-    await until_rows(season, 1)
+    minh, summary = await list_typed(season, 2105)
     for minutes in (25, 25):  # twice 25 minutes: 50 since the step last changed
         async with season.db.write() as session:
             stale = datetime.now(UTC) - timedelta(minutes=minutes)
@@ -115,11 +114,7 @@ async def test_idle_time_counts_from_the_last_update_not_the_last_change(
 async def test_an_unreadable_stored_step_is_dropped(
     season: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    minh = await join(season, 2103, "Minh", "HCTP", Role.FOCAL)
-    step = await minh.say("/dangky")
-    await minh.press(step.last, "Không đăng ký")
-    summary = await minh.say(PEOPLE)
-    await until_rows(season, 1)
+    minh, summary = await list_typed(season, 2103)
     async with season.db.write() as session:  # e.g. written by an older version of the bot
         await session.execute(update(ConversationState).values(data=b"not a pickle"))
     await season.restart_bot()

@@ -240,6 +240,24 @@ async def seed_people(
     return chats
 
 
+async def add_office_member(db: Database, user_id: int, name: str) -> None:
+    """Someone of the Office (VP), bound directly in the database."""
+    async with db.write() as session:
+        office = await session.scalar(select(Unit).where(Unit.code == "VP"))
+        assert office is not None
+        session.add(
+            Member(
+                telegram_user_id=user_id,
+                chat_id=user_id,
+                unit_id=office.id,
+                role=Role.OFFICE,
+                full_name=name,
+                active=True,
+                joined_at=datetime.now(UTC),
+            )
+        )
+
+
 async def enqueue_announcement(db: Database, text: str) -> int:
     """An announcement to all units, turned into outbox rows by a tick; how many rows."""
     _push, rows = await announce_to_all(db, text, in_office_hours(datetime.now(UTC)))
@@ -495,20 +513,7 @@ async def test_an_update_delivered_to_both_instances_is_handled_once(
     """Telegram redelivers an update when an answer is late; behind a load balancer the copy
     reaches the other instance. The update id is claimed in the database: one handles it, the
     other drops it. Requests without the secret header, or with a wrong one, are refused."""
-    async with db.write() as session:
-        office = await session.scalar(select(Unit).where(Unit.code == "VP"))
-        assert office is not None
-        session.add(
-            Member(
-                telegram_user_id=5004,
-                chat_id=5004,
-                unit_id=office.id,
-                role=Role.OFFICE,
-                full_name="Lan",
-                active=True,
-                joined_at=datetime.now(UTC),
-            )
-        )
+    await add_office_member(db, 5004, "Lan")
     async with BotApiEmulator() as emu, two_instances(tmp_path, emu, pg_url) as instances:
         lan = emu.user(5004, "Lan")
         forged: dict[str, Any] = {
@@ -556,20 +561,7 @@ async def test_a_conversation_goes_on_whichever_instance_gets_the_next_step(
 ) -> None:
     """/thongbao in four steps, delivered to the two instances in turn; each step is taken
     from where the other instance left it (the office's quick taps included)."""
-    async with db.write() as session:
-        office = await session.scalar(select(Unit).where(Unit.code == "VP"))
-        assert office is not None
-        session.add(
-            Member(
-                telegram_user_id=5004,
-                chat_id=5004,
-                unit_id=office.id,
-                role=Role.OFFICE,
-                full_name="Lan",
-                active=True,
-                joined_at=datetime.now(UTC),
-            )
-        )
+    await add_office_member(db, 5004, "Lan")
     text = "Họp giao ban thi đua quý IV lúc 14:00 thứ Sáu."
     async with BotApiEmulator() as emu, two_instances(tmp_path, emu, pg_url) as instances:
         await seed_people(emu=emu, db=db, count=3)
