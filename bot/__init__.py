@@ -1,4 +1,4 @@
-"""The Telegram side of ThiĐua bot: the application, command line, emulator and demo."""
+"""The Telegram side of the bot: the application, command line, emulator and demo."""
 
 import os
 

@@ -144,7 +144,8 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     await sandbox.tick()
     await sandbox.deliver()
 
-    # 12/03 08:00, three days before the registration deadline: only Hà's unit is reminded.
+    # 12/03 08:00, three days before the registration deadline: only the unit that has not
+    # registered yet is reminded.
     clock.now = datetime(2026, 3, 12, 8, 0, tzinfo=TZ)
     await sandbox.tick()
     await sandbox.deliver()

@@ -241,13 +241,13 @@ async def _preview(update: Update, context: BotContext) -> int:
 
 @guard(Role.OFFICE)
 async def send_now(update: Update, context: BotContext) -> int:
-    """ "Gửi ngay"."""
+    """The send-now button (buttons/send_now): saved for this instant."""
     return await _save(update, context, context.rt.now())
 
 
 @guard(Role.OFFICE)
 async def ask_when(update: Update, context: BotContext) -> int:
-    """ "Hẹn giờ": ask for dd/mm/yyyy hh:mm."""
+    """The send-later button (buttons/send_later): ask for dd/mm/yyyy hh:mm."""
     await say_anew(update, render("announce/ask_when"))
     return State.WHEN
 
@@ -295,7 +295,7 @@ async def _save(update: Update, context: BotContext, at: datetime) -> int:
 
 @guard(Role.OFFICE)
 async def cancel(update: Update, context: BotContext) -> int:
-    """ "Hủy" or /huy: nothing is sent."""
+    """The cancel button or /huy: nothing is sent."""
     await say_anew(update, render("announce/cancelled"))
     return end_conversation(context, DRAFT_KEY)
 

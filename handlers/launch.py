@@ -36,7 +36,8 @@ async def show_launches(update: Update, context: BotContext) -> None:
 
 @guard(Role.OFFICE)
 async def launch_now(update: Update, context: BotContext) -> None:
-    """ "Phát động ngay": the launch time becomes now; the scheduler sends it at once."""
+    """The launch-now button (buttons/launch_now): the launch time becomes now; the
+    scheduler sends it at once."""
     assert update.callback_query is not None
     campaign_id, now = pressed_number(update, PREFIX), context.rt.now()
     async with context.rt.db.write() as session:

@@ -25,7 +25,8 @@ def fold(text: str) -> str:
 
 
 def initials(name: str) -> str:
-    """The usual abbreviation of a title: the first letters of its words (LĐTT → "ldtt")."""
+    """The usual abbreviation of a title: the first letters of its words, folded (the title
+    abbreviated LDTT gives "ldtt")."""
     return "".join(word[0] for word in fold(name).split())
 
 

@@ -25,7 +25,8 @@ _QUARTERS = {"1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
 
 
 def _quarter_asked(args: list[str] | None, today: date) -> int | None:
-    """`/nhiemvu 2`, `/nhiemvu Q2` or `/nhiemvu quý 2`; None when the argument is not a quarter."""
+    """`/nhiemvu 2`, `/nhiemvu Q2` or `/nhiemvu quy 2` (diacritics or not); None when the
+    argument is not a quarter."""
     if not args:
         return quarter_of(today)
     word = fold("".join(args)).upper().removeprefix("QUY").removeprefix("Q")
@@ -34,7 +35,7 @@ def _quarter_asked(args: list[str] | None, today: date) -> int | None:
 
 @guard()
 async def show_tasks(update: Update, context: BotContext) -> None:
-    """`/nhiemvu [quý]`: a focal point's tasks with buttons; the office's per-task progress."""
+    """`/nhiemvu [quarter]`: a focal point's tasks with buttons; the office's per-task progress."""
     assert update.effective_message is not None and context.member is not None
     today = context.rt.now().astimezone(context.rt.tz).date()
     quarter = _quarter_asked(context.args, today)

@@ -351,7 +351,7 @@ class Registration(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
-    # None: the unit registered no collective title ("Không đăng ký").
+    # None: the unit registered no collective title (the "none" button of /dangky).
     collective_title_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign_titles.id"), nullable=True
     )
