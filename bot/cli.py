@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.config import ConfigError, Settings, load_settings
 from messages import render_text
-from storage.db import Database
+from storage.db import Database, one_line
 from storage.invites import create_invite
 from storage.models import Role
 from storage.state import BOT_USERNAME, get_state, set_state
@@ -123,14 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     except (OSError, SQLAlchemyError) as exc:
-        print(render_text("cli/database_error", detail=_one_line(exc)), file=sys.stderr)
+        print(render_text("cli/database_error", detail=one_line(exc)), file=sys.stderr)
         return 1
     return 0
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -156,7 +151,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     except InvalidToken:
         raise CliError(render_text("cli/token_rejected")) from None
     except TelegramError as exc:
-        raise CliError(render_text("cli/api_unreachable", detail=_one_line(exc))) from None
+        raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
     return 0
 
 
@@ -193,7 +188,7 @@ async def _preflight(settings: Settings) -> str:
     except InvalidToken:
         raise CliError(render_text("cli/token_rejected")) from None
     except TelegramError as exc:
-        raise CliError(render_text("cli/api_unreachable", detail=_one_line(exc))) from None
+        raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
 
 
 async def _load(settings: Settings, files: list[Path]) -> int:

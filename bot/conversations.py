@@ -22,14 +22,15 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
 
 from storage.conversations import load_conversation, lock_chat, save_conversation
-from storage.db import Database
+from storage.db import Database, one_line
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,14 @@ class SharedConversations:
     ) -> None:
         self._app = app
         self._db = db
-        self._handlers = [
-            handler
+        # Every named conversation, by name. Times are the wall clock's (utcnow), not the
+        # bot's clock that tests move by days: PTB times conversations out on it too.
+        self._handlers = {
+            handler.name: handler
             for group in app.handlers.values()
             for handler in group
             if isinstance(handler, ConversationHandler) and handler.name
-        ]
+        }
         # SQLite, one instance: chats whose row has been read since start, and what was last
         # stored for each (memory is authoritative afterwards).
         self._stored: dict[int, Stored] = {}
@@ -87,14 +90,14 @@ class SharedConversations:
                     raise
                 after = self._snapshot(key)
                 if _worth_storing(before, after):
-                    await save_conversation(session, key[0], after, _utcnow())
+                    await save_conversation(session, key[0], after, utcnow())
         except Exception as exc:
             if failure is not None:
                 raise
             if started:
-                log.warning("chat %s: conversation step not stored: %s", key[0], _short(exc))
+                log.warning("chat %s: conversation step not stored: %s", key[0], one_line(exc))
             else:
-                log.warning("chat %s: conversation step not read: %s", key[0], _short(exc))
+                log.warning("chat %s: conversation step not read: %s", key[0], one_line(exc))
                 await handling
 
     async def _handle_single(self, key: Key, handling: Awaitable[Any]) -> None:
@@ -106,17 +109,17 @@ class SharedConversations:
                     stored = await load_conversation(session, chat)
                 self._stored[chat] = self._put_in_place(key, stored)
             except Exception as exc:
-                log.warning("chat %s: conversation step not read: %s", chat, _short(exc))
+                log.warning("chat %s: conversation step not read: %s", chat, one_line(exc))
         await handling
         after = self._snapshot(key)
         if chat in self._stored and _worth_storing(self._stored[chat], after):
             try:
-                now = _utcnow()
+                now = utcnow()
                 async with self._db.write() as session:
                     await save_conversation(session, chat, after, now)
                 self._stored[chat] = (after, now)
             except Exception as exc:
-                log.warning("chat %s: conversation step not stored: %s", chat, _short(exc))
+                log.warning("chat %s: conversation step not stored: %s", chat, one_line(exc))
 
     def _put_in_place(self, key: Key, stored: tuple[bytes, datetime] | None) -> Stored:
         """Set this chat's steps and user_data from the stored row; returns the row."""
@@ -129,14 +132,15 @@ class SharedConversations:
                 states, user_data = dict(loaded["states"]), dict(loaded["user_data"])
             except Exception:  # e.g. a draft class changed by an upgrade
                 log.warning("chat %s: stored conversation unreadable, dropped", key[0])
-            idle = _utcnow() - updated_at
+            idle = utcnow() - updated_at
             states = {
                 name: state
                 for name, state in states.items()
-                if not _timed_out(self._timeout_of(name), idle)
+                if name in self._handlers  # not a conversation this version no longer has
+                and not _timed_out(self._handlers[name].conversation_timeout, idle)
             }
-        for handler in self._handlers:
-            state = states.get(handler.name or "")
+        for name, handler in self._handlers.items():
+            state = states.get(name)
             # PTB keeps the steps in this private dict; no public API sets one from outside.
             if state is None:
                 handler._conversations.pop(key, None)
@@ -158,26 +162,14 @@ class SharedConversations:
     def _snapshot(self, key: Key) -> bytes | None:
         """This chat's open steps and user_data, pickled; None when no conversation is open."""
         states = {
-            handler.name: state
-            for handler in self._handlers
+            name: state
+            for name, handler in self._handlers.items()
             if isinstance(state := handler._conversations.get(key), int)
         }
         if not states:
             return None
         user_data = dict(self._app.user_data.get(key[1]) or {})
         return pickle.dumps({"states": states, "user_data": user_data})
-
-    def _timeout_of(self, name: str) -> float | timedelta | None:
-        for handler in self._handlers:
-            if handler.name == name:
-                return handler.conversation_timeout
-        return 0  # a conversation this version no longer has: drop its step
-
-
-def _utcnow() -> datetime:
-    # The wall clock, not the bot's (which tests move by days): PTB times conversations out
-    # on the wall clock too.
-    return datetime.now(UTC)
 
 
 def _worth_storing(before: Stored, after: bytes | None) -> bool:
@@ -186,11 +178,7 @@ def _worth_storing(before: Stored, after: bytes | None) -> bool:
     data, written = before
     if after != data:
         return True
-    return after is not None and written is not None and _utcnow() - written > REFRESH_AFTER
-
-
-def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+    return after is not None and written is not None and utcnow() - written > REFRESH_AFTER
 
 
 def _timed_out(timeout: float | timedelta | None, idle: timedelta) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,12 +13,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.db import Database
 from storage.members import Membership
+from storage.models import utcnow
 
 RUNTIME_KEY = "runtime"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -30,7 +27,7 @@ class Runtime:
     files_dir: Path
     max_file_bytes: int
     organization: str = ""
-    clock: Callable[[], datetime] = field(default=_utcnow)
+    clock: Callable[[], datetime] = field(default=utcnow)
     # Webhook mode: claim each update id in the database so a redelivery is handled once.
     dedupe: bool = False
     # Set by the application: ask the scheduler to tick now (e.g. after "send now").

@@ -18,7 +18,7 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -31,7 +31,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, utcnow
 
 __all__ = ["DeliveryStats", "DeliveryWorker", "Limits", "OnBlocked", "retry_delay"]
 
@@ -85,10 +85,6 @@ class _Job:
 
     row: OutboxMessage  # detached snapshot taken at claim time
     claimed: float  # monotonic
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def retry_delay(limits: Limits, attempts: int) -> float:
@@ -173,7 +169,7 @@ class DeliveryWorker:
         bot: Bot,
         *,
         limits: Limits = Limits(),  # frozen, so one shared default is safe
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         on_blocked: OnBlocked | None = None,
     ) -> None:
         self.db = db

@@ -38,6 +38,13 @@ def upsert_insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
 
 
+def one_line(exc: BaseException) -> str:
+    """The first line of an error (for a database error, the driver's own message rather than
+    SQLAlchemy's wrapping), short enough for one log line or one line to an operator."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
 class Database:
     """One database: an async engine, read and write sessions, and its migrations."""
 
