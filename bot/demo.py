@@ -107,6 +107,9 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     await minh.press(title.last, script["collective_title"])
     await minh.say(script["people"])  # two of the five lines are malformed
     summary = await minh.say(script["fixed"])
+    # A deployment restarts the bot before Minh confirms: the step and the list are kept.
+    await sandbox.restart_bot()
+    sandbox.emulator.note(render_text("cli/demo_restart"))
     await minh.press(summary.last, LABELS["confirm"])
 
     # The office follows up.

@@ -948,6 +948,11 @@ class BotApiEmulator:
                 await asyncio.wait_for(event.wait(), remaining)
         return True
 
+    def note(self, line: str) -> None:
+        """A narrator's line in the transcript (e.g. the demo saying the bot was restarted)."""
+        self._log(line)
+        self._signal()
+
     def _log(self, line: str) -> None:
         """Append to the transcript."""
         self._transcript.append(line)

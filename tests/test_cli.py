@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import BotApiEmulator
+from messages import render_text
 from tests.conftest import EXAMPLES, ROOT
 
 
@@ -158,6 +159,9 @@ async def test_demo_prints_the_onboarding_transcript(tmp_path: Path) -> None:
     assert "[Lan] /start" in out and "[bot → Lan]" in out
     assert "Văn phòng Sở" in out and "Phòng Hành chính tư pháp" in out
     assert "chỉ dành cho Văn phòng Sở" in out
+    # The bot is restarted mid-registration; the confirm right after still goes through.
+    restart = out.index(render_text("cli/demo_restart"))
+    assert "Đã ghi nhận đăng ký thi đua" in out[restart:]
 
 
 async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:
