@@ -33,6 +33,7 @@ from sqlalchemy import func, select, update
 
 from bot.emulator import BotApiEmulator
 from bot.sandbox import process_environment
+from messages import render_text
 from scheduler.delivery import Limits
 from scheduler.due import planned_pushes
 from scheduler.snapshot import load_snapshot
@@ -560,7 +561,9 @@ async def test_a_conversation_goes_on_whichever_instance_gets_the_next_step(
     db: Database, pg_url: str, tmp_path: Path
 ) -> None:
     """/thongbao in four steps, delivered to the two instances in turn; each step is taken
-    from where the other instance left it (the office's quick taps included)."""
+    from where the other instance left it (the office's quick taps included). The last
+    button is tapped twice at once, a tap for each instance: sent once, the other tap told
+    the button is old."""
     await add_office_member(db, 5004, "Lan")
     text = "Họp giao ban thi đua quý IV lúc 14:00 thứ Sáu."
     async with BotApiEmulator() as emu, two_instances(tmp_path, emu, pg_url) as instances:
@@ -573,16 +576,18 @@ async def test_a_conversation_goes_on_whichever_instance_gets_the_next_step(
         steps.append(await lan.press(lan.last, "🏢 Tất cả đơn vị"))
         await lan.wait_messages(3)
         assert "(3 người)" in lan.last.text  # the preview: the draft came across
-        steps.append(await lan.press(lan.last, "📤 Gửi ngay"))
+        preview, send = lan.last, lan.last.button_data("📤 Gửi ngay") or ""
+        steps.append(await lan.press_data(preview, send))
+        steps.append(await lan.press_data(preview, send))  # the hurried second tap
         await lan.wait_messages(4)
+        await emu.wait_until(lambda: len(emu.callback_answers) == 3)  # every tap answered
 
         where = {uid: url for uid, url in emu.webhook_deliveries if uid in steps}
         urls = [where[uid] for uid in steps]
         assert set(urls) == {instances[0].url, instances[1].url}
         assert all(a != b for a, b in itertools.pairwise(urls))  # every step changed instance
-        assert not emu.callback_answers or all(
-            answer is None for answer in emu.callback_answers.values()
-        )  # no "this button is old" along the way
+        alerts = [answer for answer in emu.callback_answers.values() if answer is not None]
+        assert alerts == [render_text("alerts/stale_button")]  # the second tap, and only it
         async with db.read() as session:
             assert list(await session.scalars(select(Announcement.text))) == [text]
 
