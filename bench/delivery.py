@@ -24,7 +24,16 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.tick import Scheduler
 from storage import outbox
 from storage.db import Database
-from storage.models import Announcement, Audience, Member, OutboxMessage, OutboxStatus, Role, Unit
+from storage.models import (
+    Announcement,
+    Audience,
+    Member,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    Unit,
+)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -75,7 +84,10 @@ async def broadcast(work: Path, recipients: int = 1_000) -> Broadcast:
     clock = BenchClock()
     now = clock()
     async with db.write() as session:
-        unit = Unit(code="DV", name="Đơn vị", kind="phong", organization="Sở", created_at=now)
+        org = Organization(code="BENCH", name="Sở")
+        session.add(org)
+        await session.flush()
+        unit = Unit(code="DV", name="Đơn vị", kind="phong", organization_id=org.id, created_at=now)
         session.add(unit)
         await session.flush()
         session.add_all(
@@ -92,6 +104,7 @@ async def broadcast(work: Path, recipients: int = 1_000) -> Broadcast:
         )
         session.add(
             Announcement(
+                organization_id=1,
                 text="Thông báo: nộp báo cáo sơ kết trước 16:00 thứ Sáu.",
                 audience=Audience.ALL,
                 unit_ids=[],
@@ -164,6 +177,7 @@ async def due_to_send(
         for unit, at in due.items():
             session.add(
                 Announcement(
+                    organization_id=1,
                     text=f"Nhắc việc số {unit}: cập nhật hồ sơ trên hệ thống.",
                     audience=Audience.UNITS,
                     unit_ids=[unit],

@@ -51,6 +51,7 @@ async def bot_memory(
     async with db.write() as session:  # due 15 s into the bot's run, amid the traffic
         session.add(
             Announcement(
+                organization_id=1,
                 text="Thông báo kiểm tra bộ nhớ.",
                 audience=Audience.ALL,
                 unit_ids=[],

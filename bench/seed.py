@@ -32,6 +32,7 @@ from storage.models import (
     Invite,
     Member,
     Nominee,
+    Organization,
     OutboxMessage,
     OutboxStatus,
     Plan,
@@ -143,6 +144,7 @@ def _campaign_rows(scale: Scale) -> list[dict[str, Any]]:
                     "kind": ["thuong_xuyen", "theo_dot", "chuyen_de"][(k - 1) % 3],
                     "start": date(year, 1, 1),
                     "end": date(year, 12, 31),
+                    "organization_id": 1,
                     "all_units": True,
                     "launch_at": _local(launch),
                     "registration_deadline": registration,
@@ -189,7 +191,8 @@ async def seed(db: Database, files_dir: Path, scale: Scale, *, rng_seed: int = 2
     out = Seeded(scale)
     now = BENCH_NOW
     async with db.engine.begin() as conn:
-        # ---- units, members, invites
+        # ---- the organisation, units, members, invites
+        await _bulk(conn, Organization, [{"id": 1, "code": "BENCH", "name": ORGANIZATION}])
         kinds = ["phong", "don_vi_su_nghiep", "phong_tu_phap_huyen", "khac"]
         units = [
             {
@@ -197,7 +200,7 @@ async def seed(db: Database, files_dir: Path, scale: Scale, *, rng_seed: int = 2
                 "code": f"DV{i:03d}",
                 "name": f"Đơn vị số {i} thuộc Sở",
                 "kind": kinds[i % 4],
-                "organization": ORGANIZATION,
+                "organization_id": 1,
                 "created_at": now - timedelta(days=900),
             }
             for i in range(1, scale.units + 1)
@@ -209,7 +212,7 @@ async def seed(db: Database, files_dir: Path, scale: Scale, *, rng_seed: int = 2
                 "code": "VP",
                 "name": "Văn phòng Sở",
                 "kind": "phong",
-                "organization": ORGANIZATION,
+                "organization_id": 1,
                 "created_at": now - timedelta(days=900),
             }
         )
@@ -263,7 +266,15 @@ async def seed(db: Database, files_dir: Path, scale: Scale, *, rng_seed: int = 2
         plan_rows, task_rows, task_unit_rows, progress_rows = [], [], [], []
         task_id = 0
         for p, year in enumerate(YEARS, start=1):
-            plan_rows.append({"id": p, "year": year, "title": f"Kế hoạch TĐKT năm {year}"})
+            plan_rows.append(
+                {
+                    "id": p,
+                    "organization_id": 1,
+                    "code": str(year),
+                    "year": year,
+                    "title": f"Kế hoạch TĐKT năm {year}",
+                }
+            )
             no = 0
             for quarter in range(1, 5):
                 for k in range(scale.tasks_per_quarter):

@@ -107,6 +107,7 @@ async def soak(
             async with box.db.write() as session:
                 session.add(
                     Announcement(
+                        organization_id=1,
                         text=f"Thông báo giờ thứ {hour}: kiểm tra hồ sơ trên hệ thống.",
                         audience=Audience.ALL,
                         unit_ids=[],

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -19,10 +18,11 @@ from bot.config import Settings
 from bot.conversations import SharedConversations
 from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
 from messages.commands import GUEST_COMMANDS
+from scheduler.calendar_sync import install_calendar
 from scheduler.delivery import DeliveryWorker
 from scheduler.tick import Scheduler
 from storage.db import Database
-from storage.models import Unit
+from storage.organizations import all_organizations
 from storage.outbox import recover_abandoned
 from storage.state import BOT_USERNAME, set_state
 
@@ -83,9 +83,11 @@ async def on_startup(app: BotApplication) -> None:
     runtime: Runtime = app.bot_data[RUNTIME_KEY]
     await runtime.db.migrate()
     async with runtime.db.write() as session:
+        await install_calendar(session)  # loaded calendar documents win over the package
         await set_state(session, BOT_USERNAME, app.bot.username)
-        organization = await session.scalar(select(Unit.organization).limit(1))
-    runtime.organization = organization or ""
+        organizations = await all_organizations(session)
+    # A stranger is told whose bot this is only when the database serves one body.
+    runtime.organization = organizations[0].name if len(organizations) == 1 else ""
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in GUEST_COMMANDS])
     _start_delivery(app, runtime)
     log.info("bot @%s ready", app.bot.username)

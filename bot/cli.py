@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help=render_text("cli/help/load"))
     load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load.add_argument("--replace", action="store_true", help=render_text("cli/help/replace"))
 
     invite = sub.add_parser("invite", help=render_text("cli/help/invite"))
     invite.add_argument("unit", nargs="?", metavar="UNIT_CODE")
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help=render_text("cli/help/export"))
     export.add_argument("--campaign", metavar="CODE")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
+
+    calendar = sub.add_parser("calendar", help=render_text("cli/help/calendar"))
+    calendar.add_argument("year", metavar="YEAR")  # checked by _calendar: one line if bad
 
     sub.add_parser("demo", help=render_text("cli/help/demo"))
     return parser
@@ -99,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args)
         if args.command == "load":
-            return asyncio.run(_load(settings, args.files))
+            return asyncio.run(_load(settings, args.files, args.replace))
         if args.command == "invite":
             return asyncio.run(_invite(settings, args))
         if args.command in ("backup", "restore"):
@@ -112,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.out.write_bytes(workbook)
             print(render_text("cli/export_done", path=args.out, summary=summary))
             return 0
+        if args.command == "calendar":
+            return asyncio.run(_calendar(settings, args.year))
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -191,7 +197,7 @@ async def _preflight(settings: Settings) -> str:
         raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
 
 
-async def _load(settings: Settings, files: list[Path]) -> int:
+async def _load(settings: Settings, files: list[Path], replace: bool = False) -> int:
     from bot.datafiles import LoadRejected, apply, read_files
 
     load, errors = read_files(files)
@@ -200,7 +206,7 @@ async def _load(settings: Settings, files: list[Path]) -> int:
         if not errors:
             await db.migrate()
             async with db.write() as session:
-                report = await apply(session, load, settings.tz, datetime.now(UTC))
+                report = await apply(session, load, settings.tz, datetime.now(UTC), replace=replace)
     except LoadRejected as rejected:  # references that did not resolve: rolled back
         errors = rejected.errors
     finally:
@@ -210,11 +216,14 @@ async def _load(settings: Settings, files: list[Path]) -> int:
             print(error, file=sys.stderr)
         print(render_text("cli/load_failed", count=len(errors)), file=sys.stderr)
         return 1
+    for warning in report.warnings:
+        print(render_text("cli/load_warning", warning=warning), file=sys.stderr)
     print(render_text("cli/load_done", report=report))
     return 0
 
 
 async def _due(settings: Settings, args: argparse.Namespace) -> int:
+    from scheduler.calendar_sync import install_calendar
     from scheduler.due import due_pushes, planned_pushes
     from scheduler.snapshot import load_snapshot
 
@@ -226,6 +235,7 @@ async def _due(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.migrate()
         async with db.read() as session:
+            await install_calendar(session)
             snapshot = await load_snapshot(session, settings.tz)
     finally:
         await db.dispose()
@@ -239,6 +249,33 @@ async def _due(settings: Settings, args: argparse.Namespace) -> int:
         for push in pushes:
             print(render_text("cli/due_line", push=push))
         print(render_text("cli/due_total", count=len(pushes)))
+    return 0
+
+
+async def _calendar(settings: Settings, text: str) -> int:
+    """Print a year's days off on weekdays and worked weekend days, with their sources."""
+    from scheduler.calendar import year_calendar
+    from scheduler.calendar_sync import install_calendar
+
+    year = int(text) if text.strip().isdigit() else 0
+    if not 2000 <= year <= 2100:
+        raise CliError(render_text("cli/calendar_bad_year", text=text))
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.read() as session:
+            await install_calendar(session)
+    finally:
+        await db.dispose()
+    entries = year_calendar(year)
+    for entry in entries:
+        print(render_text("cli/calendar_line", entry=entry))
+    working = sum(e.working for e in entries)
+    print(
+        render_text(
+            "cli/calendar_total", year=year, days_off=len(entries) - working, working=working
+        )
+    )
     return 0
 
 

@@ -30,7 +30,7 @@ from messages.keyboards import button, grid, rows
 from storage.campaigns import all_campaigns
 from storage.dossiers import missing_units
 from storage.models import Announcement, Audience, Campaign, Member, Role, Unit
-from storage.units import all_units
+from storage.units import units_of_organization
 
 PREFIX = "tb"
 DRAFT_KEY = "thongbao"
@@ -120,7 +120,11 @@ async def audience(update: Update, context: BotContext) -> int:
         return await _pick_units(update, context, fresh=True)
     draft.audience = Audience.MISSING
     async with context.rt.db.read() as session:
-        campaigns = [c for c in await all_campaigns(session) if c.launch_at <= context.rt.now()]
+        campaigns = [
+            c
+            for c in await all_campaigns(session, _org(context))
+            if c.launch_at <= context.rt.now()
+        ]
     if not campaigns:
         await say_anew(update, render("announce/no_campaigns"))
         return State.AUDIENCE
@@ -129,12 +133,18 @@ async def audience(update: Update, context: BotContext) -> int:
     return State.CAMPAIGN
 
 
+def _org(context: BotContext) -> int:
+    """The office's organisation: every list and audience of /thongbao is within it."""
+    assert context.member is not None
+    return context.member.organization_id
+
+
 async def _pick_units(update: Update, context: BotContext, fresh: bool) -> int:
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
-        units = await all_units(session)
+        units = await units_of_organization(session, _org(context))
     marks = [
         button(("✅ " if u.id in draft.unit_ids else "▫️ ") + u.code, PREFIX, "u", u.id)
         for u in units
@@ -157,7 +167,8 @@ async def toggle_unit(update: Update, context: BotContext) -> int:
     if draft is None or unit_id is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
-        exists = await session.get(Unit, unit_id) is not None
+        unit = await session.get(Unit, unit_id)
+        exists = unit is not None and unit.organization_id == _org(context)
     if exists:
         draft.unit_ids.symmetric_difference_update({unit_id})
     return await _pick_units(update, context, fresh=False)
@@ -183,7 +194,8 @@ async def choose_campaign(update: Update, context: BotContext) -> int:
     if draft is None or campaign_id is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
-        if await session.get(Campaign, campaign_id) is None:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None or campaign.organization_id != _org(context):
             return await _lost(update, context)
     draft.campaign_id = campaign_id
     return await _preview(update, context)
@@ -191,13 +203,13 @@ async def choose_campaign(update: Update, context: BotContext) -> int:
 
 async def _audience_units(context: BotContext, draft: Draft) -> list[Unit]:
     async with context.rt.db.read() as session:
-        units = await all_units(session)
+        units = await units_of_organization(session, _org(context))
         if draft.audience is Audience.UNITS:
             return [u for u in units if u.id in draft.unit_ids]
         if draft.audience is Audience.MISSING and draft.campaign_id is not None:
             campaign = await session.get_one(Campaign, draft.campaign_id)
             return await missing_units(session, campaign)
-        return units
+        return await units_of_organization(session, _org(context), reporting_only=True)
 
 
 async def _preview(update: Update, context: BotContext) -> int:
@@ -275,6 +287,7 @@ async def _save(update: Update, context: BotContext, at: datetime) -> int:
         return await _lost(update, context)
     async with context.rt.db.write() as session:
         announcement = Announcement(
+            organization_id=context.member.organization_id,
             text=draft.text,
             document_file_id=draft.document_file_id,
             document_name=draft.document_name,

@@ -14,7 +14,7 @@ from messages import render
 from scheduler.calendar import working_days_between
 from storage.campaigns import all_campaigns, launched_campaigns_of_unit
 from storage.models import Role
-from storage.plans import plan_for_year, plan_progress, unit_tasks
+from storage.plans import plan_progress, plans_of_year, unit_tasks
 from storage.registrations import registration_of
 
 MAX_EVENTS = 15
@@ -48,13 +48,15 @@ async def show_calendar(update: Update, context: BotContext) -> None:
                 if c.dossier_deadline:
                     events.append(Event(c.dossier_deadline, "dossier", c.title))
             for year in (today.year, today.year + 1):
-                plan = await plan_for_year(session, year)
-                for t in await unit_tasks(session, plan.id, member.unit_id) if plan else []:
-                    events.append(
-                        Event(t.due, "task", f"NV {t.no}: {t.content}", t.done_at is not None)
-                    )
+                for plan in await plans_of_year(session, year, member.organization_id):
+                    for t in await unit_tasks(session, plan.id, member.unit_id):
+                        if t.due is None:
+                            continue
+                        events.append(
+                            Event(t.due, "task", f"NV {t.no}: {t.content}", t.done_at is not None)
+                        )
         else:
-            for c in await all_campaigns(session):
+            for c in await all_campaigns(session, member.organization_id):
                 local_launch = c.launch_at.astimezone(context.rt.tz).date()
                 if c.launch_at > now:
                     events.append(Event(local_launch, "launch", c.title))
@@ -63,10 +65,13 @@ async def show_calendar(update: Update, context: BotContext) -> None:
                 if c.dossier_deadline:
                     events.append(Event(c.dossier_deadline, "dossier", c.title))
             for year in (today.year, today.year + 1):
-                plan = await plan_for_year(session, year)
-                for s in await plan_progress(session, plan.id) if plan else []:
-                    label = f"NV {s.no}: {s.content}"
-                    events.append(Event(s.due, "task", label, len(s.done) == len(s.responsible)))
+                for plan in await plans_of_year(session, year, member.organization_id):
+                    for s in await plan_progress(session, plan.id):
+                        if s.due is None:
+                            continue
+                        label = f"NV {s.no}: {s.content}"
+                        done = len(s.done) == len(s.responsible)
+                        events.append(Event(s.due, "task", label, done))
     coming = sorted((e for e in events if e.day >= today), key=lambda e: (e.day, e.kind))
     shown = [
         (e, (e.day - today).days, working_days_between(today, e.day)) for e in coming[:MAX_EVENTS]

@@ -21,7 +21,8 @@ async def show_launches(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     now = context.rt.now()
     async with context.rt.db.read() as session:
-        campaigns = await all_campaigns(session)
+        assert context.member is not None
+        campaigns = await all_campaigns(session, context.member.organization_id)
     scheduled = [c for c in campaigns if c.launch_at > now]
     launched = [c for c in campaigns if c.launch_at <= now][-8:]
     buttons = [
@@ -42,7 +43,12 @@ async def launch_now(update: Update, context: BotContext) -> None:
     campaign_id, now = pressed_number(update, PREFIX), context.rt.now()
     async with context.rt.db.write() as session:
         campaign = await session.get(Campaign, campaign_id) if campaign_id else None
-        if campaign is None or campaign.launch_at <= now:
+        assert context.member is not None
+        if (
+            campaign is None
+            or campaign.organization_id != context.member.organization_id
+            or campaign.launch_at <= now
+        ):
             await update.callback_query.answer(render_text("alerts/stale_button"), show_alert=True)
             return
         campaign.launch_at = now

@@ -32,7 +32,8 @@ async def invite(update: Update, context: BotContext) -> None:
         return
     code = args[0].upper()
     async with context.rt.db.write() as session:
-        unit = await unit_by_code(session, code)
+        assert context.member is not None
+        unit = await unit_by_code(session, code, context.member.organization_id)
         if unit is None:
             await update.effective_message.reply_text(render("office/unknown_unit", code=code[:20]))
             return
@@ -58,7 +59,8 @@ async def list_units(update: Update, context: BotContext) -> None:
     """`/donvi`: every unit with how many members have joined."""
     assert update.effective_message is not None
     async with context.rt.db.read() as session:
-        units = await all_units(session)
+        assert context.member is not None
+        units = await all_units(session, context.member.organization_id)
         counts = await member_counts_by_unit(session)
     rows = [
         {

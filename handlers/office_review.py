@@ -59,13 +59,21 @@ def _campaigns_with_dossiers(campaigns: list[Campaign], today: date) -> list[Cam
     ]
 
 
+def _org(context: BotContext) -> int:
+    """The office's organisation: it reviews its own campaigns' dossiers only."""
+    assert context.member is not None
+    return context.member.organization_id
+
+
 @guard(Role.OFFICE)
 async def show_queue(update: Update, context: BotContext) -> None:
     """`/duyet`: complete dossiers awaiting review, proposals against quotas, ZIP buttons."""
     assert update.effective_message is not None
     today = context.rt.now().astimezone(context.rt.tz).date()
     async with context.rt.db.read() as session:
-        campaigns = _campaigns_with_dossiers(await all_campaigns(session), today)
+        assert context.member is not None
+        mine = await all_campaigns(session, context.member.organization_id)
+        campaigns = _campaigns_with_dossiers(mine, today)
         queue = await review_queue(session, campaigns)
         quotas = [
             (c, await active_awards(session, c.id), await award_usage(session, c.id))
@@ -96,7 +104,7 @@ async def open_dossier(update: Update, context: BotContext) -> None:
     assert query is not None and update.effective_chat is not None and context.member is not None
     nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.write() as session:
-        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+        nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
         if nominee is None:
             await query.answer(render_text("alerts/stale_button"), show_alert=True)
             return
@@ -192,7 +200,7 @@ async def approve(update: Update, context: BotContext) -> None:
     assert query is not None
     nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
-        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+        nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
     if nominee is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)
         return
@@ -209,7 +217,7 @@ async def ask_note(update: Update, context: BotContext) -> int | None:
     assert query is not None and context.user_data is not None and update.effective_chat is not None
     nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
-        nominee = await nominee_by_id(session, nominee_id) if nominee_id else None
+        nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
     if nominee is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)
         return ConversationHandler.END
@@ -232,7 +240,11 @@ async def note_given(update: Update, context: BotContext) -> int:
         return State.NOTE
     nominee_id = context.user_data.pop(NOTE_KEY, None)
     async with context.rt.db.read() as session:
-        nominee = await nominee_by_id(session, nominee_id) if isinstance(nominee_id, int) else None
+        nominee = (
+            await nominee_by_id(session, nominee_id, _org(context))
+            if isinstance(nominee_id, int)
+            else None
+        )
     if nominee is None:
         await message.reply_text(render("registration/lost"))
         return ConversationHandler.END
@@ -257,6 +269,8 @@ async def send_zip(update: Update, context: BotContext) -> None:
     campaign_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         campaign = await session.get(Campaign, campaign_id) if campaign_id else None
+        if campaign is not None and campaign.organization_id != _org(context):
+            campaign = None
         rows_ = await campaign_uploads(session, campaign_id) if campaign else []
     if campaign is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)

@@ -27,6 +27,7 @@ from storage.campaigns import (
 )
 from storage.dossiers import dossier_status
 from storage.models import Campaign, Role, Target
+from storage.organizations import all_organizations
 from storage.plans import plan_for_year, plan_progress
 from storage.registrations import describe_registration, registrations_of_campaign
 from storage.units import all_units
@@ -89,12 +90,14 @@ async def campaign_registrations(
     )
 
 
-async def plan_quarters(session: AsyncSession, year: int, tz: ZoneInfo) -> list[QuarterTasks]:
+async def plan_quarters(
+    session: AsyncSession, year: int, tz: ZoneInfo, org_id: int
+) -> list[QuarterTasks]:
     """The plan of the year, quarter by quarter: who must do what and what is done."""
-    plan = await plan_for_year(session, year)
+    plan = await plan_for_year(session, year, org_id)
     if plan is None:
         return []
-    units = await all_units(session)
+    units = await all_units(session, org_id)
     by_id = {u.id: u for u in units}
     quarters = []
     for quarter in range(1, 5):
@@ -136,9 +139,19 @@ async def dossier_counts(session: AsyncSession, campaign: Campaign) -> DossierCo
 
 
 async def build_summary(
-    session: AsyncSession, tz: ZoneInfo, now: datetime, campaign_code: str | None = None
+    session: AsyncSession,
+    tz: ZoneInfo,
+    now: datetime,
+    campaign_code: str | None = None,
+    org_id: int | None = None,
 ) -> Summary:
-    """The summary: registration campaigns (or the one asked for) and this year's plan."""
+    """The summary of an organisation (the only one, when None): registration campaigns (or
+    the one asked for) and this year's plan."""
+    organizations = await all_organizations(session)
+    org = next((o for o in organizations if o.id == org_id), None) or (
+        organizations[0] if organizations else None
+    )
+    org_id = org.id if org else 0
     if campaign_code is not None:
         campaign = await campaign_by_code(session, campaign_code)
         if campaign is None:
@@ -148,26 +161,25 @@ async def build_summary(
         today = now.astimezone(tz).date()
         campaigns = [
             c
-            for c in await all_campaigns(session)
+            for c in await all_campaigns(session, org_id)
             if c.registration_deadline is not None
             and c.launch_at <= now
             and c.end >= date(today.year - 1, 1, 1)
         ]
-    units = await all_units(session)
     today = now.astimezone(tz).date()
     with_dossiers = [
         c
-        for c in await all_campaigns(session)
+        for c in await all_campaigns(session, org_id)
         if c.dossier_deadline is not None
         and c.launch_at <= now
         and c.dossier_deadline >= date(today.year - 1, 1, 1)
         and (campaign_code is None or c.code == campaign_code)
     ]
     return Summary(
-        organization=units[0].organization if units else "",
+        organization=org.name if org else "",
         generated_at=now.astimezone(tz).replace(tzinfo=None),
         campaigns=[await campaign_registrations(session, c, tz) for c in campaigns],
-        quarters=await plan_quarters(session, now.astimezone(tz).year, tz),
+        quarters=await plan_quarters(session, now.astimezone(tz).year, tz, org_id),
         dossiers=[await dossier_counts(session, c) for c in with_dossiers],
     )
 
@@ -184,7 +196,10 @@ async def show_summary(update: Update, context: BotContext) -> None:
     """`/tonghop`: registrations per campaign and task progress, with the workbook attached."""
     assert update.effective_message is not None
     async with context.rt.db.read() as session:
-        summary = await build_summary(session, context.rt.tz, context.rt.now())
+        assert context.member is not None
+        summary = await build_summary(
+            session, context.rt.tz, context.rt.now(), org_id=context.member.organization_id
+        )
     await update.effective_message.reply_text(render("office/summary", summary=summary))
     stamp = summary.generated_at.strftime("%Y%m%d-%H%M")
     await update.effective_message.reply_document(

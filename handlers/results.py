@@ -19,7 +19,7 @@ async def show_results(update: Update, context: BotContext) -> None:
     member = context.member
     own = member.unit_id if member.role is Role.FOCAL else None
     async with context.rt.db.read() as session:
-        results = await published_results(session, context.rt.now(), own)
+        results = await published_results(session, context.rt.now(), own, member.organization_id)
     await update.effective_message.reply_text(
         render(
             "results/list",

@@ -17,7 +17,7 @@ from messages.callbacks import int_arg, pattern, unpack
 from messages.keyboards import rows, task_button
 from scheduler.calendar import quarter_of
 from storage.members import Membership
-from storage.models import Role
+from storage.models import Plan, Role
 from storage.plans import plan_for_year, plan_progress, set_task_done, task_for_unit, unit_tasks
 
 PREFIX = "nv"
@@ -53,7 +53,7 @@ async def _unit_screen(
     context: BotContext, member: Membership, year: int, quarter: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     async with context.rt.db.read() as session:
-        plan = await plan_for_year(session, year)
+        plan = await plan_for_year(session, year, member.organization_id)
         tasks = await unit_tasks(session, plan.id, member.unit_id, quarter) if plan else []
     text = render(
         "tasks/unit",
@@ -69,8 +69,9 @@ async def _unit_screen(
 
 
 async def _office_screen(context: BotContext, year: int, quarter: int) -> str:
+    assert context.member is not None
     async with context.rt.db.read() as session:
-        plan = await plan_for_year(session, year)
+        plan = await plan_for_year(session, year, context.member.organization_id)
         statuses = await plan_progress(session, plan.id, quarter) if plan else []
     return render("tasks/office", year=year, quarter=quarter, plan=plan, tasks=statuses)
 
@@ -94,7 +95,8 @@ async def toggle(update: Update, context: BotContext) -> None:
         await set_task_done(
             session, task.id, member.unit_id, done, member.telegram_user_id, context.rt.now()
         )
-        year, quarter, no = task.due.year, task.quarter, task.no
+        plan = await session.get_one(Plan, task.plan_id)
+        year, quarter, no = plan.year, task.quarter or quarter_of(context.rt.now().date()), task.no
     await query.answer(render_text("alerts/task_toggled", no=no, done=done))
     text, markup = await _unit_screen(context, member, year, quarter)
     with contextlib.suppress(BadRequest):  # the same screen (pressed twice): nothing to change

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -12,6 +12,10 @@ from messages.commands import ROLE_AUDIENCES, ROLE_LABELS
 
 def _dmy(value: date) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def _next_day(value: date) -> date:
+    return value + timedelta(days=1)
 
 
 def _dmy_hm(value: datetime) -> str:
@@ -27,7 +31,7 @@ _env = Environment(
     keep_trailing_newline=False,
     auto_reload=False,  # templates ship with the code: never stat them per message
 )
-_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm)
+_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm, next_day=_next_day)
 _env.globals.update(ROLE_LABELS=ROLE_LABELS, ROLE_AUDIENCES=ROLE_AUDIENCES)
 
 

@@ -99,7 +99,7 @@ class QuarterTasks:
 
     year: int
     quarter: int
-    tasks: tuple[tuple[int, str, date], ...]  # (số TT, nội dung, hạn)
+    tasks: tuple[tuple[int, str, date | None], ...]  # (số TT, nội dung, hạn)
     units: tuple[tuple[str, str], ...]  # (mã, tên) in row order
     responsible: frozenset[tuple[str, int]]  # (unit_code, task_no) the unit must do
     done: Mapping[tuple[str, int], date]  # (unit_code, task_no) -> date marked done (local)
@@ -379,7 +379,7 @@ def _fill_overview(
         overdue = sum(
             1
             for key in quarter.responsible
-            if key not in quarter.done and key[1] in due and due[key[1]] < today
+            if key not in quarter.done and due.get(key[1]) is not None and due[key[1]] < today
         )
         _link(_put(ws, row, 1, f"Quý {quarter.quarter}/{quarter.year}"), sheet)
         _put(ws, row, 2, len(quarter.tasks))
@@ -525,7 +525,7 @@ def _fill_tasks(ws: Worksheet, quarter: QuarterTasks, today: date) -> None:
         comment.width = 320
         comment.height = max(80, 20 * math.ceil(len(content) / 45) + 20)
         cell.comment = comment
-        _put(ws, due_row, col, f"Hạn {_dmy(due)}")
+        _put(ws, due_row, col, f"Hạn {_dmy(due)}" if due is not None else "—")
     _put(ws, head, last_col, "Hoàn thành")
     _style_header(ws, head, 1, last_col)
     _style_header(ws, due_row, 1, last_col)
@@ -552,7 +552,7 @@ def _fill_tasks(ws: Worksheet, quarter: QuarterTasks, today: date) -> None:
                 cell.fill = _DONE_FILL
             elif must:
                 _put(ws, row, 3 + i, "—")
-                if due_by_task[number] < today:
+                if due_by_task[number] is not None and due_by_task[number] < today:
                     cell.fill = _OVERDUE_FILL
             cell.alignment = _CENTER
             if must:

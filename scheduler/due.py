@@ -8,6 +8,7 @@ recipient, which is what makes "sent once" hold across restarts and instances.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +20,18 @@ MORNING = time(8, 0)  # date-based pushes go out at 08:00 local
 QUIET_FROM = time(21, 0)  # nothing is pushed from 21:00 …
 QUIET_UNTIL = time(7, 0)  # … to 07:00: it waits for 07:00
 TASK_REMINDERS = (7, 1)  # plan files carry no offsets; a week ahead and the day before
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineFacts:
+    """A campaign step of its own, its date resolved: who must meet it and who has."""
+
+    code: str
+    due: date
+    office: bool  # the office's own step: reminded to the office, no digest
+    unit_codes: tuple[str, ...] = ()
+    reminders: tuple[int, ...] | None = None  # None: the campaign's
+    done: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,27 +48,35 @@ class CampaignFacts:
     reminders: tuple[int, ...] = (7, 3, 1, 0)
     registered: frozenset[str] = frozenset()
     dossier_complete: frozenset[str] = frozenset()
+    org: str | None = None  # the organisation's code: whose office, whose unit codes
+    deadlines: tuple[DeadlineFacts, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TaskFacts:
-    """A plan task: its number, quarter, due date, responsible units and who did it."""
+    """A plan task (one occurrence of a recurring one): its number, quarter, due date (None:
+    no date, listed but never reminded), responsible units and who did it."""
 
     year: int
     no: int
-    quarter: int
-    due: date
+    quarter: int | None
+    due: date | None
     unit_codes: tuple[str, ...]
     done: frozenset[str] = frozenset()
+    plan: int = 0  # the plan's id: pushes of two bodies' plans of one year stay apart
+    plan_code: str = ""
+    org: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ResultFacts:
-    """Council results of a campaign: when they are published and which units they name."""
+    """One council decision of a campaign: when it is published and which units it names."""
 
     campaign_code: str
     publish_at: datetime
     unit_codes: tuple[str, ...]
+    result: int = 0  # the decision's id: a campaign may have several
+    org: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +86,7 @@ class AnnouncementFacts:
     id: int
     send_at: datetime
     unit_codes: tuple[str, ...]
+    org: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +99,8 @@ class Snapshot:
     results: tuple[ResultFacts, ...] = ()
     announcements: tuple[AnnouncementFacts, ...] = ()
     enqueued: frozenset[str] = frozenset()
+    # Units no longer recipients from a day on (merged, dissolved): (org, unit code) -> day.
+    retired: dict[tuple[str | None, str], date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +110,17 @@ class Push:
     at: datetime  # planned local instant (naive, in the snapshot's zone)
     kind: str  # launch | quarterly_tasks | reminder | overdue_digest | results | announcement
     unit: str | None
-    subject: str  # campaign code, plan year, or announcement id
+    subject: str  # campaign code, plan code, or announcement id
     key: str
     sent: bool = False
-    # What the push is about: the deadline kind ("registration", "dossier", "task"), the
-    # deadline, the task numbers or the units still missing.
+    # What the push is about: the deadline kind ("registration", "dossier", "task",
+    # "deadline"), the deadline, the task numbers or the units still missing.
     deadline_kind: str | None = None
     deadline: date | None = None
     items: tuple[str, ...] = field(default=())
+    org: str | None = None  # the organisation's code
+    ref: int | None = None  # the plan's or the decision's id
+    step: str | None = None  # a campaign deadline's code
 
     def as_json(self) -> dict[str, object]:
         """The `thiduabot due --json` shape."""
@@ -101,11 +128,13 @@ class Push:
             "at": self.at.strftime("%Y-%m-%d %H:%M"),
             "kind": self.kind,
             "unit": self.unit,
+            "organization": self.org,
             "subject": self.subject,
             "key": self.key,
             "sent": self.sent,
             "deadline_kind": self.deadline_kind,
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "step": self.step,
             "items": list(self.items),
         }
 
@@ -141,7 +170,7 @@ def _reminder_days(deadline: date, offsets: Iterable[int]) -> list[date]:
 def _launch_pushes(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
     at = out_of_quiet_hours(_local(c.launch_at, tz))
     for unit in (*c.unit_codes, None):
-        yield Push(at, "launch", unit, c.code, f"launch:{c.code}:{unit or '-'}")
+        yield Push(at, "launch", unit, c.code, f"launch:{c.code}:{unit or '-'}", org=c.org)
 
 
 def _campaign_deadlines(c: CampaignFacts) -> Iterator[tuple[str, date, frozenset[str]]]:
@@ -155,80 +184,147 @@ def _campaign_reminders(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
     launched = _local(c.launch_at, tz)
     for kind, deadline, done in _campaign_deadlines(c):
         missing = tuple(u for u in c.unit_codes if u not in done)
-        for day in _reminder_days(deadline, c.reminders):
-            at = datetime.combine(day, MORNING)
-            if at < launched:  # nobody is reminded of a campaign not yet launched
-                continue
-            for unit in missing:
-                key = f"reminder:{kind}:{c.code}:{deadline}:{day}:{unit}"
-                yield Push(at, "reminder", unit, c.code, key, deadline_kind=kind, deadline=deadline)
-        if missing:
-            at = datetime.combine(next_working_day(deadline + timedelta(days=1)), MORNING)
-            key = f"overdue_digest:{kind}:{c.code}:{deadline}"
+        yield from _reminders_and_digest(
+            c, launched, kind, deadline, c.reminders, missing, f"{kind}:{c.code}:{deadline}"
+        )
+    for step in c.deadlines:
+        offsets = step.reminders if step.reminders is not None else c.reminders
+        base = f"deadline:{c.code}:{step.code}:{step.due}"
+        if step.office:  # the office's own step: it is reminded, nobody is listed as late
+            for day in _reminder_days(step.due, offsets):
+                at = datetime.combine(day, MORNING)
+                if at >= launched:
+                    key = f"reminder:{base}:{day}:-"
+                    yield Push(
+                        at,
+                        "reminder",
+                        None,
+                        c.code,
+                        key,
+                        deadline_kind="deadline",
+                        deadline=step.due,
+                        org=c.org,
+                        step=step.code,
+                    )
+            continue
+        missing = tuple(u for u in step.unit_codes if u not in step.done)
+        yield from _reminders_and_digest(
+            c, launched, "deadline", step.due, offsets, missing, base, step.code
+        )
+
+
+def _reminders_and_digest(
+    c: CampaignFacts,
+    launched: datetime,
+    kind: str,
+    deadline: date,
+    offsets: Iterable[int],
+    missing: tuple[str, ...],
+    base: str,
+    step: str | None = None,
+) -> Iterator[Push]:
+    """A deadline's reminders to the units that have not done it, and the office's digest."""
+    for day in _reminder_days(deadline, offsets):
+        at = datetime.combine(day, MORNING)
+        if at < launched:  # nobody is reminded of a campaign not yet launched
+            continue
+        for unit in missing:
             yield Push(
                 at,
-                "overdue_digest",
-                None,
+                "reminder",
+                unit,
                 c.code,
-                key,
+                f"reminder:{base}:{day}:{unit}",
                 deadline_kind=kind,
                 deadline=deadline,
-                items=missing,
+                org=c.org,
+                step=step,
             )
+    if missing:
+        at = datetime.combine(next_working_day(deadline + timedelta(days=1)), MORNING)
+        yield Push(
+            at,
+            "overdue_digest",
+            None,
+            c.code,
+            f"overdue_digest:{base}",
+            deadline_kind=kind,
+            deadline=deadline,
+            items=missing,
+            org=c.org,
+            step=step,
+        )
 
 
 def _task_pushes(tasks: tuple[TaskFacts, ...]) -> Iterator[Push]:
-    quarters: dict[tuple[int, int], dict[str, list[int]]] = {}
+    quarters: dict[tuple[int, int, int], dict[str, set[int]]] = {}
     by_due: dict[tuple[int, date], list[TaskFacts]] = {}
+    plans = {t.plan: t for t in tasks}
     for task in tasks:
-        for unit in task.unit_codes:
-            quarters.setdefault((task.year, task.quarter), {}).setdefault(unit, []).append(task.no)
-        by_due.setdefault((task.year, task.due), []).append(task)
-    for (year, quarter), per_unit in sorted(quarters.items()):
+        if task.quarter is not None:
+            per_unit = quarters.setdefault((task.plan, task.year, task.quarter), {})
+            for unit in task.unit_codes:
+                per_unit.setdefault(unit, set()).add(task.no)
+        if task.due is not None:  # a task with no date is listed, never reminded
+            by_due.setdefault((task.plan, task.due), []).append(task)
+    for (plan, year, quarter), per_unit in sorted(quarters.items()):
+        first = plans[plan]
         at = datetime.combine(next_working_day(quarter_start(year, quarter)), MORNING)
         for unit, numbers in sorted(per_unit.items()):
-            key = f"quarterly_tasks:{year}-Q{quarter}:{unit}"
+            key = f"quarterly_tasks:{year}-Q{quarter}:{plan}:{unit}"
             items = tuple(str(n) for n in sorted(numbers))
-            yield Push(at, "quarterly_tasks", unit, str(year), key, items=items)
+            yield Push(
+                at,
+                "quarterly_tasks",
+                unit,
+                first.plan_code,
+                key,
+                items=items,
+                org=first.org,
+                ref=plan,
+            )
     # Tasks due the same day are reminded together: one push per unit and day.
-    for (year, due), group in sorted(by_due.items()):
-        missing: dict[str, list[int]] = {}
+    for (plan, due), group in sorted(by_due.items()):
+        first = plans[plan]
+        missing: dict[str, set[int]] = {}
         for task in group:
             for unit in task.unit_codes:
                 if unit not in task.done:
-                    missing.setdefault(unit, []).append(task.no)
+                    missing.setdefault(unit, set()).add(task.no)
         for day in _reminder_days(due, TASK_REMINDERS):
             at = datetime.combine(day, MORNING)
             for unit, numbers in sorted(missing.items()):
-                key = f"reminder:task:{year}:{due}:{day}:{unit}"
+                key = f"reminder:task:{plan}:{due}:{day}:{unit}"
                 items = tuple(str(n) for n in sorted(numbers))
                 yield Push(
                     at,
                     "reminder",
                     unit,
-                    str(year),
+                    first.plan_code,
                     key,
                     deadline_kind="task",
                     deadline=due,
                     items=items,
+                    org=first.org,
+                    ref=plan,
                 )
         if missing:
             at = datetime.combine(next_working_day(due + timedelta(days=1)), MORNING)
-            units = tuple(sorted(missing))
-            key = f"overdue_digest:task:{year}:{due}"
             yield Push(
                 at,
                 "overdue_digest",
                 None,
-                str(year),
-                key,
+                first.plan_code,
+                f"overdue_digest:task:{plan}:{due}",
                 deadline_kind="task",
                 deadline=due,
-                items=units,
+                items=tuple(sorted(missing)),
+                org=first.org,
+                ref=plan,
             )
 
 
-def _all_pushes(snapshot: Snapshot) -> Iterator[Push]:
+def _every_push(snapshot: Snapshot) -> Iterator[Push]:
     tz = snapshot.tz
     for campaign in snapshot.campaigns:
         yield from _launch_pushes(campaign, tz)
@@ -237,29 +333,30 @@ def _all_pushes(snapshot: Snapshot) -> Iterator[Push]:
     for result in snapshot.results:
         at = out_of_quiet_hours(_local(result.publish_at, tz))
         for unit in (*result.unit_codes, None):
-            key = f"results:{result.campaign_code}:{unit or '-'}"
-            yield Push(at, "results", unit, result.campaign_code, key)
+            key = f"results:{result.campaign_code}:{result.result}:{unit or '-'}"
+            yield Push(
+                at, "results", unit, result.campaign_code, key, org=result.org, ref=result.result
+            )
     for announcement in snapshot.announcements:
         at = out_of_quiet_hours(_local(announcement.send_at, tz))
         for unit in announcement.unit_codes:
             key = f"announcement:{announcement.id}:{unit}"
-            yield Push(at, "announcement", unit, str(announcement.id), key)
+            yield Push(at, "announcement", unit, str(announcement.id), key, org=announcement.org)
+
+
+def _all_pushes(snapshot: Snapshot) -> Iterator[Push]:
+    """Every push of the facts, less those to a unit from the day it was retired."""
+    retired = snapshot.retired
+    for push in _every_push(snapshot):
+        if push.unit is not None:
+            day = retired.get((push.org, push.unit))
+            if day is not None and push.at.date() >= day:
+                continue
+        yield push
 
 
 def _with_sent(push: Push, enqueued: frozenset[str]) -> Push:
-    if push.key not in enqueued:
-        return push
-    return Push(
-        push.at,
-        push.kind,
-        push.unit,
-        push.subject,
-        push.key,
-        True,
-        push.deadline_kind,
-        push.deadline,
-        push.items,
-    )
+    return dataclasses.replace(push, sent=True) if push.key in enqueued else push
 
 
 def planned_pushes(snapshot: Snapshot, first: date, last: date) -> list[Push]:
@@ -287,6 +384,11 @@ def _stale(push: Push, today: date, campaigns: dict[str, CampaignFacts]) -> bool
     return False
 
 
+def _slot(p: Push) -> tuple[object, ...]:
+    """What one reminder is about: later reminders of the same slot supersede earlier ones."""
+    return (p.deadline_kind, p.org, p.subject, p.ref, p.step, p.deadline, p.unit)
+
+
 def due_pushes(snapshot: Snapshot, at: datetime) -> list[Push]:
     """What a tick at the aware instant `at` should enqueue: everything planned up to now not
     enqueued yet (catch-up after downtime), minus stale reminders; nothing in quiet hours."""
@@ -300,16 +402,13 @@ def due_pushes(snapshot: Snapshot, at: datetime) -> list[Push]:
     latest: dict[tuple[object, ...], datetime] = {}
     for p in planned:
         if p.kind == "reminder":
-            slot = (p.deadline_kind, p.subject, p.deadline, p.unit)
-            latest[slot] = max(latest.get(slot, p.at), p.at)
+            latest[_slot(p)] = max(latest.get(_slot(p), p.at), p.at)
     due = (
         p
         for p in planned
         if p.key not in snapshot.enqueued
         and not _stale(p, local.date(), campaigns)
-        and not (
-            p.kind == "reminder" and p.at < latest[(p.deadline_kind, p.subject, p.deadline, p.unit)]
-        )
+        and not (p.kind == "reminder" and p.at < latest[_slot(p)])
     )
     return sorted(due, key=lambda p: (p.at, p.kind, p.unit or "", p.key))
 

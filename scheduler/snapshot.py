@@ -9,31 +9,80 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.calendar import quarter_of
 from scheduler.due import (
     AnnouncementFacts,
     CampaignFacts,
+    DeadlineFacts,
     ResultFacts,
     Snapshot,
     TaskFacts,
     push_keys,
 )
-from storage.campaigns import all_campaigns, participating_units
+from scheduler.recurrence import Step, occurrences, resolve_steps
+from storage.campaigns import active_deadlines, all_campaigns, participating_units
 from storage.dossiers import missing_units, units_with_complete_dossier
 from storage.models import (
+    NON_REPORTING_KINDS,
     Announcement,
     Audience,
     Campaign,
     CouncilResult,
+    DeadlineProgress,
+    DeadlineWho,
     OutboxMessage,
     Plan,
     ResultItem,
     Unit,
 )
+from storage.organizations import all_organizations
 from storage.plans import plan_progress
 from storage.registrations import registered_unit_ids
 
 
-async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> CampaignFacts:
+async def _deadline_facts(
+    session: AsyncSession, campaign: Campaign, units: list[Unit], tz: ZoneInfo
+) -> tuple[DeadlineFacts, ...]:
+    deadlines = await active_deadlines(session, campaign.id)
+    if not deadlines:
+        return ()
+    known = {
+        "launch": campaign.launch_at.astimezone(tz).date(),
+        "registration": campaign.registration_deadline,
+        "dossier": campaign.dossier_deadline,
+    }
+    steps = [Step(d.code, d.due, d.after, d.days, d.working_days) for d in deadlines]
+    dates = resolve_steps(steps, known)
+    done: dict[int, set[int]] = {}
+    rows = await session.execute(
+        select(DeadlineProgress.deadline_id, DeadlineProgress.unit_id).where(
+            DeadlineProgress.deadline_id.in_([d.id for d in deadlines])
+        )
+    )
+    for deadline_id, unit_id in rows:
+        done.setdefault(deadline_id, set()).add(unit_id)
+    facts = []
+    for d in deadlines:
+        due = dates[d.code]
+        if due is None:
+            continue
+        chosen = [u for u in units if d.all_units or u.id in d.unit_ids]
+        facts.append(
+            DeadlineFacts(
+                code=d.code,
+                due=due,
+                office=d.who is DeadlineWho.OFFICE,
+                unit_codes=tuple(u.code for u in chosen),
+                reminders=tuple(d.reminders) if d.reminders is not None else None,
+                done=frozenset(u.code for u in chosen if u.id in done.get(d.id, set())),
+            )
+        )
+    return tuple(facts)
+
+
+async def _campaign_facts(
+    session: AsyncSession, campaign: Campaign, orgs: dict[int, str], tz: ZoneInfo
+) -> CampaignFacts:
     units = await participating_units(session, campaign)
     registered = await registered_unit_ids(session, campaign.id)
     complete_ids = (
@@ -53,6 +102,8 @@ async def _campaign_facts(session: AsyncSession, campaign: Campaign) -> Campaign
         reminders=tuple(campaign.reminders),
         registered=frozenset(u.code for u in units if u.id in registered),
         dossier_complete=frozenset(complete),
+        org=orgs.get(campaign.organization_id),
+        deadlines=await _deadline_facts(session, campaign, units, tz),
     )
 
 
@@ -66,7 +117,8 @@ def _still_relevant(campaign: Campaign, since: date) -> bool:
     """Whether any push of the campaign (launch, reminders, digest) can fall after `since`:
     it still runs, or a deadline (whose digest follows it) is that recent."""
     dates = [campaign.end, campaign.registration_deadline, campaign.dossier_deadline]
-    return max(d for d in dates if d is not None) >= since
+    # A step of its own may come later still: those are rare, kept a year after the end.
+    return max(d for d in dates if d is not None) + timedelta(days=366) >= since
 
 
 async def load_snapshot(
@@ -79,22 +131,40 @@ async def load_snapshot(
     years of history the database holds; `thiduabot due` reads everything.
     """
     since_day = since.astimezone(tz).date() if since is not None else date.min
-    units = {u.id: u.code for u in await session.scalars(select(Unit))}
+    orgs = {o.id: o.code for o in await all_organizations(session)}
+    all_of = list(await session.scalars(select(Unit)))
+    units = {u.id: u.code for u in all_of}
+    retired = {(orgs.get(u.organization_id), u.code): u.retired for u in all_of if u.retired}
     campaigns = [c for c in await all_campaigns(session) if _still_relevant(c, since_day)]
     tasks: list[TaskFacts] = []
-    plans = select(Plan).where(Plan.year >= since_day.year).order_by(Plan.year)
+    plans = select(Plan).where(Plan.year >= since_day.year - 1).order_by(Plan.year, Plan.id)
     for plan in await session.scalars(plans):
+        org = orgs.get(plan.organization_id)
         for status in await plan_progress(session, plan.id):
-            tasks.append(
-                TaskFacts(
-                    year=plan.year,
-                    no=status.no,
-                    quarter=status.quarter,
-                    due=status.due,
-                    unit_codes=tuple(u.code for u in status.responsible),
-                    done=frozenset(units[uid] for uid in status.done),
-                )
+            responsible = tuple(u.code for u in status.responsible)
+            task = TaskFacts(
+                year=plan.year,
+                no=status.no,
+                quarter=status.quarter,
+                due=status.due,
+                unit_codes=responsible,
+                done=frozenset(units[uid] for uid in status.done),
+                plan=plan.id,
+                plan_code=plan.code,
+                org=org,
             )
+            if status.repeat is None:
+                # A task for the whole year with no date is listed with the first quarter's.
+                tasks.append(
+                    task if task.quarter or task.due else dataclasses.replace(task, quarter=1)
+                )
+                continue
+            periods = status.done_periods or {}
+            for due in occurrences(
+                plan.year, status.repeat, status.repeat_day or 0, status.repeat_month
+            ):
+                done = frozenset(units[uid] for uid in periods.get(due.isoformat(), ()))
+                tasks.append(dataclasses.replace(task, quarter=quarter_of(due), due=due, done=done))
     results = []
     published = select(CouncilResult)
     if since is not None:
@@ -105,7 +175,15 @@ async def load_snapshot(
             select(ResultItem.unit_id).where(ResultItem.result_id == result.id).distinct()
         )
         codes = tuple(sorted(units[uid] for uid in item_units))
-        results.append(ResultFacts(campaign.code, result.publish_at, codes))
+        results.append(
+            ResultFacts(
+                campaign.code,
+                result.publish_at,
+                codes,
+                result=result.id,
+                org=orgs.get(campaign.organization_id),
+            )
+        )
     announcements = []
     scheduled = select(Announcement)
     if since is not None:
@@ -115,15 +193,17 @@ async def load_snapshot(
             AnnouncementFacts(
                 announcement.id,
                 announcement.send_at,
-                tuple(sorted(await audience_codes(session, announcement, units))),
+                tuple(sorted(await audience_codes(session, announcement, all_of))),
+                org=orgs.get(announcement.organization_id),
             )
         )
     facts = Snapshot(
         tz=tz,
-        campaigns=tuple([await _campaign_facts(session, c) for c in campaigns]),
+        campaigns=tuple([await _campaign_facts(session, c, orgs, tz) for c in campaigns]),
         tasks=tuple(tasks),
         results=tuple(results),
         announcements=tuple(announcements),
+        retired=retired,
     )
     return dataclasses.replace(facts, enqueued=await _enqueued(session, push_keys(facts)))
 
@@ -143,13 +223,20 @@ async def _enqueued(session: AsyncSession, keys: set[str]) -> frozenset[str]:
 
 
 async def audience_codes(
-    session: AsyncSession, announcement: Announcement, units: dict[int, str]
+    session: AsyncSession, announcement: Announcement, units: list[Unit]
 ) -> list[str]:
-    """The unit codes an announcement goes to."""
+    """The unit codes an announcement goes to: "all" means every unit of the office's
+    organisation that reports."""
     if announcement.audience is Audience.ALL:
-        return list(units.values())
+        return [
+            u.code
+            for u in units
+            if u.organization_id == announcement.organization_id
+            and u.kind not in NON_REPORTING_KINDS
+        ]
     if announcement.audience is Audience.UNITS:
-        return [units[uid] for uid in announcement.unit_ids if uid in units]
+        by_id = {u.id: u.code for u in units}
+        return [by_id[uid] for uid in announcement.unit_ids if uid in by_id]
     campaign = (
         await session.get(Campaign, announcement.campaign_id) if announcement.campaign_id else None
     )

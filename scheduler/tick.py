@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render
+from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.snapshot import HORIZON, load_snapshot
 from storage.campaigns import campaign_by_code
@@ -20,10 +22,11 @@ from storage.models import (
     Announcement,
     Award,
     Campaign,
+    CampaignDeadline,
     CouncilResult,
     Member,
+    Organization,
     OutboxStatus,
-    Plan,
     PlanTask,
     ResultItem,
     Role,
@@ -37,9 +40,25 @@ log = logging.getLogger(__name__)
 DUE_LOCK = 7_283_402
 
 
-async def _recipients(session: AsyncSession, unit_code: str | None) -> list[Member]:
-    """A unit's active focal points; for None, the office and the leaders."""
-    query = select(Member).join(Unit, Unit.id == Member.unit_id).where(Member.active.is_(True))
+def _of_org(org: str | None) -> Any:
+    """SQL condition: the unit belongs to the organisation of this code (any, for None)."""
+    if org is None:
+        return true()
+    return (
+        Unit.organization_id
+        == select(Organization.id).where(Organization.code == org).scalar_subquery()
+    )
+
+
+async def _recipients(
+    session: AsyncSession, unit_code: str | None, org: str | None = None
+) -> list[Member]:
+    """A unit's active focal points; for None, the organisation's office and leaders."""
+    query = (
+        select(Member)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(Member.active.is_(True), _of_org(org))
+    )
     if unit_code is None:
         query = query.where(Member.role.in_([Role.OFFICE, Role.LEADER]))
     else:
@@ -47,10 +66,17 @@ async def _recipients(session: AsyncSession, unit_code: str | None) -> list[Memb
     return list(await session.scalars(query.order_by(Member.id)))
 
 
-async def _unit_name(session: AsyncSession, code: str | None) -> str:
+async def _unit_name(session: AsyncSession, code: str | None, org: str | None = None) -> str:
     if code is None:
         return ""
-    return await session.scalar(select(Unit.name).where(Unit.code == code)) or code
+    found = await session.scalar(select(Unit.name).where(Unit.code == code, _of_org(org)).limit(1))
+    return found or code
+
+
+async def _unit_id(session: AsyncSession, code: str | None, org: str | None) -> int | None:
+    if code is None:
+        return None
+    return await session.scalar(select(Unit.id).where(Unit.code == code, _of_org(org)).limit(1))
 
 
 async def _campaign(session: AsyncSession, code: str) -> Campaign:
@@ -64,7 +90,7 @@ async def render_push(
 ) -> tuple[str, str | None]:
     """The push's text as its recipients read it, and a document to send with it, if any."""
     today = now.astimezone(tz).date()
-    unit = await _unit_name(session, push.unit)
+    unit = await _unit_name(session, push.unit, push.org)
     if push.kind == "launch":
         campaign = await _campaign(session, push.subject)
         return render(
@@ -80,18 +106,19 @@ async def render_push(
             year=year,
             quarter=quarter,
             unit=unit,
-            tasks=await _tasks(session, year, push.items),
+            tasks=await _tasks(session, push.ref, push.items),
         ), None
     if push.kind == "reminder":
         assert push.deadline is not None
-        subject_title, missing, tasks = "", 0, []
+        subject_title, missing, tasks, step = "", 0, [], None
         if push.deadline_kind == "task":
-            tasks = await _tasks(session, int(push.subject), push.items)
+            tasks = await _tasks(session, push.ref, push.items)
         else:
             campaign = await _campaign(session, push.subject)
             subject_title = campaign.title
+            step = await _step(session, campaign.id, push.step)
             if push.deadline_kind == "dossier":
-                unit_id = await session.scalar(select(Unit.id).where(Unit.code == push.unit))
+                unit_id = await _unit_id(session, push.unit, push.org)
                 if unit_id is not None:
                     missing = (await dossier_status(session, campaign, unit_id)).missing
         return render(
@@ -103,18 +130,25 @@ async def render_push(
             subject_title=subject_title,
             missing=missing,
             tasks=tasks,
+            step=step,
         ), None
     if push.kind == "overdue_digest":
         title = (
             "" if push.deadline_kind == "task" else (await _campaign(session, push.subject)).title
         )
-        names = [await _unit_name(session, code) for code in push.items]
+        names = [await _unit_name(session, code, push.org) for code in push.items]
+        step = (
+            await _step(session, (await _campaign(session, push.subject)).id, push.step)
+            if push.step
+            else None
+        )
         return render(
             "push/overdue_digest",
             kind=push.deadline_kind,
             deadline=push.deadline,
             subject_title=title,
             units=names,
+            step=step,
         ), None
     if push.kind == "results":
         return await _results(session, push), None
@@ -122,21 +156,30 @@ async def render_push(
     return render("push/announcement", text=announcement.text), announcement.document_file_id
 
 
-async def _tasks(session: AsyncSession, year: int, numbers: tuple[str, ...]) -> list[PlanTask]:
+async def _tasks(
+    session: AsyncSession, plan_id: int | None, numbers: tuple[str, ...]
+) -> list[PlanTask]:
     rows = await session.scalars(
         select(PlanTask)
-        .join(Plan, Plan.id == PlanTask.plan_id)
-        .where(Plan.year == year, PlanTask.no.in_([int(n) for n in numbers]))
+        .where(PlanTask.plan_id == plan_id, PlanTask.no.in_([int(n) for n in numbers]))
         .order_by(PlanTask.no)
     )
     return list(rows)
 
 
+async def _step(session: AsyncSession, campaign_id: int, code: str | None) -> Any:
+    if code is None:
+        return None
+    return await session.scalar(
+        select(CampaignDeadline).where(
+            CampaignDeadline.campaign_id == campaign_id, CampaignDeadline.code == code
+        )
+    )
+
+
 async def _results(session: AsyncSession, push: Push) -> str:
     campaign = await _campaign(session, push.subject)
-    result = await session.scalar(
-        select(CouncilResult).where(CouncilResult.campaign_id == campaign.id)
-    )
+    result = await session.get(CouncilResult, push.ref)
     assert result is not None
     query = (
         select(ResultItem.nominee, Unit.name, Award.name)
@@ -151,7 +194,13 @@ async def _results(session: AsyncSession, push: Push) -> str:
         {"nominee": nominee, "unit": unit, "award": award}
         for nominee, unit, award in await session.execute(query)
     ]
-    return render("push/results", campaign=campaign, decision=result.decision, items=items)
+    return render(
+        "push/results",
+        campaign=campaign,
+        decision=result.decision,
+        decided_by=result.decided_by,
+        items=items,
+    )
 
 
 class Scheduler:
@@ -180,11 +229,13 @@ class Scheduler:
             # records are not held up by the computation; the outbox keys make a race
             # between two ticks harmless.
             async with self.db.read() as session:
+                await install_calendar(session)  # follow a newly loaded calendar document
                 outgoing = await self._due_messages(session, now)
             async with self.db.write() as session:
                 added = await self._enqueue(session, outgoing, now)
         else:
             async with self.db.write() as session:
+                await install_calendar(session)  # every instance, lock or not: its handlers too
                 # Several instances: the one holding the lock computes; the others skip.
                 got = await session.scalar(select(func.pg_try_advisory_xact_lock(DUE_LOCK)))
                 if not got:
@@ -204,7 +255,7 @@ class Scheduler:
         self.next_at = next_due_at(snapshot, now)
         outgoing: list[Outgoing] = []
         for push in due_pushes(snapshot, now):
-            members = await _recipients(session, push.unit)
+            members = await _recipients(session, push.unit, push.org)
             if not members:
                 continue  # no one to tell yet: stays due until someone joins
             text, document = await render_push(session, push, now, self.tz)
@@ -281,7 +332,14 @@ class Scheduler:
                 unit=unit.name if unit else "",
                 unit_code=unit.code if unit else "",
             )
-            office = await _recipients(session, None)
+            org = (
+                await session.scalar(
+                    select(Organization.code).where(Organization.id == unit.organization_id)
+                )
+                if unit
+                else None
+            )
+            office = await _recipients(session, None, org)
             key = f"blocked:{member_id or chat_id}:{now.astimezone(self.tz).date()}"
             await enqueue(
                 session,

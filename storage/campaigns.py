@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -11,16 +11,21 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, delete, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    NON_REPORTING_KINDS,
     Award,
     Campaign,
+    CampaignDeadline,
     CampaignKind,
     CampaignTitle,
     CampaignUnit,
+    DeadlineWho,
     DocumentScope,
+    DueForm,
     RequiredDocument,
     Target,
     Unit,
 )
+from storage.units import reporting
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,27 +39,52 @@ class TitleSpec:
 
 @dataclass(frozen=True, slots=True)
 class AwardSpec:
-    """An award form with its quota (None: no limit)."""
+    """An award form with its quotas (None: no limit) and, if any, its own documents."""
 
     code: str
     name: str
     target: Target
     quota: int | None
+    quota_per_unit: int | None = None
+    quota_overrides: dict[str, int] = field(default_factory=dict)  # unit id (text) -> N
+    document_codes: list[str] | None = None
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DocumentSpec:
-    """A required dossier document."""
+    """A dossier document: required or optional, with its accepted types and a note."""
 
     code: str
     name: str
     per: DocumentScope
+    optional: bool = False
+    formats: list[str] | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSpec:
+    """A campaign step with its own date or counted from another (see CampaignDeadline)."""
+
+    code: str
+    title: str
+    due: date | None
+    due_form: DueForm
+    after: str | None
+    days: int | None
+    working_days: bool
+    who: DeadlineWho
+    all_units: bool
+    unit_ids: list[int]
+    reminders: list[int] | None
 
 
 @dataclass(frozen=True, slots=True)
 class CampaignSpec:
     """A campaign as the file gives it; launch_at None means "launched when first loaded"."""
 
+    organization_id: int
     code: str
     title: str
     theme: str
@@ -69,9 +99,12 @@ class CampaignSpec:
     titles: tuple[TitleSpec, ...]
     awards: tuple[AwardSpec, ...]
     documents: tuple[DocumentSpec, ...]
+    deadlines: tuple[DeadlineSpec, ...] = ()
+    review_within_working_days: int | None = None
+    registration_forms: dict[str, str] = field(default_factory=dict)
 
 
-Row = TypeVar("Row", CampaignTitle, Award, RequiredDocument)
+Row = TypeVar("Row", CampaignTitle, Award, RequiredDocument, CampaignDeadline)
 
 
 def _sync_children(
@@ -110,6 +143,7 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
     campaign = await session.scalar(select(Campaign).where(Campaign.code == spec.code))
     outcome = "unchanged"
     values: dict[str, Any] = {
+        "organization_id": spec.organization_id,
         "title": spec.title,
         "theme": spec.theme,
         "kind": spec.kind,
@@ -119,6 +153,8 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
         "registration_deadline": spec.registration_deadline,
         "dossier_deadline": spec.dossier_deadline,
         "reminders": list(spec.reminders),
+        "review_within_working_days": spec.review_within_working_days,
+        "registration_forms": dict(spec.registration_forms),
     }
     if spec.launch_at is not None:
         values["launch_at"] = spec.launch_at
@@ -168,6 +204,17 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
             lambda r: r.code,
             lambda **v: RequiredDocument(campaign_id=cid, **v),
         ),
+        _sync_children(
+            session,
+            list(
+                await session.scalars(
+                    select(CampaignDeadline).where(CampaignDeadline.campaign_id == cid)
+                )
+            ),
+            spec.deadlines,
+            lambda r: r.code,
+            lambda **v: CampaignDeadline(campaign_id=cid, **v),
+        ),
     ]
     if any(children) and outcome == "unchanged":
         outcome = "updated"
@@ -176,11 +223,18 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
 
 
 def takes_part(unit_id: int | BindParameter[int]) -> ColumnElement[bool]:
-    """SQL condition: the campaign is for all units or names this one."""
+    """SQL condition: the campaign names this unit, or is for every unit of its organisation
+    and this unit is one of them that reports."""
     named = (
         select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == unit_id).scalar_subquery()
     )
-    return or_(Campaign.all_units.is_(True), Campaign.id.in_(named))
+    org_of_unit = (
+        select(Unit.organization_id).where(Unit.id == unit_id, reporting()).scalar_subquery()
+    )
+    return or_(
+        Campaign.all_units.is_(True) & (Campaign.organization_id == org_of_unit),
+        Campaign.id.in_(named),
+    )
 
 
 # Read by /hoso, /lich, /dangky and /nophoso: built once.
@@ -214,9 +268,32 @@ async def campaign_by_code(session: AsyncSession, code: str) -> Campaign | None:
     return await session.scalar(select(Campaign).where(Campaign.code == code))
 
 
-async def all_campaigns(session: AsyncSession) -> list[Campaign]:
-    """Every campaign, by start date."""
-    return list(await session.scalars(select(Campaign).order_by(Campaign.start, Campaign.code)))
+async def all_campaigns(session: AsyncSession, org_id: int | None = None) -> list[Campaign]:
+    """Every campaign (of an organisation, if given), by start date."""
+    query = select(Campaign).order_by(Campaign.start, Campaign.code)
+    if org_id is not None:
+        query = query.where(Campaign.organization_id == org_id)
+    return list(await session.scalars(query))
+
+
+async def campaign_unit_ids(session: AsyncSession, campaign: Campaign) -> frozenset[int] | None:
+    """The units a campaign names, or None when it is for every unit of its organisation."""
+    if campaign.all_units:
+        return None
+    rows = await session.scalars(
+        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+    )
+    return frozenset(rows)
+
+
+async def active_deadlines(session: AsyncSession, campaign_id: int) -> list[CampaignDeadline]:
+    """The campaign's current deadlines of its own, in file order."""
+    rows = await session.scalars(
+        select(CampaignDeadline)
+        .where(CampaignDeadline.campaign_id == campaign_id, CampaignDeadline.active.is_(True))
+        .order_by(CampaignDeadline.position)
+    )
+    return list(rows)
 
 
 async def active_titles(
@@ -236,9 +313,12 @@ async def active_titles(
 
 
 async def participating_units(session: AsyncSession, campaign: Campaign) -> list[Unit]:
-    """The units taking part in the campaign, by code."""
+    """The units taking part in the campaign, by code: those it names, or every unit of its
+    organisation that reports (retired ones included: their history stays)."""
     query = select(Unit).order_by(Unit.code)
-    if not campaign.all_units:
+    if campaign.all_units:
+        query = query.where(Unit.organization_id == campaign.organization_id, reporting())
+    else:
         named = select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
-        query = query.where(Unit.id.in_(named))
+        query = query.where(Unit.id.in_(named), Unit.kind.not_in(sorted(NON_REPORTING_KINDS)))
     return list(await session.scalars(query))

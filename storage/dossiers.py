@@ -453,9 +453,16 @@ async def current_files(
     ]
 
 
-async def nominee_by_id(session: AsyncSession, nominee_id: int) -> Nominee | None:
-    """Any nominee, for the office."""
-    return await session.get(Nominee, nominee_id)
+async def nominee_by_id(
+    session: AsyncSession, nominee_id: int, org_id: int | None = None
+) -> Nominee | None:
+    """A nominee of a campaign of the office's organisation (any, when None), or None."""
+    query = select(Nominee).where(Nominee.id == nominee_id)
+    if org_id is not None:
+        query = query.join(Campaign, Campaign.id == Nominee.campaign_id).where(
+            Campaign.organization_id == org_id
+        )
+    return await session.scalar(query)
 
 
 async def units_with_complete_dossier(

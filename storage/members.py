@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Role, Unit
+from storage.models import Member, Organization, Role, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +22,16 @@ class Membership:
     unit_code: str
     unit_name: str
     full_name: str
+    organization_id: int = 0
+    # The organisation's words as stored (None: not given; messages fill in the usual ones).
+    org_name: str = ""
+    org_office: str | None = None
+    org_head: str | None = None
+    org_short: str | None = None
 
 
 def _membership(member: Member, unit: Unit) -> Membership:
+    org = unit.organization
     return Membership(
         telegram_user_id=member.telegram_user_id,
         chat_id=member.chat_id,
@@ -33,6 +40,11 @@ def _membership(member: Member, unit: Unit) -> Membership:
         unit_code=unit.code,
         unit_name=unit.name,
         full_name=member.full_name,
+        organization_id=org.id,
+        org_name=org.name,
+        org_office=org.office,
+        org_head=org.head,
+        org_short=org.short,
     )
 
 
@@ -46,8 +58,14 @@ _ACTIVE_MEMBERSHIP = (
         Unit.code.label("unit_code"),
         Unit.name.label("unit_name"),
         Member.full_name,
+        Unit.organization_id,
+        Organization.name.label("org_name"),
+        Organization.office.label("org_office"),
+        Organization.head.label("org_head"),
+        Organization.short.label("org_short"),
     )
     .join(Unit, Member.unit_id == Unit.id)
+    .join(Organization, Organization.id == Unit.organization_id)
     .where(Member.telegram_user_id == bindparam("user_id"), Member.active.is_(True))
 )
 

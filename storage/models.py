@@ -75,12 +75,23 @@ class Role(enum.StrEnum):
 
 
 class UnitKind(enum.StrEnum):
-    """The kinds of unit a data file may name."""
+    """The kinds of unit a data file may name (PRODUCT §6.1)."""
 
     PHONG = "phong"
     DON_VI_SU_NGHIEP = "don_vi_su_nghiep"
+    # District justice offices: gone with the district level on 1/7/2025, kept for older data.
     PHONG_TU_PHAP_HUYEN = "phong_tu_phap_huyen"
+    SO_NGANH = "so_nganh"
+    UBND_XA = "ubnd_xa"  # xã, phường, đặc khu
+    CO_QUAN_DANG_DOAN_THE = "co_quan_dang_doan_the"
+    DOANH_NGHIEP = "doanh_nghiep"
+    LANH_DAO = "lanh_dao"  # the leadership: not a unit that reports
+    HOI_DONG = "hoi_dong"  # a council: never reminded, never counted in progress
     KHAC = "khac"
+
+
+# Kinds that are addressed as units but never report: no reminders, no progress of their own.
+NON_REPORTING_KINDS = frozenset({UnitKind.LANH_DAO, UnitKind.HOI_DONG})
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -92,19 +103,72 @@ def _values(cls: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in cls]
 
 
+class Organization(Base):
+    """A body that runs its own emulation work: a Sở, a UBND tỉnh or xã, a Bộ, a Công đoàn.
+
+    Its words (office, head, short) are data: templates say "{{ office }}", "toàn {{ short }}".
+    None means "not given": messages fill in the usual words for the body's name.
+    """
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    office: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    head: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    short: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
 class Unit(Base):
-    """A unit of the department: a phong, a don vi su nghiep, a district office or a council."""
+    """A unit of an organisation: a phòng, an đơn vị sự nghiệp, a xã, a Sở, a council…"""
 
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"))
-    organization: Mapped[str] = mapped_column(String(300), default="")
+    # Kept with its history after a merger or dissolution, no longer a recipient from then on.
+    retired: Mapped[date | None] = mapped_column(Date, nullable=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     members: Mapped[list[Member]] = relationship(back_populates="unit")
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code", name="uq_units_organization_code"),
+    )
+
+
+class UnitGroup(Base):
+    """A named set of units of one organisation: a cụm or khối thi đua, or any list."""
+
+    __tablename__ = "unit_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code", name="uq_unit_groups_organization_code"),
+    )
+
+
+class UnitGroupMember(Base):
+    """A unit of a group."""
+
+    __tablename__ = "unit_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("unit_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Member(Base):
@@ -177,10 +241,13 @@ class CampaignKind(enum.StrEnum):
 
 
 class Target(enum.StrEnum):
-    """Whom a title or an award is for: a collective or an individual."""
+    """Whom a title or an award is for: a collective, an individual, a household, or either
+    of the first two (ANY: the nominee says which)."""
 
     TAP_THE = "tap_the"
     CA_NHAN = "ca_nhan"
+    HO_GIA_DINH = "ho_gia_dinh"
+    ANY = "any"
 
 
 class DocumentScope(enum.StrEnum):
@@ -190,14 +257,38 @@ class DocumentScope(enum.StrEnum):
     NOMINEE = "nominee"
 
 
+class DueForm(enum.StrEnum):
+    """How a document writes a date: on a day, within a month, or before a day."""
+
+    DAY = "day"  # "chậm nhất ngày 10/12/2026": due that day
+    MONTH = "month"  # "trong tháng 12/2026": due its last day
+    BEFORE = "before"  # "trước ngày 10/12/2026": due the day before
+
+
+class Repeat(enum.StrEnum):
+    """How often a recurring task comes back."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
 class Plan(Base):
-    """An annual emulation and commendation plan."""
+    """An emulation and commendation plan of an organisation, identified by its code."""
 
     __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code", name="uq_plans_organization_code"),
+        Index("ix_plans_year", "year"),
+    )
 
     tasks: Mapped[list[PlanTask]] = relationship(back_populates="plan", order_by="PlanTask.no")
 
@@ -210,9 +301,15 @@ class PlanTask(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
     no: Mapped[int] = mapped_column(Integer)
-    quarter: Mapped[int] = mapped_column(Integer)
+    # None for a recurring task (it comes back every period) and for one given only a due.
+    quarter: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content: Mapped[str] = mapped_column(Text)
-    due: Mapped[date] = mapped_column(Date)
+    # The last day it may be done (None: no date: listed, never reminded nor overdue).
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_form: Mapped[DueForm] = mapped_column(_enum(DueForm, "due_form"), default=DueForm.DAY)
+    repeat: Mapped[Repeat | None] = mapped_column(_enum(Repeat, "repeat"), nullable=True)
+    repeat_day: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0: the last day
+    repeat_month: Mapped[int | None] = mapped_column(Integer, nullable=True)  # within the period
     all_units: Mapped[bool] = mapped_column(Boolean, default=False)
     lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
     # A task dropped from a reloaded file is retired, not deleted: its progress stays.
@@ -240,7 +337,7 @@ class TaskUnit(Base):
 
 
 class TaskProgress(Base):
-    """A unit's mark that it has done a task."""
+    """A unit's mark that it has done a task (of one period, for a recurring task)."""
 
     __tablename__ = "task_progress"
 
@@ -250,6 +347,8 @@ class TaskProgress(Base):
     unit_id: Mapped[int] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
+    # "" for a one-off task; the occurrence's due date (ISO) for a recurring one.
+    period: Mapped[str] = mapped_column(String(10), primary_key=True, default="")
     done_at: Mapped[datetime] = mapped_column(UtcDateTime)
     done_by: Mapped[int] = mapped_column(BigInteger)
 
@@ -260,6 +359,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     theme: Mapped[str] = mapped_column(Text, default="")
@@ -271,6 +371,10 @@ class Campaign(Base):
     registration_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     dossier_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     reminders: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The office's limit, in working days, from a complete dossier to its review.
+    review_within_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The names the document gives its registration forms: {"tap_the": "Mẫu 2", …}.
+    registration_forms: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
     titles: Mapped[list[CampaignTitle]] = relationship(order_by="CampaignTitle.position")
     awards: Mapped[list[Award]] = relationship(order_by="Award.position")
@@ -320,7 +424,13 @@ class Award(Base):
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(300))
     target: Mapped[Target] = mapped_column(_enum(Target, "award_target"))
-    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the whole campaign
+    quota_per_unit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Per-unit exceptions, resolved at load: {"<unit id>": N} (a group gives each of its units N).
+    quota_overrides: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # The award's own document list (codes), or None: every document of the campaign.
+    document_codes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -337,10 +447,65 @@ class RequiredDocument(Base):
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(500))
     per: Mapped[DocumentScope] = mapped_column(_enum(DocumentScope, "document_scope"))
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)  # "(nếu có)"
+    formats: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # e.g. ["pdf"]
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # "bản chính", …
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_required_documents_code"),)
+
+
+class DeadlineWho(enum.StrEnum):
+    """Who must meet a campaign deadline: the units, or the office itself."""
+
+    UNITS = "units"
+    OFFICE = "office"
+
+
+class CampaignDeadline(Base):
+    """A step of a campaign with its own date: a report, the office's summary, the council.
+
+    Either a date (`due` with its form) or counted from another deadline or the launch
+    (`after` with `days`, in working days or calendar days): resolved by the scheduler.
+    """
+
+    __tablename__ = "campaign_deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_form: Mapped[DueForm] = mapped_column(
+        _enum(DueForm, "deadline_due_form"), default=DueForm.DAY
+    )
+    after: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    working_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    who: Mapped[DeadlineWho] = mapped_column(_enum(DeadlineWho, "deadline_who"))
+    all_units: Mapped[bool] = mapped_column(Boolean, default=True)  # the campaign's units
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reminders: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)  # None: campaign's
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_campaign_deadlines_code"),)
+
+
+class DeadlineProgress(Base):
+    """A unit's mark that it has met a campaign deadline."""
+
+    __tablename__ = "deadline_progress"
+
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_deadlines.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    done_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_by: Mapped[int] = mapped_column(BigInteger)
 
 
 class Registration(Base):
@@ -514,14 +679,18 @@ class CouncilResult(Base):
     __tablename__ = "council_results"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
-    )
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(100))
+    decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
     publish_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     items: Mapped[list[ResultItem]] = relationship(
         order_by="ResultItem.position", cascade="all, delete-orphan"
+    )
+
+    # A campaign may have several decisions (the Sở's, then the UBND tỉnh's, …).
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "decision", name="uq_council_results_decision"),
     )
 
 
@@ -557,6 +726,7 @@ class Announcement(Base):
     __tablename__ = "announcements"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     text: Mapped[str] = mapped_column(Text)
     document_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     document_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -614,3 +784,17 @@ class SendBudget(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     next_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CalendarDay(Base):
+    """A day whose working status a loaded `calendar` document sets (PRODUCT §7): a day off
+    (a holiday or a swapped working day) or a working Saturday; it wins over the holidays
+    package."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -26,14 +26,23 @@ async def upsert_result(
     decision: str,
     publish_at: datetime,
     items: list[ResultItemSpec],
+    decided_by: str | None = None,
 ) -> str:
-    """Create or replace a campaign's results; returns "added", "updated" or "unchanged"."""
+    """Create or update one decision of a campaign (a campaign may have several: the Sở's,
+    then the UBND tỉnh's…); returns "added", "updated" or "unchanged"."""
     result = await session.scalar(
-        select(CouncilResult).where(CouncilResult.campaign_id == campaign_id)
+        select(CouncilResult).where(
+            CouncilResult.campaign_id == campaign_id, CouncilResult.decision == decision
+        )
     )
     wanted = [(i.unit_id, i.nominee, i.award_id) for i in items]
     if result is None:
-        result = CouncilResult(campaign_id=campaign_id, decision=decision, publish_at=publish_at)
+        result = CouncilResult(
+            campaign_id=campaign_id,
+            decision=decision,
+            decided_by=decided_by,
+            publish_at=publish_at,
+        )
         session.add(result)
         outcome = "added"
     else:
@@ -45,9 +54,10 @@ async def upsert_result(
                 .order_by(ResultItem.position)
             )
         ]
-        if (result.decision, result.publish_at, current) == (decision, publish_at, wanted):
+        stored = (result.decided_by, result.publish_at, current)
+        if stored == (decided_by, publish_at, wanted):
             return "unchanged"
-        result.decision, result.publish_at = decision, publish_at
+        result.decided_by, result.publish_at = decided_by, publish_at
         outcome = "updated"
     await session.flush()
     await session.execute(delete(ResultItem).where(ResultItem.result_id == result.id))
@@ -67,18 +77,25 @@ class PublishedResult:
     decision: str
     publish_at: datetime
     items: tuple[tuple[str, str, str], ...]  # (unit name, nominee, award name)
+    decided_by: str | None = None
 
 
 async def published_results(
-    session: AsyncSession, now: datetime, unit_id: int | None = None
+    session: AsyncSession, now: datetime, unit_id: int | None = None, org_id: int | None = None
 ) -> list[PublishedResult]:
-    """Results published by now; only the unit's own items when a unit is given."""
+    """Every decision published by now (of an organisation's campaigns, if given), oldest
+    first; only the unit's own items when a unit is given."""
     out = []
-    results = await session.scalars(
+    decisions = (
         select(CouncilResult)
         .where(CouncilResult.publish_at <= now)
-        .order_by(CouncilResult.publish_at)
+        .order_by(CouncilResult.publish_at, CouncilResult.id)
     )
+    if org_id is not None:
+        decisions = decisions.join(Campaign, Campaign.id == CouncilResult.campaign_id).where(
+            Campaign.organization_id == org_id
+        )
+    results = await session.scalars(decisions)
     for result in results:
         query = (
             select(Unit.name, ResultItem.nominee, Award.name)
@@ -91,5 +108,7 @@ async def published_results(
             query = query.where(ResultItem.unit_id == unit_id)
         items = tuple((u, n, a) for u, n, a in await session.execute(query))
         campaign = await session.get_one(Campaign, result.campaign_id)
-        out.append(PublishedResult(campaign, result.decision, result.publish_at, items))
+        out.append(
+            PublishedResult(campaign, result.decision, result.publish_at, items, result.decided_by)
+        )
     return out

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
+from scheduler.calendar import set_overrides
 from bot.sandbox import Sandbox
 from scheduler.tick import Scheduler
 from storage.db import Database
@@ -133,6 +134,7 @@ async def announce_to_all(db: Database, text: str, now: datetime) -> tuple[str, 
     """
     async with db.write() as session:
         announcement = Announcement(
+            organization_id=1,
             text=text,
             audience=Audience.ALL,
             unit_ids=[],
@@ -194,3 +196,10 @@ async def sandbox(database_url: str, tmp_path: Path, clock: Clock) -> AsyncItera
     await load_files(box.db, EXAMPLES / "units-lang-son.yaml")
     async with box:
         yield box
+
+
+@pytest.fixture(autouse=True)
+def _plain_calendar() -> Iterator[None]:
+    """No test leaves a loaded calendar document installed for the next one."""
+    yield
+    set_overrides([])

@@ -187,15 +187,20 @@ async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:
 
 
 async def test_due_prints_the_schedule_as_json(tmp_path: Path) -> None:
+    from tests.test_calendar_documents import SWAP  # the CV 12729 swap: 2/1/2026 off
+
+    (tmp_path / "lich-2026.yaml").write_text(SWAP, encoding="utf-8")
     files = ["units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml"]
-    await thiduabot(tmp_path, "load", *(str(EXAMPLES / f) for f in files))
+    await thiduabot(
+        tmp_path, "load", *(str(EXAMPLES / f) for f in files), str(tmp_path / "lich-2026.yaml")
+    )
     code, out, err = await thiduabot(
         tmp_path, "due", "--from", "2026-01-01", "--to", "2026-01-31", "--json"
     )
     assert code == 0, err
     pushes = json.loads(out)
     assert {"at", "kind", "unit", "subject", "key", "sent"} <= set(pushes[0])
-    assert pushes[0]["at"] == "2026-01-02 08:00" and pushes[0]["kind"] == "quarterly_tasks"
+    assert pushes[0]["at"] == "2026-01-05 08:00" and pushes[0]["kind"] == "quarterly_tasks"
     assert not any(p["sent"] for p in pushes)
     code, out, _ = await thiduabot(tmp_path, "due", "--at", "2026-01-15 08:30")
     assert code == 0 and "launch" in out and "STP-LS-2026" in out

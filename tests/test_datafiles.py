@@ -108,9 +108,12 @@ campaign:
 
 
 def test_campaign_errors_name_file_entry_and_field(tmp_path: Path) -> None:
-    errors = errors_of(tmp_path, CAMPAIGN.format(reg="2026-07-15", launch="2026-01-05 08:00"))
+    # A deadline after the period is how most campaigns are written (PRODUCT §6.1); one before
+    # both the launch and the start can never be reminded of.
+    errors = errors_of(tmp_path, CAMPAIGN.format(reg="2025-12-15", launch="2026-01-05 08:00"))
     assert any(
-        "bad.yaml: campaign (T-2026), trường registration_deadline: nằm ngoài thời gian" in e
+        "bad.yaml: campaign (T-2026), trường registration_deadline: hạn này trước cả ngày phát động"
+        in e
         for e in errors
     )
     assert any("campaign (T-2026), awards[2] (GK), trường code: trùng mã" in e for e in errors)

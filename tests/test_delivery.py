@@ -23,7 +23,7 @@ from telegram.request import HTTPXRequest
 from bot.emulator import ApiRequest, BotApiEmulator
 from scheduler.delivery import DeliveryWorker, Limits, retry_delay
 from storage.db import Database
-from storage.models import Member, OutboxMessage, OutboxStatus, Role, Unit, UnitKind
+from storage.models import Member, Organization, OutboxMessage, OutboxStatus, Role, Unit, UnitKind
 from storage.outbox import DeliveryReport, Outgoing, delivery_report, enqueue
 
 PUSH = "bc1"
@@ -415,7 +415,10 @@ async def test_blocked_member_is_deactivated_and_reported(
     (chat,) = users(emu, [55])
     emu.user(chat).block()
     async with db.write() as session:
-        unit = Unit(code="VP", name="Office", kind=UnitKind.PHONG)
+        org = Organization(code="VP", name="Office")
+        session.add(org)
+        await session.flush()
+        unit = Unit(code="VP", name="Office", kind=UnitKind.PHONG, organization_id=org.id)
         session.add(unit)
         await session.flush()
         member = Member(telegram_user_id=chat, chat_id=chat, unit_id=unit.id, role=Role.FOCAL)

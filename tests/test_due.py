@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.calendar import is_working_day
+from scheduler.calendar import is_working_day, set_overrides
+from scheduler.calendar_sync import install_calendar
 from scheduler.due import (
     AnnouncementFacts,
     CampaignFacts,
@@ -23,6 +25,8 @@ from scheduler.due import (
 from scheduler.snapshot import load_snapshot
 from storage.db import Database
 from tests.conftest import EXAMPLES, load_files
+from tests.test_calendar import SWAP_2026
+from tests.test_calendar_documents import SWAP
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNITS = ("HCTP", "TGPL", "VP")
@@ -57,11 +61,15 @@ def kinds(pushes: list[Push], kind: str) -> list[Push]:
 
 
 def test_quarterly_tasks_go_out_on_the_first_working_day() -> None:
-    year = planned_pushes(SNAPSHOT, date(2026, 1, 1), date(2026, 12, 31))
+    set_overrides(SWAP_2026)  # CV 12729/VPCP-KGVX: Friday 2/1 off, Saturday 10/1 worked
+    try:
+        year = planned_pushes(SNAPSHOT, date(2026, 1, 1), date(2026, 12, 31))
+    finally:
+        set_overrides([])
     days = sorted({p.at for p in kinds(year, "quarterly_tasks")})
-    # 1 January is a holiday: Q1 goes out on Friday 2 January.
+    # 1 January is a holiday and 2 January a day off: Q1 goes out on Monday 5 January.
     assert [d.strftime("%Y-%m-%d %H:%M") for d in days] == [
-        "2026-01-02 08:00",
+        "2026-01-05 08:00",
         "2026-04-01 08:00",
         "2026-07-01 08:00",
         "2026-10-01 08:00",
@@ -208,21 +216,27 @@ def test_due_never_lists_an_enqueued_key_and_is_idempotent(naive: datetime) -> N
     assert len({p.key for p in first}) == len(first)
 
 
-async def test_the_lang_son_plan_from_the_database(db: Database) -> None:
+async def test_the_lang_son_plan_from_the_database(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "lich-2026.yaml").write_text(SWAP, encoding="utf-8")
     await load_files(
         db,
         EXAMPLES / "units-lang-son.yaml",
         EXAMPLES / "plan-2026-lang-son.yaml",
         EXAMPLES / "campaign-lang-son-2026.yaml",
+        tmp_path / "lich-2026.yaml",
     )
     async with db.read() as session:
+        await install_calendar(session)
         snapshot = await load_snapshot(session, TZ)
-    q1 = [
-        p
-        for p in planned_pushes(snapshot, date(2026, 1, 1), date(2026, 1, 31))
-        if p.kind == "quarterly_tasks"
-    ]
-    assert {p.at for p in q1} == {datetime(2026, 1, 2, 8, 0)}
+    try:
+        q1 = [
+            p
+            for p in planned_pushes(snapshot, date(2026, 1, 1), date(2026, 1, 31))
+            if p.kind == "quarterly_tasks"
+        ]
+    finally:
+        set_overrides([])
+    assert {p.at for p in q1} == {datetime(2026, 1, 5, 8, 0)}  # 2/1 is a day off (CV 12729)
     assert {p.unit for p in q1} >= {"VP", "HCTP", "TGPL"}
     first_launch = due_pushes(snapshot, datetime(2026, 1, 15, 1, 0, tzinfo=UTC))
     assert {p.unit for p in first_launch if p.kind == "launch"} >= {"HCTP", None}

@@ -473,6 +473,7 @@ async def test_eight_updates_during_a_broadcast(
     async with box.db.write() as session:
         session.add(
             Announcement(
+                organization_id=1,
                 text="Diễn tập: họp giao ban thi đua.",
                 audience=Audience.ALL,
                 unit_ids=[],

@@ -236,6 +236,7 @@ async def test_the_running_bot_sends_at_the_due_instant_not_at_the_next_minute(
         assert hctp is not None
         session.add(
             Announcement(
+                organization_id=1,
                 text="Họp giao ban lúc 14:00.",
                 audience=Audience.UNITS,
                 unit_ids=[hctp.id],

@@ -11,19 +11,21 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import sqlite_driver
 from storage.db import Database
-from storage.models import Unit, UnitKind
+from storage.models import Organization, Unit, UnitKind
 
 
 @pytest.fixture
 async def lite(sqlite_url: str) -> AsyncIterator[Database]:
     db = Database(sqlite_url)
     await db.migrate()
+    async with db.write() as session:  # units belong to an organisation (id 1)
+        session.add(Organization(code="STP", name="Sở Tư pháp"))
     yield db
     await db.dispose()
 
 
 def _unit(code: str) -> Unit:
-    return Unit(code=code, name=f"Đơn vị {code}", kind=UnitKind.PHONG, organization="Sở Tư pháp")
+    return Unit(code=code, name=f"Đơn vị {code}", kind=UnitKind.PHONG, organization_id=1)
 
 
 async def test_rows_rowcount_and_new_ids_come_back(lite: Database) -> None:
@@ -65,8 +67,8 @@ async def test_many_parameter_sets_in_one_statement(lite: Database) -> None:
     async with lite.write() as session:
         await session.execute(
             text(
-                "INSERT INTO units (code, name, kind, organization, created_at) "
-                "VALUES (:code, :name, 'phong', 'Sở', '2026-03-11 03:00:00.000000')"
+                "INSERT INTO units (code, name, kind, organization_id, created_at) "
+                "VALUES (:code, :name, 'phong', 1, '2026-03-11 03:00:00.000000')"
             ),
             [{"code": f"U{i}", "name": f"Đơn vị {i}"} for i in range(50)],
         )

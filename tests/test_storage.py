@@ -75,7 +75,7 @@ async def test_loading_the_example_units_twice_changes_nothing(db: Database) -> 
     async with db.read() as session:
         vp = await unit_by_code(session, "VP")
     assert vp is not None and vp.name == "Văn phòng Sở"
-    assert vp.organization == "Sở Tư pháp tỉnh Lạng Sơn"
+    assert vp.organization.name == "Sở Tư pháp tỉnh Lạng Sơn"
 
 
 async def test_a_changed_file_updates_in_place(db: Database, tmp_path: Path) -> None:

@@ -1,0 +1,12 @@
+"""Data files (PRODUCT §6): read YAML, validate everything, then write it in one transaction.
+
+`schema` is the format, `checks` what one document must satisfy on its own, `reading` the
+YAML and its errors, `applying` the write (organisations, codes, what needs `--replace`),
+`calendar_documents` the working-day calendar documents.
+"""
+
+from bot.datafiles.applying import LoadRejected, LoadReport, apply
+from bot.datafiles.checks import LoadError
+from bot.datafiles.reading import LoadSet, read_files
+
+__all__ = ["LoadError", "LoadRejected", "LoadReport", "LoadSet", "apply", "read_files"]

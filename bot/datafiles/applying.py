@@ -1,0 +1,460 @@
+"""Writing a load: organisations first, then what belongs to them, in the caller's transaction.
+
+Codes resolve within the document's organisation. A load that would change what stored data
+means (a plan of that code with another title, a campaign of another body, a campaign's
+units) is refused unless `replace` is given: nothing is replaced silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.datafiles.calendar_documents import apply_calendar
+from bot.datafiles.checks import (
+    FAR_AFTER_END,
+    LoadError,
+    entry_label,
+    last_day_of,
+    problem,
+    title_name,
+)
+from bot.datafiles.reading import Loaded, LoadSet
+from bot.datafiles.schema import ALL, CampaignBody, PlanBody, ResultsBody, TaskEntry
+from storage.campaigns import (
+    AwardSpec,
+    CampaignSpec,
+    DeadlineSpec,
+    DocumentSpec,
+    TitleSpec,
+    campaign_by_code,
+    campaign_unit_ids,
+    upsert_campaign,
+)
+from storage.dossiers import active_awards
+from storage.models import DueForm, Organization, Target, UnitKind
+from storage.organizations import (
+    OrganizationSpec,
+    all_organizations,
+    organization_by_code,
+    upsert_organization,
+)
+from storage.plans import PlanSpec, TaskSpec, plan_by_code, upsert_plan
+from storage.results import ResultItemSpec, upsert_result
+from storage.units import (
+    GroupSpec,
+    LoadCounts,
+    UnitSpec,
+    all_units,
+    group_units_by_code,
+    upsert_groups,
+    upsert_units,
+)
+
+# The district level, and its Phòng Tư pháp, ended on this day (two-level local government).
+DISTRICTS_ENDED = date(2025, 7, 1)
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """What a load changed, per kind of document, and what it warns about."""
+
+    organizations: LoadCounts = field(default_factory=LoadCounts)
+    units: LoadCounts = field(default_factory=LoadCounts)
+    groups: LoadCounts = field(default_factory=LoadCounts)
+    plans: LoadCounts = field(default_factory=LoadCounts)
+    campaigns: LoadCounts = field(default_factory=LoadCounts)
+    results: LoadCounts = field(default_factory=LoadCounts)
+    calendars: LoadCounts = field(default_factory=LoadCounts)
+    warnings: list[LoadError] = field(default_factory=list)
+
+
+class LoadRejected(Exception):
+    """Raised inside the write transaction when references do not resolve: nothing is written."""
+
+    def __init__(self, errors: list[LoadError]) -> None:
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class _Scope:
+    """What codes mean within one organisation."""
+
+    org: Organization
+    units: dict[str, int]
+    groups: dict[str, frozenset[int]]
+    kinds: dict[int, tuple[str, UnitKind, date | None]]  # id -> (code, kind, retired)
+
+
+class _Applier:
+    def __init__(self, session: AsyncSession, tz: ZoneInfo, now: datetime, replace: bool) -> None:
+        self.session, self.tz, self.now, self.replace = session, tz, now, replace
+        self.report = LoadReport()
+        self.errors: list[LoadError] = []
+        self.file_orgs: dict[str, set[int]] = {}
+        self.scopes: dict[int, _Scope] = {}
+
+    def error(self, file: str, entry: str, field_name: str, name: str, **values: object) -> None:
+        self.errors.append(LoadError(file, entry, field_name, problem(name, **values)))
+
+    def warn(self, file: str, entry: str, field_name: str, name: str, **values: object) -> None:
+        self.report.warnings.append(LoadError(file, entry, field_name, problem(name, **values)))
+
+    async def units(self, loaded: Loaded[object]) -> None:
+        doc = loaded.body
+        org_entry = doc.organization  # type: ignore[attr-defined]
+        spec = (
+            OrganizationSpec(None, org_entry)
+            if isinstance(org_entry, str)
+            else OrganizationSpec(
+                org_entry.code, org_entry.name, org_entry.office, org_entry.head, org_entry.short
+            )
+        )
+        org, outcome = await upsert_organization(self.session, spec)
+        self.report.organizations.record(outcome, org.code)
+        self.file_orgs.setdefault(loaded.file, set()).add(org.id)
+        units = [
+            UnitSpec(u.code, u.name, u.kind, u.retired, u.merged_into)
+            for u in doc.units  # type: ignore[attr-defined]
+        ]
+        self.report.units.add(await upsert_units(self.session, org.id, units))
+        groups = [
+            GroupSpec(g.code, g.name, tuple(g.units))
+            for g in doc.groups  # type: ignore[attr-defined]
+        ]
+        if groups:
+            self.report.groups.add(await upsert_groups(self.session, org.id, groups))
+        self.scopes.pop(org.id, None)
+
+    async def scope(self, org: Organization) -> _Scope:
+        if org.id not in self.scopes:
+            units = await all_units(self.session, org.id)
+            self.scopes[org.id] = _Scope(
+                org,
+                {u.code: u.id for u in units},
+                await group_units_by_code(self.session, org.id),
+                {u.id: (u.code, u.kind, u.retired) for u in units},
+            )
+        return self.scopes[org.id]
+
+    async def organization(self, file: str, entry: str, code: str | None) -> Organization | None:
+        """The organisation a plan or campaign belongs to (see the module's docstring)."""
+        if code is not None:
+            org = await organization_by_code(self.session, code)
+            if org is None:
+                known = ", ".join(o.code for o in await all_organizations(self.session))
+                self.error(
+                    file, entry, "organization", "unknown_organization", code=code, known=known
+                )
+            return org
+        candidates = self.file_orgs.get(file) or (
+            set().union(*self.file_orgs.values()) if self.file_orgs else set()
+        )
+        stored = await all_organizations(self.session)
+        if len(candidates) == 1:
+            only = next(iter(candidates))
+            return next(o for o in stored if o.id == only)
+        if not candidates and len(stored) == 1:
+            return stored[0]
+        known = ", ".join(o.code for o in stored) or "-"
+        self.error(file, entry, "organization", "organization_needed", known=known)
+        return None
+
+    def resolve(
+        self, scope: _Scope, codes: Iterable[str], file: str, entry: str, name: str
+    ) -> set[int]:
+        """Unit and group codes to unit ids; ALL is left to the caller."""
+        ids: set[int] = set()
+        for code in codes:
+            if code == ALL:
+                continue
+            if code in scope.units:
+                ids.add(scope.units[code])
+            elif code in scope.groups:
+                ids |= scope.groups[code]
+            else:
+                self.error(file, entry, name, "unknown_unit", code=code)
+        return ids
+
+    def warn_districts(
+        self, scope: _Scope, ids: Iterable[int], when: date, file: str, entry: str, name: str
+    ) -> None:
+        """A Phòng Tư pháp huyện named for work after the district level ended."""
+        if when < DISTRICTS_ENDED:
+            return
+        for unit_id in sorted(ids):
+            code, kind, retired = scope.kinds[unit_id]
+            if kind is UnitKind.PHONG_TU_PHAP_HUYEN and (retired is None or retired > when):
+                self.warn(file, entry, name, "district_after_2025", code=code)
+
+    async def plan(self, loaded: Loaded[PlanBody]) -> PlanSpec | None:
+        plan, file = loaded.body, loaded.file
+        entry = f"plan ({plan.key})"
+        org = await self.organization(file, entry, loaded.organization)
+        if org is None:
+            return None
+        scope = await self.scope(org)
+        stored = await plan_by_code(self.session, org.id, plan.key)
+        if stored is not None and stored.title != plan.title and not self.replace:
+            self.error(
+                file,
+                entry,
+                "code",
+                "plan_identity",
+                code=plan.key,
+                stored=stored.title,
+                new=plan.title,
+            )
+        tasks = []
+        for i, t in enumerate(plan.tasks):
+            task_entry = f"{entry}, " + entry_label("tasks", i, t.no)
+            unit_ids = self.resolve(scope, t.units, file, task_entry, "units")
+            lead = self.resolve(scope, [t.lead] if t.lead else [], file, task_entry, "lead")
+            due, form = _task_due(t)
+            when = due or date(plan.year, 12, 31)
+            self.warn_districts(scope, unit_ids, when, file, task_entry, "units")
+            tasks.append(
+                TaskSpec(
+                    no=t.no,
+                    quarter=None if t.repeat else (t.quarter or (_quarter(due) if due else None)),
+                    content=t.content,
+                    due=due,
+                    due_form=form,
+                    all_units=ALL in t.units,
+                    unit_ids=frozenset(unit_ids),
+                    lead_unit_id=next(iter(lead), None),
+                    repeat=t.repeat,
+                    repeat_day=0 if t.day == "last" else t.day,  # type: ignore[arg-type]
+                    repeat_month=t.month,
+                )
+            )
+        return PlanSpec(org.id, plan.key, plan.year, plan.title, tuple(tasks))
+
+    async def campaign(self, loaded: Loaded[CampaignBody]) -> CampaignSpec | None:
+        c, file = loaded.body, loaded.file
+        entry = f"campaign ({c.code})"
+        org = await self.organization(file, entry, loaded.organization)
+        if org is None:
+            return None
+        scope = await self.scope(org)
+        unit_ids = (
+            None
+            if c.units == ALL
+            else frozenset(self.resolve(scope, c.units, file, entry, "units"))
+        )
+        stored = await campaign_by_code(self.session, c.code)
+        if stored is not None and not self.replace:
+            if stored.organization_id != org.id:
+                other = next(
+                    o
+                    for o in await all_organizations(self.session)
+                    if o.id == stored.organization_id
+                )
+                self.error(
+                    file, entry, "code", "campaign_other_org", stored=other.name, new=org.name
+                )
+            else:
+                current = await campaign_unit_ids(self.session, stored)
+                if current != unit_ids:
+                    self.error(
+                        file,
+                        entry,
+                        "units",
+                        "campaign_units_changed",
+                        before=_units_text(current),
+                        after=_units_text(unit_ids),
+                    )
+        self.warn_districts(scope, unit_ids or (), c.end, file, entry, "units")
+        for name in ("registration_deadline", "dossier_deadline"):
+            value = getattr(c, name)
+            if value is not None and value > c.end + FAR_AFTER_END:
+                self.warn(file, entry, name, "deadline_far", end=c.end)
+        titles = tuple(
+            TitleSpec(
+                target=Target(target),
+                name=title_name(t),
+                short=None if isinstance(t, str) else t.short,
+            )
+            for target in ("tap_the", "ca_nhan")
+            for t in getattr(c.titles, target)
+        )
+        awards = []
+        for i, a in enumerate(c.awards):
+            award_entry = f"{entry}, " + entry_label("awards", i, a.code)
+            overrides: dict[str, int] = {}
+            for code, n in a.quota_overrides.items():
+                for unit_id in sorted(
+                    self.resolve(scope, [code], file, award_entry, "quota_overrides")
+                ):
+                    overrides[str(unit_id)] = n
+            awards.append(
+                AwardSpec(
+                    a.code,
+                    a.name,
+                    a.target,
+                    a.quota,
+                    a.quota_per_unit,
+                    overrides,
+                    list(a.documents) if a.documents is not None else None,
+                    a.decided_by,
+                )
+            )
+        deadlines = []
+        for i, d in enumerate(c.deadlines):
+            deadline_entry = f"{entry}, " + entry_label("deadlines", i, d.code)
+            named = (
+                sorted(self.resolve(scope, d.units, file, deadline_entry, "units"))
+                if isinstance(d.units, list)
+                else []
+            )
+            due, form = _deadline_due(d.due, d.due_before)
+            if due is not None and due > c.end + FAR_AFTER_END:
+                self.warn(file, deadline_entry, "due", "deadline_far", end=c.end)
+            deadlines.append(
+                DeadlineSpec(
+                    code=d.code,
+                    title=d.title,
+                    due=due,
+                    due_form=form,
+                    after=d.after,
+                    days=d.days,
+                    working_days=d.working_days,
+                    who=d.who,
+                    all_units=not isinstance(d.units, list),
+                    unit_ids=named,
+                    reminders=sorted(d.reminders, reverse=True)
+                    if d.reminders is not None
+                    else None,
+                )
+            )
+        forms = {k: v for k, v in c.registration_forms.model_dump().items() if v}
+        return CampaignSpec(
+            organization_id=org.id,
+            code=c.code,
+            title=c.title,
+            theme=c.theme,
+            kind=c.kind,
+            start=c.start,
+            end=c.end,
+            unit_ids=unit_ids,
+            launch_at=c.launch_at.replace(tzinfo=self.tz) if c.launch_at else None,
+            registration_deadline=c.registration_deadline,
+            dossier_deadline=c.dossier_deadline,
+            reminders=tuple(sorted(c.reminders, reverse=True)),
+            titles=titles,
+            awards=tuple(awards),
+            documents=tuple(
+                DocumentSpec(
+                    d.code,
+                    d.name,
+                    d.per,
+                    d.optional,
+                    list(d.formats) if d.formats else None,
+                    d.note,
+                )
+                for d in c.documents
+            ),
+            deadlines=tuple(deadlines),
+            review_within_working_days=c.review_within_working_days,
+            registration_forms=forms,
+        )
+
+    async def results(self, loaded: Loaded[ResultsBody]) -> None:
+        body, file = loaded.body, loaded.file
+        entry = f"results ({body.campaign})"
+        campaign = await campaign_by_code(self.session, body.campaign)
+        if campaign is None:
+            self.error(file, entry, "campaign", "unknown_campaign", code=body.campaign)
+            return
+        org = next(
+            o for o in await all_organizations(self.session) if o.id == campaign.organization_id
+        )
+        if loaded.organization is not None and loaded.organization != org.code:
+            self.error(file, entry, "organization", "results_other_org", code=org.code)
+            return
+        scope = await self.scope(org)
+        awards = {a.code: a.id for a in await active_awards(self.session, campaign.id)}
+        items = []
+        for i, item in enumerate(body.items):
+            item_entry = f"{entry}, " + entry_label("items", i, item.nominee)
+            if item.unit not in scope.units:
+                self.error(file, item_entry, "unit", "unknown_unit", code=item.unit)
+            if item.award not in awards:
+                known = ", ".join(sorted(awards))
+                self.error(file, item_entry, "award", "unknown_award", code=item.award, known=known)
+            if item.unit in scope.units and item.award in awards:
+                items.append(
+                    ResultItemSpec(scope.units[item.unit], item.nominee, awards[item.award])
+                )
+        if self.errors:
+            return
+        outcome = await upsert_result(
+            self.session,
+            campaign.id,
+            body.decision,
+            body.publish_at.replace(tzinfo=self.tz),
+            items,
+            body.decided_by,
+        )
+        self.report.results.record(outcome, body.campaign)
+
+
+def _quarter(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def _task_due(task: TaskEntry) -> tuple[date | None, DueForm]:
+    return _deadline_due(task.due, task.due_before)
+
+
+def _deadline_due(due: date | str | None, due_before: date | None) -> tuple[date | None, DueForm]:
+    """The last day a step may be done, and how the document wrote it."""
+    if due_before is not None:
+        return due_before - timedelta(days=1), DueForm.BEFORE
+    if isinstance(due, str):
+        return last_day_of(due), DueForm.MONTH
+    return due, DueForm.DAY
+
+
+def _units_text(ids: frozenset[int] | None) -> str:
+    return problem("units_all") if ids is None else problem("units_count", count=len(ids))
+
+
+async def apply(
+    session: AsyncSession,
+    load: LoadSet,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    replace: bool = False,
+) -> LoadReport:
+    """Write every document; the caller's transaction makes it all or nothing."""
+    applier = _Applier(session, tz, now, replace)
+    report = applier.report
+    for calendar in load.calendars:
+        report.calendars.add(await apply_calendar(session, calendar.body, now))
+    for units in load.units:
+        await applier.units(units)
+    plan_specs = [await applier.plan(p) for p in load.plans]
+    campaign_specs = [await applier.campaign(c) for c in load.campaigns]
+    if applier.errors:
+        raise LoadRejected(applier.errors)
+    for plan_spec in plan_specs:
+        assert plan_spec is not None
+        outcome = await upsert_plan(session, plan_spec, replace=replace)
+        report.plans.record("updated" if outcome == "replaced" else outcome, plan_spec.code)
+    for campaign_spec in campaign_specs:
+        assert campaign_spec is not None
+        report.campaigns.record(
+            await upsert_campaign(session, campaign_spec, now), campaign_spec.code
+        )
+    for results in load.results:  # after the campaigns: a results file may name a new one
+        await applier.results(results)
+    if applier.errors:
+        raise LoadRejected(applier.errors)
+    return report
