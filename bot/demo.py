@@ -22,7 +22,12 @@ from storage.units import unit_by_code
 
 LABELS_REVIEW = {"approve": render_text("buttons/approve")}
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DEMO_FILES = ("units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml")
+DEMO_FILES = (
+    "units-lang-son.yaml",
+    "plan-2026-lang-son.yaml",
+    "campaign-lang-son-2026.yaml",
+    "calendar-2026.yaml",
+)
 # The demo walks through 2026: the launch (15/01), work in February, a reminder in March.
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEMO_NOW = datetime(2026, 1, 15, 7, 30, tzinfo=TZ)

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
-from scheduler.calendar import set_overrides
 from bot.sandbox import Sandbox
+from scheduler.calendar import set_overrides
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.invites import create_invite
