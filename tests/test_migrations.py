@@ -1,0 +1,61 @@
+"""Migration 0012 carries a database of the previous version: every unit gets its
+organisation, plans their code, and push keys the ids that keep "sent once" true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from storage.db import _alembic_config
+
+LEGACY = [
+    "INSERT INTO units (id, code, name, kind, organization, created_at) VALUES "
+    "(1, 'VP', 'Văn phòng Sở', 'phong', 'Sở Tư pháp tỉnh Lạng Sơn', '2026-01-01 00:00:00'),"
+    "(2, 'HCTP', 'Phòng HCTP', 'phong', 'Sở Tư pháp tỉnh Lạng Sơn', '2026-01-01 00:00:00'),"
+    "(3, 'BK_VP', 'Văn phòng Sở', 'phong', 'Sở Tư pháp tỉnh Bắc Kạn', '2026-01-01 00:00:00')",
+    "INSERT INTO plans (id, year, title) VALUES (1, 2026, 'Kế hoạch 2026')",
+    "INSERT INTO plan_tasks (id, plan_id, no, quarter, content, due, all_units, active) VALUES "
+    "(1, 1, 1, 1, 'Phát động', '2026-03-31', 1, 1)",
+    "INSERT INTO task_units (task_id, unit_id) VALUES (1, 1)",
+    "INSERT INTO task_progress (task_id, unit_id, done_at, done_by) VALUES "
+    "(1, 2, '2026-02-01 00:00:00', 5)",
+    "INSERT INTO campaigns (id, code, title, theme, kind, start, \"end\", all_units, launch_at, "
+    "reminders) VALUES (1, 'C1', 'Phong trào', '', 'thuong_xuyen', '2026-01-01', '2026-12-31', "
+    "1, '2026-01-15 01:00:00', '[7]')",
+    "INSERT INTO council_results (id, campaign_id, decision, publish_at) VALUES "
+    "(1, 1, '12/QĐ', '2026-11-10 01:00:00')",
+    "INSERT INTO outbox (key, push_key, kind, chat_id, text, status, not_before, created_at, "
+    "attempts, timeouts, resent_after_crash) VALUES "
+    "('quarterly_tasks:2026-Q1:VP:7', 'quarterly_tasks:2026-Q1:VP', 'quarterly_tasks', 7, 't',"
+    " 'sent', '2026-01-05 01:00:00', '2026-01-05 01:00:00', 1, 0, 0),"
+    "('results:C1:VP:7', 'results:C1:VP', 'results', 7, 't', 'sent', '2026-11-10 01:00:00',"
+    " '2026-11-10 01:00:00', 1, 0, 0)",
+]
+
+
+def test_a_database_of_the_previous_version_keeps_its_meaning(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "0011")
+        for statement in LEGACY:
+            conn.execute(text(statement))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "head")
+    with engine.connect() as conn:
+        orgs = dict(conn.execute(text("SELECT name, id FROM organizations")).all())
+        assert set(orgs) == {"Sở Tư pháp tỉnh Lạng Sơn", "Sở Tư pháp tỉnh Bắc Kạn"}
+        units = dict(conn.execute(text("SELECT code, organization_id FROM units")).all())
+        assert units["VP"] == units["HCTP"] == orgs["Sở Tư pháp tỉnh Lạng Sơn"]
+        assert units["BK_VP"] == orgs["Sở Tư pháp tỉnh Bắc Kạn"]
+        plan = conn.execute(text("SELECT organization_id, code FROM plans")).one()
+        assert tuple(plan) == (orgs["Sở Tư pháp tỉnh Lạng Sơn"], "2026")
+        # Two bodies: "every unit" is written out as the list it meant.
+        assert conn.execute(text("SELECT all_units FROM campaigns")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM campaign_units")).scalar_one() == 3
+        assert conn.execute(text("SELECT count(*) FROM task_units")).scalar_one() == 3
+        progress = conn.execute(text("SELECT task_id, unit_id, period FROM task_progress")).one()
+        assert tuple(progress) == (1, 2, "")
+        keys = set(conn.execute(text("SELECT push_key FROM outbox")).scalars())
+        assert keys == {"quarterly_tasks:2026-Q1:1:VP", "results:C1:1:VP"}
