@@ -21,7 +21,7 @@ LEGACY = [
     "INSERT INTO task_units (task_id, unit_id) VALUES (1, 1)",
     "INSERT INTO task_progress (task_id, unit_id, done_at, done_by) VALUES "
     "(1, 2, '2026-02-01 00:00:00', 5)",
-    "INSERT INTO campaigns (id, code, title, theme, kind, start, \"end\", all_units, launch_at, "
+    'INSERT INTO campaigns (id, code, title, theme, kind, start, "end", all_units, launch_at, '
     "reminders) VALUES (1, 'C1', 'Phong trào', '', 'thuong_xuyen', '2026-01-01', '2026-12-31', "
     "1, '2026-01-15 01:00:00', '[7]')",
     "INSERT INTO council_results (id, campaign_id, decision, publish_at) VALUES "

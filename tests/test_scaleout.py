@@ -376,7 +376,8 @@ async def test_a_month_of_reminders_from_two_schedulers(
     # task reminders to units (two focal points each), one overdue digest (office, leader).
     planned = planned_pushes(snapshot, date(2026, 3, 1), date(2026, 3, 31))
     expected = {(push.key, chat) for push in planned for chat in recipients[push.unit]}
-    assert len(planned) == 52 and len(expected) == 51 * 2 + 2
+    # The plan's tasks say only "Quý I": no date of their own, never reminded (§6.1).
+    assert len(planned) == 28 and len(expected) == 27 * 2 + 2
 
     async with BotApiEmulator(global_rate=30) as emu:
         for chats in recipients.values():
