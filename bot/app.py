@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.conversations import SharedConversations
 from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
 from messages.commands import GUEST_COMMANDS
+from messages.organizations import org_words
 from scheduler.calendar_sync import install_calendar
 from scheduler.delivery import DeliveryWorker
 from scheduler.tick import Scheduler
@@ -88,6 +89,9 @@ async def on_startup(app: BotApplication) -> None:
         organizations = await all_organizations(session)
     # A stranger is told whose bot this is only when the database serves one body.
     runtime.organization = organizations[0].name if len(organizations) == 1 else ""
+    if len(organizations) == 1:
+        only = organizations[0]
+        runtime.org_words = org_words(only.name, only.office, only.head, only.short)
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in GUEST_COMMANDS])
     _start_delivery(app, runtime)
     log.info("bot @%s ready", app.bot.username)

@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, Conversat
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import int_arg, pattern, unpack
+from messages.organizations import org_words, speak_for
 from storage.invites import is_code_shaped, normalize_code
 from storage.members import Membership, active_membership
 from storage.models import Role
@@ -96,7 +97,14 @@ async def gate_unbound(update: Update, context: BotContext) -> None:
     if update.effective_chat.type != "private":
         # The bot works in private chats only; groups get no answer and no data.
         raise ApplicationHandlerStop
-    if await load_member(update, context) is not None:
+    member = await load_member(update, context)
+    # Every message of this update speaks for the sender's body (or the only one there is).
+    speak_for(
+        org_words(member.org_name, member.org_office, member.org_head, member.org_short)
+        if member is not None
+        else context.rt.org_words
+    )
+    if member is not None:
         return
     message = update.effective_message
     text = (message.text or "") if message is not None and update.callback_query is None else ""

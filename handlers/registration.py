@@ -45,7 +45,12 @@ from messages.workbooks import (
     build_registration_template,
     read_registration_template,
 )
-from storage.campaigns import active_titles, campaign_for_unit, launched_campaigns_of_unit
+from storage.campaigns import (
+    active_titles,
+    campaign_for_unit,
+    launched_campaigns_of_unit,
+    registration_forms,
+)
 from storage.models import Campaign, Role, Target
 from storage.registrations import Person as StoredPerson
 from storage.registrations import describe_registration, registration_of, save_registration
@@ -174,12 +179,13 @@ async def _ask_title(update: Update, context: BotContext) -> int:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
         titles = await active_titles(session, draft.campaign_id, Target.TAP_THE)
+        forms = await registration_forms(session, draft.campaign_id)
     if not titles:
         draft.collective, draft.collective_chosen = None, True
         return await _ask_people(update, context)
     buttons = [button(t.name, PREFIX, "t", t.id) for t in titles]
     buttons += [button("no_collective", PREFIX, "t", 0), button("template", PREFIX, "x")]
-    await say_anew(update, render("registration/ask_title"), rows(buttons))
+    await say_anew(update, render("registration/ask_title", forms=forms), rows(buttons))
     return State.TITLE
 
 
@@ -231,6 +237,11 @@ async def _matcher(context: BotContext, campaign_id: int) -> TitleMatcher:
     return TitleMatcher(Title(t.id, t.name, t.short) for t in titles)
 
 
+async def _forms(context: BotContext, campaign_id: int) -> dict[str, str]:
+    async with context.rt.db.read() as session:
+        return await registration_forms(session, campaign_id)
+
+
 async def _ask_people(update: Update, context: BotContext) -> int:
     """Ask for the individuals, one per line, or the filled Excel template."""
     draft = draft_of(context, DRAFT_KEY, Draft)
@@ -251,6 +262,7 @@ async def _ask_people(update: Update, context: BotContext) -> int:
                 for t, short in zip(matcher.titles, matcher.abbreviations(), strict=True)
             ],
             kept=len(draft.people),
+            forms=await _forms(context, draft.campaign_id),
         ),
         rows(buttons),
     )

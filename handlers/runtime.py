@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from messages.organizations import OrgWords, org_words
 from storage.db import Database
 from storage.members import Membership
 from storage.models import utcnow
@@ -27,6 +28,8 @@ class Runtime:
     files_dir: Path
     max_file_bytes: int
     organization: str = ""
+    # The words of the only body the database serves (plain words when it serves several).
+    org_words: OrgWords = field(default_factory=lambda: org_words(""))
     clock: Callable[[], datetime] = field(default=utcnow)
     # Webhook mode: claim each update id in the database so a redelivery is handled once.
     dedupe: bool = False

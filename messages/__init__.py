@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from messages.commands import ROLE_AUDIENCES, ROLE_LABELS
+from messages.organizations import current_org
 
 
 def _dmy(value: date) -> str:
@@ -36,10 +37,12 @@ _env.globals.update(ROLE_LABELS=ROLE_LABELS, ROLE_AUDIENCES=ROLE_AUDIENCES)
 
 
 def render(screen: str, /, **values: Any) -> str:
-    """A chat screen as Telegram HTML; every value is escaped."""
+    """A chat screen as Telegram HTML; every value is escaped. `org` is the body spoken for."""
+    values.setdefault("org", current_org())
     return _env.get_template(f"{screen}.html").render(**values).strip()
 
 
 def render_text(name: str, /, **values: Any) -> str:
     """Plain text: the operator's terminal (`cli/…`) or a button's pop-up answer (`alerts/…`)."""
+    values.setdefault("org", current_org())
     return _env.get_template(f"{name}.txt").render(**values).strip()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render
+from messages.organizations import org_words, speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.snapshot import HORIZON, load_snapshot
@@ -89,6 +90,15 @@ async def render_push(
     session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
 ) -> tuple[str, str | None]:
     """The push's text as its recipients read it, and a document to send with it, if any."""
+    org = await session.scalar(select(Organization).where(Organization.code == push.org))
+    words = org_words(org.name, org.office, org.head, org.short) if org else org_words("")
+    with speaking_for(words):
+        return await _render_push(session, push, now, tz)
+
+
+async def _render_push(
+    session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
+) -> tuple[str, str | None]:
     today = now.astimezone(tz).date()
     unit = await _unit_name(session, push.unit, push.org)
     if push.kind == "launch":

@@ -286,6 +286,14 @@ async def campaign_unit_ids(session: AsyncSession, campaign: Campaign) -> frozen
     return frozenset(rows)
 
 
+async def registration_forms(session: AsyncSession, campaign_id: int) -> dict[str, str]:
+    """The names the campaign's document gives its registration forms ({} when it names none)."""
+    forms = await session.scalar(
+        select(Campaign.registration_forms).where(Campaign.id == campaign_id)
+    )
+    return dict(forms or {})
+
+
 async def active_deadlines(session: AsyncSession, campaign_id: int) -> list[CampaignDeadline]:
     """The campaign's current deadlines of its own, in file order."""
     rows = await session.scalars(
