@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
@@ -22,6 +23,7 @@ from messages import render_text
 from storage.db import Database, one_line
 from storage.invites import create_invite
 from storage.models import Role
+from storage.organizations import all_organizations
 from storage.state import BOT_USERNAME, get_state, set_state
 from storage.units import unit_by_code, units_without_active_focal
 
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--all", action="store_true", help=render_text("cli/help/invite_all"))
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
+    invite.add_argument("--org", metavar="ORG_CODE", help=render_text("cli/help/org"))
 
     backup = sub.add_parser("backup", help=render_text("cli/help/backup"))
     backup.add_argument("--out", required=True, type=Path, metavar="FILE.tar.gz")
@@ -67,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help=render_text("cli/help/export"))
     export.add_argument("--campaign", metavar="CODE")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
+    export.add_argument("--org", metavar="ORG_CODE", help=render_text("cli/help/org"))
 
     calendar = sub.add_parser("calendar", help=render_text("cli/help/calendar"))
     calendar.add_argument("year", metavar="YEAR")  # checked by _calendar: one line if bad
@@ -111,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "due":
             return asyncio.run(_due(settings, args))
         if args.command == "export":
-            workbook, summary = asyncio.run(_export(settings, args.campaign))
+            workbook, summary = asyncio.run(_export(settings, args.campaign, args.org))
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_bytes(workbook)
             print(render_text("cli/export_done", path=args.out, summary=summary))
@@ -279,14 +283,34 @@ async def _calendar(settings: Settings, text: str) -> int:
     return 0
 
 
-async def _export(settings: Settings, campaign: str | None) -> tuple[bytes, Summary]:
+async def _organization_id(session: AsyncSession, code: str | None) -> int | None:
+    """The organisation `--org` names; without it, the only one (None: there is none yet).
+    Several and no `--org` is a mistake the operator is told about in one line."""
+    organizations = await all_organizations(session)
+    known = ", ".join(o.code for o in organizations) or "-"
+    if code is not None:
+        found = next((o for o in organizations if o.code == code.upper()), None)
+        if found is None:
+            raise CliError(render_text("cli/unknown_org", code=code, known=known))
+        return found.id
+    if len(organizations) > 1:
+        raise CliError(render_text("cli/org_needed", known=known))
+    return organizations[0].id if organizations else None
+
+
+async def _export(
+    settings: Settings, campaign: str | None, org: str | None = None
+) -> tuple[bytes, Summary]:
     from handlers.office_summary import UnknownCampaign, build_summary, summary_workbook
 
     db = Database(settings.database_url)
     try:
         await db.migrate()
         async with db.read() as session:
-            summary = await build_summary(session, settings.tz, datetime.now(UTC), campaign)
+            org_id = await _organization_id(session, org)
+            summary = await build_summary(
+                session, settings.tz, datetime.now(UTC), campaign, org_id=org_id
+            )
     except UnknownCampaign:
         raise CliError(render_text("cli/unknown_campaign", code=campaign)) from None
     finally:
@@ -304,10 +328,11 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
         username = await _bot_username(settings, db)
         now = datetime.now(UTC)
         async with db.write() as session:
+            org_id = await _organization_id(session, args.org)
             if args.all:
-                units = await units_without_active_focal(session)
+                units = await units_without_active_focal(session, org_id)
             else:
-                unit = await unit_by_code(session, args.unit.upper())
+                unit = await unit_by_code(session, args.unit.upper(), org_id)
                 if unit is None:
                     raise CliError(render_text("cli/unknown_unit", code=args.unit))
                 units = [unit]

@@ -8,20 +8,38 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from storage.text import fold
+
 MAX_PEOPLE = 200
 MAX_NAME = 100
 MAX_JOB = 150
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[-•*+–])\s*")
 _SEPARATORS = re.compile(r"\s*[;|\t]\s*")
-_D_BAR = str.maketrans({"\u0111": "d", "\u0110": "D"})  # Vietnamese d with stroke
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'’-][^\W\d_]+)*\.?$")
 
 
-def fold(text: str) -> str:
-    """Lower case, no diacritics, d-bar as d, single spaces: how titles and names compare."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_BAR))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.casefold().split())
+# Syllables written with i or y alike in official texts (sĩ/sỹ, kĩ/kỹ, lí/lý, mĩ/mỹ).
+_I_OR_Y = {"sy": "si", "ky": "ki", "ly": "li", "my": "mi", "ty": "ti", "hy": "hi"}
+# Words a title may carry or leave out ("Chiến sĩ thi đua cấp cơ sở" = "… cơ sở").
+_OPTIONAL_WORDS = {"cap"}
+
+
+def _words(text: str) -> list[str]:
+    return [_I_OR_Y.get(w, w) for w in fold(text).replace(".", " ").split()]
+
+
+def title_keys(text: str, abbreviated: frozenset[str] = frozenset()) -> list[set[str]]:
+    """The ways a title may be written, folded, most precise first: its words; its words run
+    together; its initials, or an abbreviation mixed with words ("CSTĐ cơ sở") — each with or
+    without "cấp". `abbreviated` holds the words of `text` that are abbreviations already."""
+    words = _words(text)
+    variants = (words, [w for w in words if w not in _OPTIONAL_WORDS])
+    levels = [
+        {" ".join(kept) for kept in variants},
+        {"".join(kept) for kept in variants},
+        {"".join(w if w in abbreviated else w[0] for w in kept) for kept in variants},
+    ]
+    return [level - {""} for level in levels]
 
 
 def initials(name: str) -> str:
@@ -51,7 +69,7 @@ class TitleMatcher:
         self.titles = list(titles)
         self._by_key: dict[str, set[int]] = {}
         for title in self.titles:
-            keys = {fold(title.name), initials(title.name)}
+            keys = set().union(*title_keys(title.name))
             if title.short:
                 keys.add(fold(title.short).replace(" ", ""))
             for key in keys:
@@ -60,11 +78,17 @@ class TitleMatcher:
 
     def match(self, text: str) -> Title | None:
         """The one title the text names, or None when it names none or several."""
-        key = fold(text)
-        found = self._by_key.get(key) or self._by_key.get(key.replace(" ", "").replace(".", ""))
-        if found is None or len(found) != 1:
-            return None
-        return self._by_id[next(iter(found))]
+        # A word typed in capitals without vowels' marks of a word ("CSTĐ") is an abbreviation.
+        shouted = frozenset(
+            _I_OR_Y.get(fold(w), fold(w)) for w in text.replace(".", " ").split() if w.isupper()
+        )
+        for level in title_keys(text, shouted):
+            found: set[int] = set()
+            for key in level:
+                found |= self._by_key.get(key, set())
+            if found:  # the most precise reading that names something decides
+                return self._by_id[next(iter(found))] if len(found) == 1 else None
+        return None
 
     def abbreviations(self) -> list[str]:
         """How each title may be written short, for an example in a message."""

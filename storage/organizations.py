@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Organization
-
-_D_STROKE = str.maketrans({"\u0111": "d", "\u0110": "D"})
-
-
-def fold(text: str) -> str:
-    """Lower case, without diacritics (đ as d): for matching names however they are typed."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_STROKE))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+from storage.text import fold
 
 
 def code_from_name(name: str) -> str:

@@ -208,3 +208,27 @@ async def test_due_prints_the_schedule_as_json(tmp_path: Path) -> None:
     assert code == 2 and "YYYY-MM-DD HH:MM" in err and "Traceback" not in err
     code, _, err = await thiduabot(tmp_path, "due", "--from", "2026-01-01")
     assert code == 2 and "--to" in err
+
+
+async def test_invite_and_export_name_the_body_when_the_database_holds_several(
+    tmp_path: Path,
+) -> None:
+    xa = tmp_path / "xa.yaml"
+    xa.write_text(
+        "organization: {code: XA-TT, name: UBND xã Tân Thanh}\nunits:\n"
+        "  - {code: VP, name: Văn phòng HĐND và UBND xã, kind: phong}\n",
+        encoding="utf-8",
+    )
+    await thiduabot(tmp_path, "load", str(EXAMPLES / "units-lang-son.yaml"), str(xa))
+    async with BotApiEmulator() as emu:
+        api = {"BOT_TOKEN": emu.token, "BOT_API_BASE_URL": emu.base_url}
+        code, out, err = await thiduabot(tmp_path, "invite", "VP", "--role", "office", **api)
+        assert code == 2 and "--org" in err and "XA-TT" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+        code, out, err = await thiduabot(
+            tmp_path, "invite", "VP", "--role", "office", "--org", "xa-tt", "--json", **api
+        )
+        assert code == 0, err
+        assert json.loads(out)["unit"] == "VP"
+    code, _, err = await thiduabot(tmp_path, "export", "--out", "x.xlsx", "--org", "KHONGCO")
+    assert code == 2 and "KHONGCO" in err and "STP-LS" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,3 +120,25 @@ def test_a_well_formed_line_is_always_read(name: str, job: str, title: str, sep:
     assert bad == []
     assert people[0].full_name == name and people[0].job_title == job
     assert split_line(f"3) {name}; {job}; {title}") == [name, job, title]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Chiến sỹ thi đua cơ sở",
+        "CSTĐ cơ sở",
+        "CSTĐ cấp cơ sở",
+        "Chiến sĩ thi đua cấp cơ sở",
+        "chien sy thi dua co so",
+        "C.S.T.Đ.C.S",
+    ],
+)
+def test_official_variants_of_a_title_match(typed: str) -> None:
+    matcher = TitleMatcher([Title(1, "Chiến sĩ thi đua cơ sở"), Title(2, "Lao động tiên tiến")])
+    found = matcher.match(typed)
+    assert found is not None and found.id == 1
+
+
+def test_a_fragment_of_a_title_matches_nothing() -> None:
+    matcher = TitleMatcher([Title(1, "Chiến sĩ thi đua cơ sở"), Title(2, "Lao động tiên tiến")])
+    assert matcher.match("Lao động") is None and matcher.match("CSTĐ") is None
