@@ -190,26 +190,10 @@ def _campaign_reminders(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
     for step in c.deadlines:
         offsets = step.reminders if step.reminders is not None else c.reminders
         base = f"deadline:{c.code}:{step.code}:{step.due}"
-        if step.office:  # the office's own step: it is reminded, nobody is listed as late
-            for day in _reminder_days(step.due, offsets):
-                at = datetime.combine(day, MORNING)
-                if at >= launched:
-                    key = f"reminder:{base}:{day}:-"
-                    yield Push(
-                        at,
-                        "reminder",
-                        None,
-                        c.code,
-                        key,
-                        deadline_kind="deadline",
-                        deadline=step.due,
-                        org=c.org,
-                        step=step.code,
-                    )
-            continue
-        missing = tuple(u for u in step.unit_codes if u not in step.done)
+        # The office's own step: the office is reminded, and nobody is listed as late.
+        late = (None,) if step.office else tuple(u for u in step.unit_codes if u not in step.done)
         yield from _reminders_and_digest(
-            c, launched, "deadline", step.due, offsets, missing, base, step.code
+            c, launched, "deadline", step.due, offsets, late, base, step.code, not step.office
         )
 
 
@@ -219,11 +203,13 @@ def _reminders_and_digest(
     kind: str,
     deadline: date,
     offsets: Iterable[int],
-    missing: tuple[str, ...],
+    missing: tuple[str | None, ...],
     base: str,
     step: str | None = None,
+    digest: bool = True,
 ) -> Iterator[Push]:
-    """A deadline's reminders to the units that have not done it, and the office's digest."""
+    """A deadline's reminders to the units that have not done it (None: the office), and the
+    office's digest of them."""
     for day in _reminder_days(deadline, offsets):
         at = datetime.combine(day, MORNING)
         if at < launched:  # nobody is reminded of a campaign not yet launched
@@ -234,13 +220,13 @@ def _reminders_and_digest(
                 "reminder",
                 unit,
                 c.code,
-                f"reminder:{base}:{day}:{unit}",
+                f"reminder:{base}:{day}:{unit or '-'}",
                 deadline_kind=kind,
                 deadline=deadline,
                 org=c.org,
                 step=step,
             )
-    if missing:
+    if missing and digest:
         at = datetime.combine(next_working_day(deadline + timedelta(days=1)), MORNING)
         yield Push(
             at,
@@ -250,7 +236,7 @@ def _reminders_and_digest(
             f"overdue_digest:{base}",
             deadline_kind=kind,
             deadline=deadline,
-            items=missing,
+            items=tuple(u for u in missing if u is not None),
             org=c.org,
             step=step,
         )

@@ -14,6 +14,7 @@ from scheduler.calendar_sync import install_calendar
 from scheduler.due import (
     AnnouncementFacts,
     CampaignFacts,
+    DeadlineFacts,
     Push,
     Snapshot,
     TaskFacts,
@@ -251,3 +252,33 @@ def test_after_downtime_only_the_latest_reminder_of_a_deadline_goes_out() -> Non
         tz=TZ, campaigns=(CAMPAIGN,), tasks=TASKS, enqueued=frozenset(p.key for p in due)
     )
     assert not [p for p in due_pushes(later, local("2026-03-12 15:00")) if p.kind == "reminder"]
+
+
+def test_a_campaign_step_reminds_who_must_meet_it() -> None:
+    """A step of the units: reminders to those not done and the office's digest; a step of
+    the office: reminders to the office, no digest."""
+    launched = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+    campaign = CampaignFacts(
+        code="TD",
+        launch_at=launched,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        unit_codes=("A", "B"),
+        reminders=(3,),
+        org="STP-LS",
+        deadlines=(
+            DeadlineFacts(
+                "BC", date(2026, 6, 30), office=False, unit_codes=("A", "B"), done=frozenset({"B"})
+            ),
+            DeadlineFacts("TH", date(2026, 7, 10), office=True),
+        ),
+    )
+    pushes = planned_pushes(
+        Snapshot(tz=TZ, campaigns=(campaign,)), date(2026, 6, 1), date(2026, 7, 31)
+    )
+    steps = [(p.kind, p.unit, p.step, p.at.date()) for p in pushes if p.step]
+    assert steps == [
+        ("reminder", "A", "BC", date(2026, 6, 26)),  # 27/6 is a Saturday: the Friday before
+        ("overdue_digest", None, "BC", date(2026, 7, 1)),
+        ("reminder", None, "TH", date(2026, 7, 7)),
+    ]

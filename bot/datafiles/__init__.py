@@ -1,7 +1,8 @@
 """Data files (PRODUCT §6): read YAML, validate everything, then write it in one transaction.
 
 `schema` is the format, `checks` what one document must satisfy on its own, `reading` the
-YAML and its errors, `applying` the write (organisations, codes, what needs `--replace`),
+YAML and its errors, `scope` what codes mean within an organisation, `applying` the write
+(plans, campaigns, results, what needs `--replace`),
 `calendar_documents` the working-day calendar documents.
 """
 

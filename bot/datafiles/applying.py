@@ -7,8 +7,6 @@ units) is refused unless `replace` is given: nothing is replaced silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.datafiles.calendar_documents import apply_calendar
 from bot.datafiles.checks import (
     FAR_AFTER_END,
-    LoadError,
     entry_label,
     last_day_of,
     problem,
@@ -25,6 +22,7 @@ from bot.datafiles.checks import (
 )
 from bot.datafiles.reading import Loaded, LoadSet
 from bot.datafiles.schema import ALL, CampaignBody, PlanBody, ResultsBody, TaskEntry
+from bot.datafiles.scope import LoadRejected, LoadReport, Resolver
 from storage.campaigns import (
     AwardSpec,
     CampaignSpec,
@@ -36,161 +34,14 @@ from storage.campaigns import (
     upsert_campaign,
 )
 from storage.dossiers import active_awards
-from storage.models import DueForm, Organization, Target, UnitKind
-from storage.organizations import (
-    OrganizationSpec,
-    all_organizations,
-    organization_by_code,
-    upsert_organization,
-)
+from storage.models import DueForm, Target
+from storage.organizations import all_organizations
 from storage.plans import PlanSpec, TaskSpec, plan_by_code, upsert_plan
 from storage.results import ResultItemSpec, upsert_result
-from storage.units import (
-    GroupSpec,
-    LoadCounts,
-    UnitSpec,
-    all_units,
-    group_units_by_code,
-    upsert_groups,
-    upsert_units,
-)
-
-# The district level, and its Phòng Tư pháp, ended on this day (two-level local government).
-DISTRICTS_ENDED = date(2025, 7, 1)
 
 
-@dataclass(slots=True)
-class LoadReport:
-    """What a load changed, per kind of document, and what it warns about."""
-
-    organizations: LoadCounts = field(default_factory=LoadCounts)
-    units: LoadCounts = field(default_factory=LoadCounts)
-    groups: LoadCounts = field(default_factory=LoadCounts)
-    plans: LoadCounts = field(default_factory=LoadCounts)
-    campaigns: LoadCounts = field(default_factory=LoadCounts)
-    results: LoadCounts = field(default_factory=LoadCounts)
-    calendars: LoadCounts = field(default_factory=LoadCounts)
-    warnings: list[LoadError] = field(default_factory=list)
-
-
-class LoadRejected(Exception):
-    """Raised inside the write transaction when references do not resolve: nothing is written."""
-
-    def __init__(self, errors: list[LoadError]) -> None:
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
-
-
-@dataclass(slots=True)
-class _Scope:
-    """What codes mean within one organisation."""
-
-    org: Organization
-    units: dict[str, int]
-    groups: dict[str, frozenset[int]]
-    kinds: dict[int, tuple[str, UnitKind, date | None]]  # id -> (code, kind, retired)
-
-
-class _Applier:
-    def __init__(self, session: AsyncSession, tz: ZoneInfo, now: datetime, replace: bool) -> None:
-        self.session, self.tz, self.now, self.replace = session, tz, now, replace
-        self.report = LoadReport()
-        self.errors: list[LoadError] = []
-        self.file_orgs: dict[str, set[int]] = {}
-        self.scopes: dict[int, _Scope] = {}
-
-    def error(self, file: str, entry: str, field_name: str, name: str, **values: object) -> None:
-        self.errors.append(LoadError(file, entry, field_name, problem(name, **values)))
-
-    def warn(self, file: str, entry: str, field_name: str, name: str, **values: object) -> None:
-        self.report.warnings.append(LoadError(file, entry, field_name, problem(name, **values)))
-
-    async def units(self, loaded: Loaded[object]) -> None:
-        doc = loaded.body
-        org_entry = doc.organization  # type: ignore[attr-defined]
-        spec = (
-            OrganizationSpec(None, org_entry)
-            if isinstance(org_entry, str)
-            else OrganizationSpec(
-                org_entry.code, org_entry.name, org_entry.office, org_entry.head, org_entry.short
-            )
-        )
-        org, outcome = await upsert_organization(self.session, spec)
-        self.report.organizations.record(outcome, org.code)
-        self.file_orgs.setdefault(loaded.file, set()).add(org.id)
-        units = [
-            UnitSpec(u.code, u.name, u.kind, u.retired, u.merged_into)
-            for u in doc.units  # type: ignore[attr-defined]
-        ]
-        self.report.units.add(await upsert_units(self.session, org.id, units))
-        groups = [
-            GroupSpec(g.code, g.name, tuple(g.units))
-            for g in doc.groups  # type: ignore[attr-defined]
-        ]
-        if groups:
-            self.report.groups.add(await upsert_groups(self.session, org.id, groups))
-        self.scopes.pop(org.id, None)
-
-    async def scope(self, org: Organization) -> _Scope:
-        if org.id not in self.scopes:
-            units = await all_units(self.session, org.id)
-            self.scopes[org.id] = _Scope(
-                org,
-                {u.code: u.id for u in units},
-                await group_units_by_code(self.session, org.id),
-                {u.id: (u.code, u.kind, u.retired) for u in units},
-            )
-        return self.scopes[org.id]
-
-    async def organization(self, file: str, entry: str, code: str | None) -> Organization | None:
-        """The organisation a plan or campaign belongs to (see the module's docstring)."""
-        if code is not None:
-            org = await organization_by_code(self.session, code)
-            if org is None:
-                known = ", ".join(o.code for o in await all_organizations(self.session))
-                self.error(
-                    file, entry, "organization", "unknown_organization", code=code, known=known
-                )
-            return org
-        candidates = self.file_orgs.get(file) or (
-            set().union(*self.file_orgs.values()) if self.file_orgs else set()
-        )
-        stored = await all_organizations(self.session)
-        if len(candidates) == 1:
-            only = next(iter(candidates))
-            return next(o for o in stored if o.id == only)
-        if not candidates and len(stored) == 1:
-            return stored[0]
-        known = ", ".join(o.code for o in stored) or "-"
-        self.error(file, entry, "organization", "organization_needed", known=known)
-        return None
-
-    def resolve(
-        self, scope: _Scope, codes: Iterable[str], file: str, entry: str, name: str
-    ) -> set[int]:
-        """Unit and group codes to unit ids; ALL is left to the caller."""
-        ids: set[int] = set()
-        for code in codes:
-            if code == ALL:
-                continue
-            if code in scope.units:
-                ids.add(scope.units[code])
-            elif code in scope.groups:
-                ids |= scope.groups[code]
-            else:
-                self.error(file, entry, name, "unknown_unit", code=code)
-        return ids
-
-    def warn_districts(
-        self, scope: _Scope, ids: Iterable[int], when: date, file: str, entry: str, name: str
-    ) -> None:
-        """A Phòng Tư pháp huyện named for work after the district level ended."""
-        if when < DISTRICTS_ENDED:
-            return
-        for unit_id in sorted(ids):
-            code, kind, retired = scope.kinds[unit_id]
-            if kind is UnitKind.PHONG_TU_PHAP_HUYEN and (retired is None or retired > when):
-                self.warn(file, entry, name, "district_after_2025", code=code)
+class _Applier(Resolver):
+    """Builds each document's storage spec; the plan, campaign and results of a load."""
 
     async def plan(self, loaded: Loaded[PlanBody]) -> PlanSpec | None:
         plan, file = loaded.body, loaded.file
