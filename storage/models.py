@@ -121,7 +121,7 @@ class Organization(Base):
 
 
 class Unit(Base):
-    """A unit of an organisation: a phòng, an đơn vị sự nghiệp, a xã, a Sở, a council…"""
+    """A unit of an organisation: a division, a public service unit, a commune, a council…"""
 
     __tablename__ = "units"
 
@@ -144,7 +144,7 @@ class Unit(Base):
 
 
 class UnitGroup(Base):
-    """A named set of units of one organisation: a cụm or khối thi đua, or any list."""
+    """A named set of units of one organisation: an emulation cluster or bloc, or any list."""
 
     __tablename__ = "unit_groups"
 
@@ -260,9 +260,9 @@ class DocumentScope(enum.StrEnum):
 class DueForm(enum.StrEnum):
     """How a document writes a date: on a day, within a month, or before a day."""
 
-    DAY = "day"  # "chậm nhất ngày 10/12/2026": due that day
+    DAY = "day"  # chậm nhất ngày 10/12/2026: due that day
     MONTH = "month"  # "trong tháng 12/2026": due its last day
-    BEFORE = "before"  # "trước ngày 10/12/2026": due the day before
+    BEFORE = "before"  # trước ngày 10/12/2026: due the day before
 
 
 class Repeat(enum.StrEnum):
@@ -447,9 +447,9 @@ class RequiredDocument(Base):
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(500))
     per: Mapped[DocumentScope] = mapped_column(_enum(DocumentScope, "document_scope"))
-    optional: Mapped[bool] = mapped_column(Boolean, default=False)  # "(nếu có)"
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)  # nếu có
     formats: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # e.g. ["pdf"]
-    note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # "bản chính", …
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # bản chính, …
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -28,7 +28,7 @@ async def upsert_result(
     items: list[ResultItemSpec],
     decided_by: str | None = None,
 ) -> str:
-    """Create or update one decision of a campaign (a campaign may have several: the Sở's,
+    """Create or update one decision of a campaign (a campaign may have several: the department's,
     then the UBND tỉnh's…); returns "added", "updated" or "unchanged"."""
     result = await session.scalar(
         select(CouncilResult).where(

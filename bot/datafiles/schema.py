@@ -43,9 +43,10 @@ class OrganizationEntry(Strict):
 
     code: OrgCode
     name: Name
-    office: Words | None = None  # "Văn phòng Sở"
-    head: Words | None = None  # "Giám đốc Sở"
-    short: Words | None = None  # "Sở": "toàn Sở"
+    # e.g. office Văn phòng Sở, head Giám đốc Sở, short Sở (as in toàn Sở)
+    office: Words | None = None
+    head: Words | None = None
+    short: Words | None = None
 
 
 class UnitEntry(Strict):
@@ -59,7 +60,7 @@ class UnitEntry(Strict):
 
 
 class GroupEntry(Strict):
-    """A cụm or khối thi đua, or any named set of units."""
+    """An emulation cluster or bloc, or any named set of units."""
 
     code: UnitCode
     name: Name
@@ -119,21 +120,21 @@ class TitleEntry(Strict):
 
 
 class Titles(Strict):
-    """The emulation titles (danh hiệu thi đua) units may register for."""
+    """The emulation titles units may register for (not the award forms)."""
 
     tap_the: list[Name | TitleEntry] = []
     ca_nhan: list[Name | TitleEntry] = []
 
 
 class RegistrationForms(Strict):
-    """The names the document gives its registration forms ("Mẫu 2", "Phụ lục 1"…)."""
+    """The names the document gives its registration forms (e.g. Mau 2 for collectives)."""
 
     tap_the: Words | None = None
     ca_nhan: Words | None = None
 
 
 class AwardEntry(Strict):
-    """An award form (hình thức khen thưởng) with its quotas and, if any, its own papers."""
+    """An award form (not an emulation title) with its quotas and, if any, its own papers."""
 
     code: ItemCode
     name: Name
@@ -146,7 +147,7 @@ class AwardEntry(Strict):
 
 
 class DocumentEntry(Strict):
-    """A dossier document: required, or optional ("nếu có"), with its accepted types."""
+    """A dossier document: required or optional, with its accepted types and a note."""
 
     code: ItemCode
     name: LongName

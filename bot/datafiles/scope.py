@@ -161,7 +161,7 @@ class Resolver:
     def warn_districts(
         self, scope: Scope, ids: Iterable[int], when: date, file: str, entry: str, name: str
     ) -> None:
-        """A Phòng Tư pháp huyện named for work after the district level ended."""
+        """A district justice office named for work after the district level ended."""
         if when < DISTRICTS_ENDED:
             return
         for unit_id in sorted(ids):
