@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.calendar import next_working_day, previous_working_day, quarter_start
+from scheduler.recurrence import add_working_days
 
 MORNING = time(8, 0)  # date-based pushes go out at 08:00 local
 QUIET_FROM = time(21, 0)  # nothing is pushed from 21:00 …
@@ -50,6 +51,10 @@ class CampaignFacts:
     dossier_complete: frozenset[str] = frozenset()
     org: str | None = None  # the organisation's code: whose office, whose unit codes
     deadlines: tuple[DeadlineFacts, ...] = ()
+    # The office's review limit in working days, and the dossiers waiting for a decision:
+    # (unit code, the local day the dossier became complete).
+    review_days: int | None = None
+    awaiting: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +202,28 @@ def _campaign_reminders(c: CampaignFacts, tz: ZoneInfo) -> Iterator[Push]:
         )
 
 
+def _review_digests(c: CampaignFacts) -> Iterator[Push]:
+    """The office is told of dossiers still undecided past its limit, the working day after."""
+    if c.review_days is None:
+        return
+    by_limit: dict[date, set[str]] = {}
+    for unit, since in c.awaiting:
+        by_limit.setdefault(add_working_days(since, c.review_days), set()).add(unit)
+    for limit, units in sorted(by_limit.items()):
+        at = datetime.combine(next_working_day(limit + timedelta(days=1)), MORNING)
+        yield Push(
+            at,
+            "overdue_digest",
+            None,
+            c.code,
+            f"overdue_digest:review:{c.code}:{limit}",
+            deadline_kind="review",
+            deadline=limit,
+            items=tuple(sorted(units)),
+            org=c.org,
+        )
+
+
 def _reminders_and_digest(
     c: CampaignFacts,
     launched: datetime,
@@ -315,6 +342,7 @@ def _every_push(snapshot: Snapshot) -> Iterator[Push]:
     for campaign in snapshot.campaigns:
         yield from _launch_pushes(campaign, tz)
         yield from _campaign_reminders(campaign, tz)
+        yield from _review_digests(campaign)
     yield from _task_pushes(snapshot.tasks)
     for result in snapshot.results:
         at = out_of_quiet_hours(_local(result.publish_at, tz))

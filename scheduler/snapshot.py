@@ -38,6 +38,7 @@ from storage.models import (
 from storage.organizations import all_organizations
 from storage.plans import plan_progress
 from storage.registrations import registered_unit_ids
+from storage.review_limits import awaiting_review
 
 
 async def _deadline_facts(
@@ -104,6 +105,15 @@ async def _campaign_facts(
         dossier_complete=frozenset(complete),
         org=orgs.get(campaign.organization_id),
         deadlines=await _deadline_facts(session, campaign, units, tz),
+        review_days=campaign.review_within_working_days,
+        awaiting=tuple(
+            (a.unit_code, a.complete_since.astimezone(tz).date())
+            for a in (
+                await awaiting_review(session, campaign)
+                if campaign.review_within_working_days
+                else []
+            )
+        ),
     )
 
 

@@ -34,6 +34,7 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
+from storage.review_limits import awaiting_review
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,16 @@ async def _render_push(
             missing=missing,
             tasks=tasks,
             step=step,
+        ), None
+    if push.kind == "overdue_digest" and push.deadline_kind == "review":
+        campaign = await _campaign(session, push.subject)
+        waiting = await awaiting_review(session, campaign)
+        return render(
+            "push/review_overdue",
+            campaign=campaign,
+            limit=push.deadline,
+            dossiers=[a for a in waiting if a.unit_code in push.items],
+            tz=tz,
         ), None
     if push.kind == "overdue_digest":
         title = (

@@ -282,3 +282,23 @@ def test_a_campaign_step_reminds_who_must_meet_it() -> None:
         ("overdue_digest", None, "BC", date(2026, 7, 1)),
         ("reminder", None, "TH", date(2026, 7, 7)),
     ]
+
+
+def test_dossiers_undecided_past_the_review_limit_reach_the_office() -> None:
+    """Five working days from a complete dossier: the office hears of it the day after."""
+    campaign = CampaignFacts(
+        code="TD",
+        launch_at=datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        unit_codes=("A", "B"),
+        org="STP-LS",
+        review_days=5,
+        awaiting=(("A", date(2026, 3, 2)), ("B", date(2026, 3, 2))),
+    )
+    pushes = planned_pushes(
+        Snapshot(tz=TZ, campaigns=(campaign,)), date(2026, 3, 1), date(2026, 3, 31)
+    )
+    (digest,) = [p for p in pushes if p.deadline_kind == "review"]
+    assert digest.unit is None and digest.items == ("A", "B")
+    assert digest.deadline == date(2026, 3, 9) and digest.at == datetime(2026, 3, 10, 8, 0)
