@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.datafiles import LoadRejected, apply, read_files
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import planned_pushes
-from scheduler.recurrence import Step, occurrences, resolve_steps
+from scheduler.recurrence import Step, add_working_days, occurrences, resolve_steps
 from scheduler.snapshot import load_snapshot
 from storage.db import Database
 from storage.models import (
@@ -239,3 +239,36 @@ async def test_a_task_with_no_date_gets_no_reminder_and_no_overdue_digest(
     assert about_1 == []
     digests = [p for p in pushes if p.kind == "overdue_digest"]
     assert len(digests) == 12  # the monthly report, once a month
+
+
+async def test_the_illustrative_2026_examples_use_what_real_documents_need(db: Database) -> None:
+    """The xã units, their plan and their campaign (examples/*-xa*): a per-unit quota with an
+    exception, an award with its own papers, an optional document, a month deadline, a chained
+    office step and recurring tasks."""
+    await load_files(
+        db,
+        EXAMPLES / "units-lang-son.yaml",
+        EXAMPLES / "units-lang-son-xa.yaml",
+        EXAMPLES / "plan-2026-lang-son-xa.yaml",
+        EXAMPLES / "campaign-lang-son-tuphap-xa-2026.yaml",
+        EXAMPLES / "calendar-2026.yaml",
+    )
+    async with db.read() as session:
+        await install_calendar(session)
+        snapshot = await load_snapshot(session, TZ)
+        awards = {a.code: a for a in await session.scalars(select(Award))}
+        optional = {d.code for d in await session.scalars(select(RequiredDocument)) if d.optional}
+    (campaign,) = snapshot.campaigns
+    assert {d.code: d.due for d in campaign.deadlines} == {
+        "BCSK": date(2026, 6, 30),
+        # Ten working days after Friday 20/11/2026, by the calendar in force (the holidays
+        # package counts 24/11, Ngày Văn hóa Việt Nam, as a day off).
+        "HDXET": add_working_days(date(2026, 11, 20), 10),
+    }
+    assert campaign.deadlines[1].due >= date(2026, 12, 4)
+    assert awards["GK-CN"].quota_per_unit == 2 and len(awards["GK-CN"].quota_overrides) == 1
+    assert awards["BK-UBND"].document_codes == ["BCTT", "TTR", "SK"] and optional == {"SK"}
+    monthly = [t for t in snapshot.tasks if t.no == 1]
+    assert len(monthly) == 12 and monthly[0].due == date(2026, 1, 25)
+    assert [t.due for t in snapshot.tasks if t.no == 5] == [date(2026, 6, 30), date(2026, 12, 31)]
+    assert [t.due for t in snapshot.tasks if t.no == 3] == [date(2026, 12, 9)]
