@@ -13,7 +13,8 @@ from messages import render
 from storage.dossiers import stored_file_for
 from storage.files import FileKind, sniff, store_blob
 from storage.members import Membership
-from storage.models import Upload
+from storage.models import RequiredDocument, Upload
+from storage.requirements import accepts
 
 ACCEPTED = ", ".join(kind.value.upper() for kind in FileKind)
 
@@ -26,8 +27,16 @@ class Received:
     kind: FileKind
 
 
-async def receive(message: Message, context: BotContext, member: Membership) -> Received | None:
-    """Check and keep the document of this message; on a refusal, answer and return None."""
+async def receive(
+    message: Message,
+    context: BotContext,
+    member: Membership,
+    document_asked: RequiredDocument | None = None,
+) -> Received | None:
+    """Check and keep the document of this message; on a refusal, answer and return None.
+
+    With `document_asked`, a file of a type that document does not take (its `formats`) is
+    refused before anything is stored."""
     document: Document | None = message.document
     rt = context.rt
     if document is None:
@@ -48,6 +57,17 @@ async def receive(message: Message, context: BotContext, member: Membership) -> 
     kind = sniff(data)
     if kind is None:
         await message.reply_text(render("dossier/refused_type", accepted=ACCEPTED))
+        return None
+    if document_asked is not None and not accepts(document_asked, kind.value):
+        await message.reply_text(
+            render(
+                "dossier/refused_format",
+                document=document_asked,
+                kind=kind.value,
+                name=None,
+                kept=False,
+            )
+        )
         return None
     blob = await asyncio.to_thread(store_blob, rt.files_dir, data, kind)
     async with rt.db.write() as session:

@@ -7,9 +7,12 @@ import contextlib
 import enum
 import logging
 import tempfile
+from collections.abc import Sequence
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -24,25 +27,28 @@ from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.archives import ArchiveEntry, build_dossier_zip
 from messages.keyboards import button, grid, rows
+from scheduler.calendar import working_days_between
 from storage.campaigns import all_campaigns
-from storage.dossiers import (
-    active_awards,
-    award_usage,
+from storage.files import blob_path
+from storage.members import members_of_unit
+from storage.models import Award, Campaign, Nominee, ReviewState, Role, Unit
+from storage.quotas import quota_report
+from storage.reviews import (
+    QueueItem,
     campaign_uploads,
     current_files,
     nominee_by_id,
     review_queue,
     set_review,
 )
-from storage.files import blob_path
-from storage.members import members_of_unit
-from storage.models import Award, Campaign, Nominee, ReviewState, Role, Unit
 
 log = logging.getLogger(__name__)
 PREFIX = "dy"
 NOTE_KEY = "duyet_return"
 MAX_NOTE = 1000
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send through the public Bot API
+QUEUE_SHOWN = 20  # dossiers listed (and buttons) in one /duyet screen: short lines, one message
+AWARDS_SHOWN = 8  # award lines of one campaign in the quota screen
 
 
 class State(enum.IntEnum):
@@ -65,34 +71,81 @@ def _org(context: BotContext) -> int:
     return context.member.organization_id
 
 
+def overdue_by(complete_on: date, today: date, limit: int | None) -> int:
+    """Working days a complete dossier is past the office's review limit (0: not overdue)."""
+    if limit is None:
+        return 0
+    return max(working_days_between(complete_on, today) - limit, 0)
+
+
+def by_urgency(
+    queue: Sequence[QueueItem], today: date, tz: ZoneInfo
+) -> list[tuple[QueueItem, int]]:
+    """The queue with how overdue each dossier is: overdue ones first, the longest waiting
+    first among them; the rest in the queue's order."""
+    marked = [
+        (
+            item,
+            overdue_by(
+                item.status.complete_since.astimezone(tz).date(),
+                today,
+                item.campaign.review_within_working_days,
+            )
+            if item.status.complete_since is not None
+            else 0,
+        )
+        for item in queue
+    ]
+    late = sorted((m for m in marked if m[1]), key=lambda m: -m[1])
+    return late + [m for m in marked if not m[1]]
+
+
+def pack(blocks: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Blocks (each within `limit`) joined by blank lines into as few messages as fit."""
+    messages: list[str] = []
+    for block in blocks:
+        if messages and len(messages[-1]) + 2 + len(block) <= limit:
+            messages[-1] += "\n\n" + block
+        else:
+            messages.append(block)
+    return messages
+
+
 @guard(Role.OFFICE)
 async def show_queue(update: Update, context: BotContext) -> None:
-    """`/duyet`: complete dossiers awaiting review, proposals against quotas, ZIP buttons."""
-    assert update.effective_message is not None
-    today = context.rt.now().astimezone(context.rt.tz).date()
+    """`/duyet`: proposals against quotas, then the dossiers awaiting review (overdue first)
+    with a button each and the ZIP buttons."""
+    assert update.effective_message is not None and context.member is not None
+    tz = context.rt.tz
+    today = context.rt.now().astimezone(tz).date()
     async with context.rt.db.read() as session:
-        assert context.member is not None
         mine = await all_campaigns(session, context.member.organization_id)
         campaigns = _campaigns_with_dossiers(mine, today)
-        queue = await review_queue(session, campaigns)
-        quotas = [
-            (c, await active_awards(session, c.id), await award_usage(session, c.id))
-            for c in campaigns
-        ]
+        queue = by_urgency(await review_queue(session, campaigns), today, tz)
+        quotas = await quota_report(session, campaigns)
+    blocks = [render("review/quotas", report=q, shown=AWARDS_SHOWN) for q in quotas if q.awards]
+    for text in pack(blocks):
+        await update.effective_message.reply_text(text)
     buttons = [
         button(
-            f"{item.unit.code} · {item.status.nominee.name} ({item.status.award.code})"[:60],
+            ("⏰ " if late else "")
+            + f"{item.unit.code} · {item.status.nominee.name} ({item.status.award.code})"[:60],
             PREFIX,
             "o",
             item.status.nominee.id,
         )
-        for item in queue[:40]
+        for item, late in queue[:QUEUE_SHOWN]
     ]
     buttons += [
         button(render_text("buttons/zip", code=c.code), PREFIX, "z", c.id) for c in campaigns
     ]
     await update.effective_message.reply_text(
-        render("review/queue", queue=queue, quotas=quotas, shown=min(len(queue), 40)),
+        render(
+            "review/queue",
+            queue=queue,
+            late=sum(1 for _, late in queue if late),
+            shown=min(len(queue), QUEUE_SHOWN),
+        ),
         reply_markup=rows(buttons) if buttons else None,
     )
 
@@ -271,7 +324,7 @@ async def send_zip(update: Update, context: BotContext) -> None:
         campaign = await session.get(Campaign, campaign_id) if campaign_id else None
         if campaign is not None and campaign.organization_id != _org(context):
             campaign = None
-        rows_ = await campaign_uploads(session, campaign_id) if campaign else []
+        rows_ = await campaign_uploads(session, campaign.id) if campaign else []
     if campaign is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)
         return

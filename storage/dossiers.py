@@ -9,20 +9,22 @@ from datetime import datetime
 
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.campaigns import participating_units
 from storage.models import (
     Award,
     Campaign,
-    DocumentScope,
     Nominee,
     RequiredDocument,
     ReviewState,
     StoredFile,
+    Target,
     Unit,
     Upload,
 )
 from storage.registrations import registered_unit_ids
+from storage.requirements import counts, nominee_documents, required_ids, unit_documents
 
 
 class Shown(enum.StrEnum):
@@ -50,13 +52,15 @@ class NomineeStatus:
 
     nominee: Nominee
     award: Award
-    documents: tuple[DocumentStatus, ...]
+    documents: tuple[DocumentStatus, ...]  # the award's own documents, or the campaign's
     shown: Shown
+    # Complete since the newest upload among its required documents; None while incomplete.
+    complete_since: datetime | None = None
 
     @property
     def missing(self) -> int:
-        """How many of the nominee's own documents are not sent yet."""
-        return sum(1 for d in self.documents if d.upload is None)
+        """How many of the nominee's own required documents are not sent yet."""
+        return _missing(self.documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,12 @@ class DossierStatus:
     @property
     def missing(self) -> int:
         """Documents still to send: the unit's own and every nominee's."""
-        own = sum(1 for d in self.unit_documents if d.upload is None)
-        return own + sum(n.missing for n in self.nominees)
+        return _missing(self.unit_documents) + sum(n.missing for n in self.nominees)
+
+
+def _missing(statuses: Sequence[DocumentStatus]) -> int:
+    """Documents not sent yet, optional ones ("nếu có") never counted."""
+    return sum(1 for d in statuses if d.upload is None and counts(d.document))
 
 
 async def active_documents(session: AsyncSession, campaign_id: int) -> list[RequiredDocument]:
@@ -130,13 +138,18 @@ async def add_nominee(
     award: Award,
     by: int,
     now: datetime,
+    target: Target | None = None,
 ) -> Nominee | None:
-    """Propose a nominee for an award form; None if the unit already proposed that name."""
+    """Propose a nominee for an award form; None if the unit already proposed that name.
+
+    `target` is what the nominee is (a collective or a person for an award open to either);
+    by default the award's own target. Quotas are checked by storage.quotas.propose."""
+    target = target or award.target
     existing = await session.scalar(
         select(Nominee).where(
             Nominee.campaign_id == campaign_id,
             Nominee.unit_id == unit_id,
-            Nominee.target == award.target,
+            Nominee.target == target,
             func.lower(Nominee.name) == name.lower(),
         )
     )
@@ -146,7 +159,7 @@ async def add_nominee(
         campaign_id=campaign_id,
         unit_id=unit_id,
         name=name,
-        target=award.target,
+        target=target,
         award_id=award.id,
         created_by=by,
         created_at=now,
@@ -263,11 +276,11 @@ async def _resubmitted(
 
 
 async def unplaced_upload(session: AsyncSession, upload_id: int, unit_id: int) -> Upload | None:
-    """A file of this unit sent outside any flow and not placed yet."""
+    """A file of this unit sent outside any flow and not placed yet, with its stored file."""
     return await session.scalar(
-        select(Upload).where(
-            Upload.id == upload_id, Upload.unit_id == unit_id, Upload.campaign_id.is_(None)
-        )
+        select(Upload)
+        .options(joinedload(Upload.stored_file))
+        .where(Upload.id == upload_id, Upload.unit_id == unit_id, Upload.campaign_id.is_(None))
     )
 
 
@@ -308,42 +321,51 @@ async def dossier_statuses(
     for document in await session.scalars(_DOCUMENTS_OF, {"ids": ids}):
         documents[document.campaign_id].append(document)
     newest: dict[tuple[int, int | None, int | None], Upload] = {}
-    counts: dict[tuple[int, int | None, int | None], int] = {}
+    versions: dict[tuple[int, int | None, int | None], int] = {}
     for upload in await session.scalars(_UPLOADS_OF_UNIT, of_unit):
         assert upload.campaign_id is not None
         key = (upload.campaign_id, upload.nominee_id, upload.document_id)
         newest[key] = upload
-        counts[key] = counts.get(key, 0) + 1
+        versions[key] = versions.get(key, 0) + 1
     awards = {a.id: a for a in await session.scalars(_AWARDS_OF, {"ids": ids})}
     nominees: dict[int, list[Nominee]] = {i: [] for i in ids}
     for nominee in await session.scalars(_NOMINEES_OF_UNIT, of_unit):
         nominees[nominee.campaign_id].append(nominee)
 
     def status(
-        campaign_id: int, nominee_id: int | None, scope: DocumentScope
+        campaign_id: int, nominee_id: int | None, chosen: Sequence[RequiredDocument]
     ) -> tuple[DocumentStatus, ...]:
         return tuple(
             DocumentStatus(
                 d,
                 newest.get((campaign_id, nominee_id, d.id)),
-                counts.get((campaign_id, nominee_id, d.id), 0),
+                versions.get((campaign_id, nominee_id, d.id), 0),
             )
-            for d in documents[campaign_id]
-            if d.per is scope
+            for d in chosen
         )
 
     result = []
     for campaign in campaigns:
-        unit_documents = status(campaign.id, None, DocumentScope.UNIT)
+        own = status(campaign.id, None, unit_documents(documents[campaign.id]))
         shown = []
         for nominee in nominees[campaign.id]:
-            docs = status(campaign.id, nominee.id, DocumentScope.NOMINEE)
-            complete = all(d.upload for d in docs) and all(d.upload for d in unit_documents)
+            award = awards[nominee.award_id]
+            docs = status(campaign.id, nominee.id, nominee_documents(award, documents[campaign.id]))
+            since = _complete_since(nominee, (*own, *docs))
             shown.append(
-                NomineeStatus(nominee, awards[nominee.award_id], docs, _shown(nominee, complete))
+                NomineeStatus(nominee, award, docs, _shown(nominee, since is not None), since)
             )
-        result.append(DossierStatus(campaign, unit_documents, tuple(shown)))
+        result.append(DossierStatus(campaign, own, tuple(shown)))
     return result
+
+
+def _complete_since(nominee: Nominee, statuses: Sequence[DocumentStatus]) -> datetime | None:
+    """When the last required document came (the nominee's creation if none is required);
+    None while one is missing."""
+    required = [s for s in statuses if counts(s.document)]
+    if any(s.upload is None for s in required):
+        return None
+    return max((s.upload.uploaded_at for s in required if s.upload), default=nominee.created_at)
 
 
 def _shown(nominee: Nominee, complete: bool) -> Shown:
@@ -356,133 +378,30 @@ def _shown(nominee: Nominee, complete: bool) -> Shown:
     return Shown.IN_REVIEW if nominee.review_state is ReviewState.IN_REVIEW else Shown.COMPLETE
 
 
-@dataclass(frozen=True, slots=True)
-class QueueItem:
-    """A complete dossier waiting for the office."""
-
-    campaign: Campaign
-    unit: Unit
-    status: NomineeStatus
-
-
-async def review_queue(session: AsyncSession, campaigns: Sequence[Campaign]) -> list[QueueItem]:
-    """Complete dossiers not yet approved nor waiting for the unit, by campaign and unit."""
-    queue = []
-    for campaign in campaigns:
-        unit_ids = sorted(
-            set(
-                await session.scalars(
-                    select(Nominee.unit_id).where(
-                        Nominee.campaign_id == campaign.id,
-                        Nominee.review_state.in_([ReviewState.NONE, ReviewState.IN_REVIEW]),
-                    )
-                )
-            )
-        )
-        for unit_id in unit_ids:
-            unit = await session.get_one(Unit, unit_id)
-            dossier = await dossier_status(session, campaign, unit_id)
-            queue += [
-                QueueItem(campaign, unit, n)
-                for n in dossier.nominees
-                if n.shown in (Shown.COMPLETE, Shown.IN_REVIEW)
-            ]
-    return queue
-
-
-async def set_review(
-    session: AsyncSession,
-    nominee: Nominee,
-    state: ReviewState,
-    *,
-    by: int,
-    now: datetime,
-    note: str | None = None,
-) -> None:
-    """Record the office's decision (or that it opened the dossier)."""
-    nominee.review_state = state
-    nominee.reviewed_by = by
-    nominee.reviewed_at = now
-    if state in (ReviewState.RETURNED, ReviewState.APPROVED):
-        nominee.review_note = note
-    await session.flush()
-
-
-async def campaign_uploads(
-    session: AsyncSession, campaign_id: int
-) -> list[tuple[Unit, Nominee | None, RequiredDocument | None, Upload, StoredFile]]:
-    """Every placed upload of the campaign with its unit, nominee, document and stored file."""
-    rows = await session.execute(
-        select(Upload, Unit, Nominee, RequiredDocument, StoredFile)
-        .join(Unit, Unit.id == Upload.unit_id)
-        .join(StoredFile, StoredFile.id == Upload.stored_file_id)
-        .outerjoin(Nominee, Nominee.id == Upload.nominee_id)
-        .outerjoin(RequiredDocument, RequiredDocument.id == Upload.document_id)
-        .where(Upload.campaign_id == campaign_id)
-        .order_by(Unit.code, Upload.nominee_id, Upload.uploaded_at)
-    )
-    return [
-        (unit, nominee, document, upload, stored)
-        for upload, unit, nominee, document, stored in rows
-    ]
-
-
-async def current_files(
-    session: AsyncSession, nominee: Nominee
-) -> list[tuple[RequiredDocument | None, Upload]]:
-    """The newest version of each document of a nominee's dossier, the unit's own included."""
-    uploads = list(
-        await session.scalars(
-            select(Upload)
-            .where(
-                Upload.campaign_id == nominee.campaign_id,
-                Upload.unit_id == nominee.unit_id,
-                (Upload.nominee_id == nominee.id) | Upload.nominee_id.is_(None),
-            )
-            .order_by(Upload.uploaded_at, Upload.id)
-        )
-    )
-    documents = {d.id: d for d in await active_documents(session, nominee.campaign_id)}
-    newest: dict[tuple[int | None, int | None], Upload] = {}
-    for upload in uploads:
-        if upload.document_id is None or upload.document_id in documents:
-            newest[(upload.nominee_id, upload.document_id)] = upload
-    return [
-        (documents.get(u.document_id) if u.document_id else None, u)
-        for u in sorted(newest.values(), key=lambda u: (u.nominee_id is not None, u.id))
-    ]
-
-
-async def nominee_by_id(
-    session: AsyncSession, nominee_id: int, org_id: int | None = None
-) -> Nominee | None:
-    """A nominee of a campaign of the office's organisation (any, when None), or None."""
-    query = select(Nominee).where(Nominee.id == nominee_id)
-    if org_id is not None:
-        query = query.join(Campaign, Campaign.id == Nominee.campaign_id).where(
-            Campaign.organization_id == org_id
-        )
-    return await session.scalar(query)
-
-
 async def units_with_complete_dossier(
     session: AsyncSession, campaign: Campaign, units: Sequence[Unit]
 ) -> set[int]:
     """Units that propose someone and miss no document (a unit proposing no one is not done).
 
-    The same rule as `dossier_status(...).missing == 0`, decided for every unit at once from
-    three small queries (the scheduler asks this of every campaign on every tick).
+    The same rule as `dossier_status(...).missing == 0` (each nominee the documents of its
+    award, the optional ones never wanted), decided for every unit at once from four small
+    queries (the scheduler asks this of every campaign on every tick).
     """
     documents = await active_documents(session, campaign.id)
-    unit_docs = {d.id for d in documents if d.per is DocumentScope.UNIT}
-    nominee_docs = {d.id for d in documents if d.per is DocumentScope.NOMINEE}
+    unit_docs = required_ids(unit_documents(documents))
+    wanted_of_award = {
+        a.id: required_ids(nominee_documents(a, documents))
+        for a in await session.scalars(_AWARDS_OF, {"ids": [campaign.id]})
+    }
     wanted = {u.id for u in units}
-    nominees: dict[int, list[int]] = {}
-    for nominee_id, unit_id in await session.execute(
-        select(Nominee.id, Nominee.unit_id).where(Nominee.campaign_id == campaign.id)
+    nominees: dict[int, list[tuple[int, int]]] = {}
+    for nominee_id, unit_id, award_id in await session.execute(
+        select(Nominee.id, Nominee.unit_id, Nominee.award_id).where(
+            Nominee.campaign_id == campaign.id
+        )
     ):
         if unit_id in wanted:
-            nominees.setdefault(unit_id, []).append(nominee_id)
+            nominees.setdefault(unit_id, []).append((nominee_id, award_id))
     sent: set[tuple[int, int | None, int | None]] = set(
         (row.unit_id, row.nominee_id, row.document_id)
         for row in await session.execute(
@@ -495,7 +414,7 @@ async def units_with_complete_dossier(
         unit_id
         for unit_id, proposed in nominees.items()
         if all((unit_id, None, d) in sent for d in unit_docs)
-        and all((unit_id, n, d) in sent for n in proposed for d in nominee_docs)
+        and all((unit_id, n, d) in sent for n, award in proposed for d in wanted_of_award[award])
     }
 
 

@@ -245,7 +245,7 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     )
     returned = (await hoa.say("/hoso")).text
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Cần bổ sung" in returned
-    assert "Văn phòng ghi chú: Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu" in returned
+    assert "Văn phòng Sở ghi chú: Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu" in returned
     assert "Nguyễn Văn An" not in (await lan.say("/duyet")).text.split("Bấm một hồ sơ")[0]
 
     step = await hoa.say("/nophoso")
