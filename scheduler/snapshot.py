@@ -38,7 +38,7 @@ from storage.models import (
 from storage.organizations import all_organizations
 from storage.plans import plan_progress
 from storage.registrations import registered_unit_ids
-from storage.review_limits import awaiting_review
+from storage.reviews import awaiting_review
 
 
 async def _deadline_facts(

@@ -34,7 +34,7 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
-from storage.review_limits import awaiting_review
+from storage.reviews import awaiting_review
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)

@@ -128,3 +128,24 @@ async def nominee_by_id(
             Campaign.organization_id == org_id
         )
     return await session.scalar(query)
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingReview:
+    """A complete dossier the office has not decided on, and since when it is complete."""
+
+    unit_code: str
+    unit_name: str
+    nominee: str
+    complete_since: datetime
+
+
+async def awaiting_review(session: AsyncSession, campaign: Campaign) -> list[AwaitingReview]:
+    """The campaign's queue as the scheduler's review digest needs it: who, and since when."""
+    return [
+        AwaitingReview(
+            item.unit.code, item.unit.name, item.status.nominee.name, item.status.complete_since
+        )
+        for item in await review_queue(session, [campaign])
+        if item.status.complete_since is not None
+    ]
