@@ -16,6 +16,7 @@ from bot.sandbox import Person, Reply, Sandbox
 from handlers.dossier import short_labels
 from handlers.office_review import by_urgency, overdue_by, pack
 from messages import render
+from scheduler.tick import Scheduler
 from storage.campaigns import campaign_by_code, participating_units
 from storage.dossiers import (
     DocumentStatus,
@@ -32,6 +33,7 @@ from storage.models import (
     Campaign,
     DocumentScope,
     Nominee,
+    OutboxMessage,
     RequiredDocument,
     ReviewState,
     Role,
@@ -349,6 +351,30 @@ async def test_overdue_reviews_come_first_in_the_queue(rules: Sandbox, clock: Cl
         in queue.text
     )
     assert "Vượt chỉ tiêu của đơn vị" not in queue.text
+
+
+async def test_the_office_is_told_of_reviews_past_the_limit(rules: Sandbox, clock: Clock) -> None:
+    """review_within_working_days: 3 and a dossier complete on Monday 03/11 and undecided: the
+    office's digest goes out on Friday 07/11 at 08:00, naming the unit and the nominee."""
+    hoa = await join(rules, 4171, "Hoa", "NV_HTQT", Role.FOCAL)
+    await join(rules, 4172, "Lan", "NV_VP", Role.OFFICE)
+    await send_the_to_trinh(hoa)
+    added = await propose(hoa, GK_CN, "Trần Thị Bình")
+    await hoa.press(added.last, pick(added.last, "Báo cáo"))
+    await hoa.send_document(PDF + b"%binh", "bao-cao-binh.pdf")
+    await hoa.say("/huy")
+    friday = datetime(2025, 11, 7, 8, 5, tzinfo=TZ)
+    await Scheduler(rules.db, TZ, lambda: friday).tick()
+    async with rules.db.read() as session:
+        digests = list(
+            await session.scalars(
+                select(OutboxMessage.text).where(
+                    OutboxMessage.push_key.startswith("overdue_digest:review:")
+                )
+            )
+        )
+    assert digests and "Hồ sơ quá hạn thẩm định" in digests[0]
+    assert "Trần Thị Bình" in digests[0] and "06/11/2025" in digests[0]
 
 
 async def test_duyet_names_the_units_over_their_quota(rules: Sandbox) -> None:
