@@ -1,33 +1,70 @@
-"""`/ketqua`: published council results — a unit its own, the office and leaders all."""
+"""`/ketqua`: published council decisions — a unit those of its campaigns with its own items,
+the office and leaders every decision of their organisation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.common import guard
 from handlers.runtime import BotContext
 from messages import render
+from storage.campaigns import launched_campaigns_of_unit
 from storage.models import Role
-from storage.results import published_results
+from storage.results import PublishedResult, published_results
+
+SHOWN = 10  # the last decisions shown, newest last
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the list: a decision's heading (item None) or one award it grants."""
+
+    result: PublishedResult
+    item: tuple[str, str, str] | None = None
+
+
+def _lines(results: list[PublishedResult]) -> list[Line]:
+    return [line for r in results for line in [Line(r), *(Line(r, item) for item in r.items)]]
+
+
+def _screens(lines: list[Line], **values: object) -> list[str]:
+    """The lines in as few messages as fit; a decision cut by a message break is headed
+    again, "(tiếp theo)", in the next one."""
+    screens: list[str] = []
+    page: list[Line] = []
+    for line in lines:
+        candidate = [*page, line]
+        if page and len(render("results/list", lines=candidate, **values)) > (
+            MessageLimit.MAX_TEXT_LENGTH
+        ):
+            screens.append(render("results/list", lines=page, **values))
+            candidate = [line]
+        page = candidate
+    screens.append(render("results/list", lines=page, **values))
+    return screens
 
 
 @guard()
 async def show_results(update: Update, context: BotContext) -> None:
-    """`/ketqua`: the decisions published so far."""
+    """`/ketqua`: the last decisions published so far, each with its number, who decided
+    and when."""
     assert update.effective_message is not None and context.member is not None
-    member = context.member
+    member, now = context.member, context.rt.now()
     own = member.unit_id if member.role is Role.FOCAL else None
     async with context.rt.db.read() as session:
-        results = await published_results(session, context.rt.now(), own, member.organization_id)
-    await update.effective_message.reply_text(
-        render(
-            "results/list",
-            results=results[-10:],
-            unit=member.unit_name if own else None,
-            tz=context.rt.tz,
-        )
-    )
+        results = await published_results(session, now, own, member.organization_id)
+        if own is not None:
+            campaigns = {c.id for c in await launched_campaigns_of_unit(session, own, now)}
+            # A unit's decisions: those of its campaigns, and any that names it.
+            results = [r for r in results if r.campaign.id in campaigns or r.items]
+    for text in _screens(
+        _lines(results[-SHOWN:]), unit=member.unit_name if own else None, tz=context.rt.tz
+    ):
+        await update.effective_message.reply_text(text)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:

@@ -1,12 +1,16 @@
-"""/nhiemvu and /lich through the emulator (PRODUCT §5 Plan tasks, Calendar)."""
+"""/nhiemvu, /lich and /ketqua through the emulator (PRODUCT §5 Plan tasks, Calendar, Results)."""
 
 from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.sandbox import Sandbox
-from storage.models import PlanTask, Role, TaskProgress
+from scheduler.calendar import working_days_between
+from storage.models import PlanTask, Role, TaskProgress, Unit
 from tests.conftest import EXAMPLES, Clock, load_files
 from tests.test_registration import join
 
@@ -106,3 +110,384 @@ async def test_calendar_lists_coming_deadlines_nearest_first(season: Sandbox) ->
     lan = await join(season, 3008, "Lan", "VP", Role.OFFICE)
     office = (await lan.say("/lich")).text
     assert "toàn Sở" in office and "Hạn nộp hồ sơ khen thưởng" in office
+
+
+# ---- dates as documents write them: a monthly report, a month, "before" a day, no date ------
+
+PLAN = """\
+organization: STP-LS
+plan:
+  year: 2026
+  title: Kế hoạch thi đua, khen thưởng thử nghiệm năm 2026
+  tasks:
+    - no: 1
+      quarter: 1
+      content: Tổ chức phát động phong trào thi đua năm 2026
+      units: [ALL]
+    - no: 2
+      content: Báo cáo kết quả công tác thi đua, khen thưởng hằng tháng
+      units: [ALL]
+      repeat: monthly
+      day: 25
+    - no: 3
+      content: Tổng kết công tác thi đua, khen thưởng năm 2026
+      units: [HCTP, VP]
+      due: 2026-12
+    - no: 4
+      content: Gửi hồ sơ đề nghị khen thưởng cấp trên
+      units: [HCTP]
+      due_before: 2026-12-10
+    - no: 5
+      quarter: 4
+      content: Tham gia các hoạt động của Cụm thi đua
+      units: [HCTP]
+"""
+
+CAMPAIGN = """\
+organization: STP-LS
+campaign:
+  code: TD-2026
+  title: Phong trào thi đua chuyên đề năm 2026
+  kind: chuyen_de
+  start: 2026-01-01
+  end: 2026-12-31
+  units: [HCTP, BTTP, VP]
+  launch_at: 2026-01-05 08:00
+  registration_deadline: 2026-01-20
+  dossier_deadline: 2026-11-30
+  titles:
+    tap_the: [Tập thể lao động tiên tiến]
+  awards:
+    - {code: GK, name: Giấy khen của Giám đốc Sở, target: any, decided_by: Giám đốc Sở}
+    - {code: BK, name: Bằng khen của Chủ tịch UBND tỉnh, target: any,
+       decided_by: Chủ tịch UBND tỉnh}
+  documents:
+    - {code: BC, name: Báo cáo thành tích, per: nominee}
+  deadlines:
+    - {code: BCSK, title: Báo cáo sơ kết phong trào, after: registration, days: 5,
+       working_days: true}
+    - {code: BCQ1, title: Báo cáo kết quả quý I, due: 2026-03}
+    - {code: DS, title: Danh sách đề nghị của Phòng Bổ trợ tư pháp, due_before: 2026-03-10,
+       units: [BTTP]}
+    - {code: TH, title: Tổng hợp hồ sơ trình Hội đồng, after: dossier, days: 5,
+       working_days: true, who: office}
+"""
+
+RESULTS = """\
+organization: STP-LS
+results:
+  campaign: TD-2026
+  decision: 12/QĐ-STP
+  decided_by: Giám đốc Sở Tư pháp
+  publish_at: 2026-02-01 08:00
+  items:
+    - {unit: HCTP, nominee: Phòng Hành chính tư pháp, award: GK}
+    - {unit: BTTP, nominee: Trần Văn Bình, award: GK}
+---
+organization: STP-LS
+results:
+  campaign: TD-2026
+  decision: 345/QĐ-UBND
+  decided_by: Chủ tịch UBND tỉnh Lạng Sơn
+  publish_at: 2026-02-05 08:00
+  items:
+    - {unit: HCTP, nominee: Nguyễn Thị Mai, award: BK}
+---
+organization: STP-LS
+results:
+  campaign: TD-2026
+  decision: 99/QĐ-STP
+  publish_at: 2026-12-20 08:00
+  items:
+    - {unit: HCTP, nominee: Lê Văn Cường, award: GK}
+"""
+
+
+def write_documents(tmp_path: Path, **texts: str) -> list[Path]:
+    """The plan, the campaign (and anything else given) as files in tmp_path."""
+    paths = []
+    for name, text in {"plan": PLAN, "campaign": CAMPAIGN, **texts}.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+async def documents(sandbox: Sandbox, clock: Clock, tmp_path: Path) -> Sandbox:
+    """10/01/2026 with the test plan, the campaign with its steps and its decisions loaded."""
+    clock.set_local("2026-01-10 09:00")
+    await load_files(sandbox.db, *write_documents(tmp_path, results=RESULTS))
+    return sandbox
+
+
+async def task_id(sandbox: Sandbox, no: int) -> int:
+    async with sandbox.db.read() as session:
+        found = await session.scalar(select(PlanTask.id).where(PlanTask.no == no))
+        assert found is not None
+        return found
+
+
+async def periods(sandbox: Sandbox) -> list[tuple[int, int, str]]:
+    async with sandbox.db.read() as session:
+        rows = await session.execute(
+            select(PlanTask.no, TaskProgress.unit_id, TaskProgress.period)
+            .join(TaskProgress, TaskProgress.task_id == PlanTask.id)
+            .order_by(PlanTask.no, TaskProgress.period)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_a_monthly_report_has_a_button_per_due_date_of_the_quarter(
+    documents: Sandbox,
+) -> None:
+    minh = await join(documents, 3101, "Minh", "HCTP", Role.FOCAL)
+    screen = await minh.say("/nhiemvu")
+    text = screen.text
+    assert "NV 2 · định kỳ hằng tháng, ngày 25" in text
+    for day in ("25/01/2026", "25/02/2026", "25/03/2026"):
+        assert f"• Kỳ hạn {day}: ⏳ Chưa hoàn thành" in text
+    assert "25/04/2026" not in text  # the second quarter's is not this quarter's
+    assert "NV 3" not in text and "NV 4" not in text  # December's
+    labels = screen.last.button_texts()
+    assert labels[:4] == [
+        "✅ Xong NV 1",
+        "✅ Xong NV 2 (25/01)",
+        "✅ Xong NV 2 (25/02)",
+        "✅ Xong NV 2 (25/03)",
+    ]
+    nv2 = await task_id(documents, 2)
+    assert screen.last.button_data("✅ Xong NV 2 (25/02)") == f"nv:d:{nv2}:20260225"
+
+    pressed = await minh.press(screen.last, "✅ Xong NV 2 (25/02)")
+    assert pressed.alert == "Đã đánh dấu hoàn thành NV 2 kỳ hạn 25/02/2026."
+    edited = minh.messages[-1]
+    assert "• Kỳ hạn 25/02/2026: ✅ Đã hoàn thành 10/01/2026" in edited.text
+    assert "• Kỳ hạn 25/01/2026: ⏳ Chưa hoàn thành" in edited.text
+    assert "↩️ Chưa xong NV 2 (25/02)" in edited.button_texts()
+    hctp = (await periods(documents))[0][1]
+    assert await periods(documents) == [(2, hctp, "2026-02-25")]
+
+    await minh.press(edited, "✅ Xong NV 1")  # a one-off task keeps the period ""
+    assert await periods(documents) == [(1, hctp, ""), (2, hctp, "2026-02-25")]
+    undone = await minh.press(minh.messages[-1], "↩️ Chưa xong NV 2 (25/02)")
+    assert undone.alert == "Đã bỏ đánh dấu NV 2 kỳ hạn 25/02/2026."
+    assert await periods(documents) == [(1, hctp, "")]
+
+
+async def test_a_forged_due_date_or_another_units_task_is_refused(documents: Sandbox) -> None:
+    minh = await join(documents, 3102, "Minh", "HCTP", Role.FOCAL)
+    screen = await minh.say("/nhiemvu")
+    nv1, nv2, nv3 = [await task_id(documents, n) for n in (1, 2, 3)]
+    not_yours = "Nhiệm vụ này không thuộc đơn vị của bạn hoặc không còn trong kế hoạch."
+    for data in (
+        f"nv:d:{nv2}:20260226",  # not a due date of the task
+        f"nv:d:{nv2}:20261325",  # not a date at all
+        f"nv:d:{nv2}:2026022",  # not yyyymmdd
+        f"nv:d:{nv2}",  # a recurring task is marked per due date
+        f"nv:d:{nv1}:20260125",  # a one-off task has no due dates
+        f"nv:d:{nv2}:20260225:1",
+    ):
+        forged = await minh.press_data(screen.last, data)
+        assert forged.alert == not_yours, data
+    other = await join(documents, 3103, "Hà", "XDKTVB", Role.FOCAL)
+    # NV 3 is HCTP's and VP's: another unit cannot mark it.
+    for data in (f"nv:d:{nv3}", f"nv:u:{nv3}"):
+        assert (await other.press_data(screen.last, data)).alert == not_yours
+    assert await periods(documents) == []
+    # NV 2 is every unit's: XDKTVB marks its own due date (its own row, not HCTP's).
+    marked = await other.press_data(screen.last, f"nv:d:{nv2}:20260125")
+    assert marked.alert == "Đã đánh dấu hoàn thành NV 2 kỳ hạn 25/01/2026."
+    async with documents.db.read() as session:
+        xdktvb = await session.scalar(select(Unit.id).where(Unit.code == "XDKTVB"))
+    assert await periods(documents) == [(2, xdktvb, "2026-01-25")]
+
+
+async def test_dates_read_as_the_document_writes_them(documents: Sandbox) -> None:
+    minh = await join(documents, 3104, "Minh", "HCTP", Role.FOCAL)
+    q4 = (await minh.say("/nhiemvu 4")).text
+    assert "NV 3 · trong tháng 12/2026 · ⏳ Chưa hoàn thành" in q4
+    assert "NV 4 · trước ngày 10/12/2026 · ⏳ Chưa hoàn thành" in q4
+    assert "NV 5 · trong quý IV" in q4
+    assert "Kỳ hạn 25/12/2026" in q4 and "Kỳ hạn 25/09/2026" not in q4
+
+
+async def test_the_office_sees_each_due_date_of_a_recurring_task(documents: Sandbox) -> None:
+    minh = await join(documents, 3105, "Minh", "HCTP", Role.FOCAL)
+    screen = await minh.say("/nhiemvu")
+    await minh.press(screen.last, "✅ Xong NV 2 (25/01)")
+    lan = await join(documents, 3106, "Lan", "VP", Role.OFFICE)
+    text = (await lan.say("/nhiemvu")).text
+    assert "NV 2 · định kỳ hằng tháng" in text
+    assert "• Kỳ hạn 25/01/2026: 1/12 đơn vị hoàn thành. Chưa xong: BTTP, CC1, DGTS, HDSK," in text
+    assert "• Kỳ hạn 25/02/2026: 0/12 đơn vị hoàn thành" in text
+    assert "NV 1 · trong quý I · 0/12 đơn vị hoàn thành" in text
+
+
+async def test_calendar_reads_months_before_days_and_skips_undated_tasks(
+    documents: Sandbox, clock: Clock
+) -> None:
+    clock.set_local("2026-11-01 09:00")
+    minh = await join(documents, 3107, "Minh", "HCTP", Role.FOCAL)
+    text = (await minh.say("/lich")).text
+    lines = text.splitlines()
+    today = date(2026, 11, 1)
+
+    def left(day: date) -> str:
+        return f"còn {(day - today).days} ngày, {working_days_between(today, day)} ngày làm việc"
+
+    assert f"🗓 25/11/2026 (Thứ Tư) · {left(date(2026, 11, 25))}" in lines
+    assert f"🗓 trước ngày 10/12/2026 · {left(date(2026, 12, 9))}" in lines
+    assert f"🗓 trong tháng 12/2026 · {left(date(2026, 12, 31))}" in lines
+    assert "Hạn nhiệm vụ: NV 4: Gửi hồ sơ đề nghị khen thưởng cấp trên" in text
+    assert "NV 5" not in text and "NV 1" not in text  # no date of their own
+    assert "Tổng hợp hồ sơ trình Hội đồng" not in text  # the office's step, not the unit's
+    # Nearest first, by the day each entry ends on.
+    heads = [line for line in lines if line.startswith(("🗓", "🟠", "🔴", "✅"))]
+    assert heads == [
+        f"🗓 25/11/2026 (Thứ Tư) · {left(date(2026, 11, 25))}",
+        f"🗓 30/11/2026 (Thứ Hai) · {left(date(2026, 11, 30))}",
+        f"🗓 trước ngày 10/12/2026 · {left(date(2026, 12, 9))}",
+        f"🗓 trong tháng 12/2026 · {left(date(2026, 12, 31))}",
+    ]
+    # A monthly report shows its next due date only; once marked, the one after.
+    assert text.count("NV 2: Báo cáo kết quả") == 1
+    screen = await minh.say("/nhiemvu")
+    await minh.press(screen.last, "✅ Xong NV 2 (25/11)")
+    after = (await minh.say("/lich")).text
+    assert "25/11/2026" not in after
+    assert f"🗓 25/12/2026 (Thứ Sáu) · {left(date(2026, 12, 25))}" in after.splitlines()
+
+    lan = await join(documents, 3116, "Lan", "VP", Role.OFFICE)
+    office = (await lan.say("/lich")).text
+    # The office's own step: the dossier deadline 30/11 (Monday) + 5 working days.
+    assert f"🗓 07/12/2026 (Thứ Hai) · {left(date(2026, 12, 7))}" in office.splitlines()
+    assert "Việc của Văn phòng Sở: Tổng hợp hồ sơ trình Hội đồng" in office
+
+
+async def test_results_show_each_decision_with_who_decided(
+    documents: Sandbox, clock: Clock
+) -> None:
+    clock.set_local("2026-02-10 09:00")
+    minh = await join(documents, 3108, "Minh", "HCTP", Role.FOCAL)
+    text = (await minh.say("/ketqua")).text
+    first = "Quyết định số 12/QĐ-STP của Giám đốc Sở Tư pháp, công bố ngày 01/02/2026"
+    second = "Quyết định số 345/QĐ-UBND của Chủ tịch UBND tỉnh Lạng Sơn, công bố ngày 05/02/2026"
+    assert first in text and second in text
+    assert text.index(first) < text.index(second)  # newest last
+    assert "• Phòng Hành chính tư pháp: Giấy khen của Giám đốc Sở" in text
+    assert "• Nguyễn Thị Mai: Bằng khen của Chủ tịch UBND tỉnh" in text
+    assert "Trần Văn Bình" not in text  # another unit's
+    assert "99/QĐ-STP" not in text  # not published yet
+
+    lan = await join(documents, 3109, "Lan", "VP", Role.OFFICE)
+    office = (await lan.say("/ketqua")).text
+    assert "• Trần Văn Bình (Phòng Bổ trợ tư pháp): Giấy khen của Giám đốc Sở" in office
+    assert first in office and second in office
+    # A unit outside the campaign and named in no decision: nothing of it.
+    other = await join(documents, 3110, "Hà", "XDKTVB", Role.FOCAL)
+    assert "12/QĐ-STP" not in (await other.say("/ketqua")).text
+
+    clock.set_local("2026-12-21 09:00")
+    later = (await minh.say("/ketqua")).text
+    assert "Quyết định số 99/QĐ-STP, công bố ngày 20/12/2026" in later  # no decided_by given
+
+
+async def test_the_results_push_names_who_decided(documents: Sandbox, clock: Clock) -> None:
+    minh = await join(documents, 3111, "Minh", "HCTP", Role.FOCAL)
+    clock.set_local("2026-02-05 08:30")
+    await documents.tick()
+    await documents.deliver()
+    pushes = [m.text for m in minh.messages if "Kết quả khen thưởng" in m.text]
+    assert any(
+        "Quyết định số 345/QĐ-UBND của Chủ tịch UBND tỉnh Lạng Sơn" in p and "Nguyễn Thị Mai" in p
+        for p in pushes
+    ), pushes
+
+
+# ---- within Telegram's limits whatever the data -------------------------------------------
+
+
+def _big_plan(tasks: int) -> str:
+    lines = [
+        "organization: STP-LS",
+        "plan:",
+        "  year: 2026",
+        "  title: Kế hoạch rất dài năm 2026",
+        "  tasks:",
+    ]
+    for no in range(1, tasks + 1):
+        content = f"Nhiệm vụ số {no} " + "triển khai thực hiện phong trào thi đua " * 8
+        lines += [f"    - no: {no}", "      quarter: 1", f"      content: {content.strip()}"]
+        lines += ["      units: [ALL]"]
+    return "\n".join(lines) + "\n"
+
+
+async def test_a_long_quarter_is_split_into_pages_within_the_limits(
+    sandbox: Sandbox, clock: Clock, tmp_path: Path
+) -> None:
+    clock.set_local("2026-02-10 09:00")
+    path = tmp_path / "big.yaml"
+    path.write_text(_big_plan(130), encoding="utf-8")
+    await load_files(sandbox.db, path)
+    minh = await join(sandbox, 3112, "Minh", "HCTP", Role.FOCAL)
+    first = (await minh.say("/nhiemvu")).last
+    assert len(first.text) <= 4096 and len(first.html or "") <= 4096
+    labels = first.button_texts()
+    assert len(labels) <= 100 and "Sau ›" in labels and "‹ Trước" not in labels
+    pages = int(next(b for b in labels if "/" in b and b[0].isdigit()).split("/")[1])
+    assert pages > 1
+    seen = {no for no in range(1, 131) if f"NV {no} ·" in first.text}
+
+    message = first
+    for page in range(2, pages + 1):
+        await minh.press(message, "Sau ›")
+        message = minh.messages[-1]
+        assert message is first  # the same message, edited in place
+        assert f"{page}/{pages}" in message.button_texts() and len(message.text) <= 4096
+        seen |= {no for no in range(1, 131) if f"NV {no} ·" in message.text}
+    assert seen == set(range(1, 131))
+    assert "Sau ›" not in message.button_texts()
+
+    # A press on a later page leaves the screen on that page.
+    last_label = next(b for b in message.button_texts() if b.startswith("✅ Xong NV"))
+    await minh.press(message, last_label)
+    assert f"{pages}/{pages}" in minh.messages[-1].button_texts()
+
+    lan = await join(sandbox, 3113, "Lan", "VP", Role.OFFICE)
+    office = await lan.say("/nhiemvu")
+    assert len(office.messages) > 1
+    assert all(len(m.text) <= 4096 for m in office.messages)
+    assert {no for no in range(1, 131) if f"NV {no} ·" in office.text} == set(range(1, 131))
+    assert "Bảng đầy đủ" in office.messages[-1].text
+    assert "Bảng đầy đủ" not in office.messages[0].text
+
+
+async def test_the_last_ten_decisions_within_the_limits(
+    sandbox: Sandbox, clock: Clock, tmp_path: Path
+) -> None:
+    clock.set_local("2026-12-31 09:00")
+    docs = []
+    for n in range(1, 13):
+        items = "\n".join(
+            f"    - {{unit: {'HCTP' if i == 0 else 'BTTP'}, nominee: Nguyễn Văn Người Thứ {i}"
+            f" Của Quyết Định {n}, award: GK}}"
+            for i in range(40)
+        )
+        docs.append(
+            "organization: STP-LS\nresults:\n  campaign: TD-2026\n"
+            f"  decision: {n}/QĐ-STP\n  decided_by: Giám đốc Sở\n"
+            f"  publish_at: 2026-02-{n:02d} 08:00\n  items:\n{items}\n"
+        )
+    await load_files(sandbox.db, *write_documents(tmp_path, results="---\n".join(docs)))
+    minh = await join(sandbox, 3114, "Minh", "HCTP", Role.FOCAL)
+    unit = (await minh.say("/ketqua")).text
+    assert "Quyết định số 1/QĐ-STP " not in unit and "Quyết định số 2/QĐ-STP " not in unit
+    assert all(f"Quyết định số {n}/QĐ-STP " in unit for n in range(3, 13))
+    assert "Người Thứ 1 " not in unit  # BTTP's
+
+    lan = await join(sandbox, 3115, "Lan", "VP", Role.OFFICE)
+    office = await lan.say("/ketqua")
+    assert len(office.messages) > 1 and all(len(m.text) <= 4096 for m in office.messages)
+    assert "(tiếp theo)" in office.text
+    assert office.text.count("Người Thứ 39 Của") == 10
