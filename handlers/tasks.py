@@ -28,8 +28,8 @@ from storage.models import Plan, Repeat, Role, Unit
 from storage.plans import (
     TaskStatus,
     UnitTask,
-    plan_for_year,
     plan_progress,
+    plans_of_year,
     set_task_done,
     task_for_unit,
     unit_tasks,
@@ -108,6 +108,12 @@ class TaskBlock:
 
     task: UnitTask
     occurrences: tuple[Occurrence, ...] = ()
+    plan_code: str = ""  # set when the year has several plans: their task numbers repeat
+
+    @property
+    def number(self) -> str:
+        """The task's number as buttons say it: with its plan's code when there are several."""
+        return f"{self.task.no} {self.plan_code}".strip()
 
     @property
     def keys(self) -> list[Key]:
@@ -118,10 +124,12 @@ class TaskBlock:
     def buttons(self) -> list[InlineKeyboardButton]:
         t = self.task
         if t.repeat is None:
-            return [task_button(t.done_at is not None, t.no, t.id)]
+            return [task_button(t.done_at is not None, self.number, t.id)]
         return [
             InlineKeyboardButton(
-                render_text("buttons/occurrence", no=t.no, day=o.day, done=o.done_at is not None),
+                render_text(
+                    "buttons/occurrence", no=self.number, day=o.day, done=o.done_at is not None
+                ),
                 callback_data=pack(
                     PREFIX, "u" if o.done_at else "d", t.id, o.day.strftime("%Y%m%d")
                 ),
@@ -165,21 +173,25 @@ async def _unit_blocks(
     """The unit's plan of the year and what it must do in the quarter: tasks by number,
     then campaign steps by date."""
     async with context.rt.db.read() as session:
-        plan = await plan_for_year(session, year, member.organization_id)
-        tasks = await unit_tasks(session, plan.id, member.unit_id, quarter) if plan else []
+        plans = await plans_of_year(session, year, member.organization_id)
+        tasks = [
+            (plan, t)
+            for plan in plans
+            for t in await unit_tasks(session, plan.id, member.unit_id, quarter)
+        ]
         campaigns = await unit_campaign_steps(session, member.unit_id, context.rt.now())
     blocks: list[Block] = []
-    for t in tasks:
+    for plan, t in tasks:
+        code = plan.code if len(plans) > 1 else ""
         if t.repeat is None:
-            blocks.append(TaskBlock(t))
+            blocks.append(TaskBlock(t, plan_code=code))
             continue
-        assert plan is not None
         marked = dict(t.done_periods)
         days = occurrences_in(plan.year, quarter, t.repeat, t.repeat_day, t.repeat_month)
         if days:  # a yearly report due in December is not a task of March
-            blocks.append(
-                TaskBlock(t, tuple(Occurrence(d, marked.get(d.isoformat())) for d in days))
-            )
+            occurring = tuple(Occurrence(d, marked.get(d.isoformat())) for d in days)
+            blocks.append(TaskBlock(t, occurring, code))
+    plan = plans[0] if plans else None
     steps: list[StepBlock] = []
     for campaign_steps in campaigns:
         dates = step_dates(campaign_steps, context.rt.tz)
@@ -282,6 +294,7 @@ class OfficeTask:
     task: TaskStatus
     tally: Tally
     occurrences: tuple[tuple[date, Tally], ...] = ()
+    plan_code: str = ""  # set when the year has several plans
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,22 +313,22 @@ async def _office_blocks(
     assert context.member is not None
     org_id = context.member.organization_id
     async with context.rt.db.read() as session:
-        plan = await plan_for_year(session, year, org_id)
-        statuses = await plan_progress(session, plan.id, quarter) if plan else []
+        plans = await plans_of_year(session, year, org_id)
+        statuses = [(p, s) for p in plans for s in await plan_progress(session, p.id, quarter)]
         campaigns = await organization_campaign_steps(session, org_id, context.rt.now())
     blocks: list[OfficeTask | OfficeStep] = []
-    for s in statuses:
+    for plan, s in statuses:
+        code = plan.code if len(plans) > 1 else ""
         if s.repeat is None:
-            blocks.append(OfficeTask(s, _tally(s.responsible, set(s.done))))
+            blocks.append(OfficeTask(s, _tally(s.responsible, set(s.done)), plan_code=code))
             continue
-        assert plan is not None
         periods = s.done_periods or {}
         days = occurrences_in(plan.year, quarter, s.repeat, s.repeat_day, s.repeat_month)
         if days:
             per_day = tuple(
                 (d, _tally(s.responsible, periods.get(d.isoformat(), frozenset()))) for d in days
             )
-            blocks.append(OfficeTask(s, _tally(s.responsible, set()), per_day))
+            blocks.append(OfficeTask(s, _tally(s.responsible, set()), per_day, code))
     steps: list[OfficeStep] = []
     for campaign_steps in campaigns:
         dates = step_dates(campaign_steps, context.rt.tz)
@@ -325,7 +338,7 @@ async def _office_blocks(
                 tally = _tally(step.responsible, step.done_unit_ids)
                 steps.append(OfficeStep(step, day, campaign_steps.campaign.title, tally))
     steps.sort(key=lambda b: (b.day, b.step.id))
-    return plan, [*blocks, *steps]
+    return (plans[0] if plans else None), [*blocks, *steps]
 
 
 async def _office_screens(context: BotContext, year: int, quarter: int) -> list[str]:

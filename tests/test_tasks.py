@@ -491,3 +491,23 @@ async def test_the_last_ten_decisions_within_the_limits(
     assert len(office.messages) > 1 and all(len(m.text) <= 4096 for m in office.messages)
     assert "(tiếp theo)" in office.text
     assert office.text.count("Người Thứ 39 Của") == 10
+
+
+async def test_a_second_plan_of_the_year_is_listed_and_marked_beside_the_first(
+    season: Sandbox,
+) -> None:
+    """Two plans of one body in 2026 (the year's plan and the xã plan, examples/): both in
+    /nhiemvu, told apart by their code, each task marked on its own."""
+    await load_files(
+        season.db,
+        EXAMPLES / "units-lang-son-xa.yaml",
+        EXAMPLES / "plan-2026-lang-son-xa.yaml",
+    )
+    xa = await join(season, 3101, "Thảo", "XA_MAU_SON", Role.FOCAL)
+    screen = await xa.say("/nhiemvu")
+    assert "NV 1 (2026)" in screen.text and "NV 4 (KH-TPXA-2026)" in screen.text
+    assert "và các kế hoạch khác cùng năm" in screen.text
+    await xa.press(screen.last, "✅ Xong NV 4 KH-TPXA-2026")
+    edited = xa.messages[-1].text
+    assert "NV 4 (KH-TPXA-2026) · trong quý I · ✅ Đã hoàn thành" in edited
+    assert "NV 1 (2026) · trong quý I · ⏳ Chưa hoàn thành" in edited
