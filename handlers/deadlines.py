@@ -14,7 +14,7 @@ from handlers.common import guard
 from handlers.runtime import BotContext
 from messages import render
 from scheduler.calendar import working_days_between
-from scheduler.recurrence import Step, occurrences, resolve_steps
+from scheduler.recurrence import Step, campaign_step_dates, occurrences
 from storage.members import Membership
 from storage.models import DueForm, Role
 from storage.plans import plan_progress, plans_of_year, unit_tasks
@@ -40,13 +40,11 @@ def step_dates(campaign_steps: CampaignSteps, tz: ZoneInfo) -> dict[int, date]:
     """Each step's last day, by its id: its own date, or counted from another step, the
     launch, the registration or the dossier deadline (steps that cannot be dated are left out)."""
     campaign = campaign_steps.campaign
-    known = {
-        "launch": campaign.launch_at.astimezone(tz).date(),
-        "registration": campaign.registration_deadline,
-        "dossier": campaign.dossier_deadline,
-    }
-    dates = resolve_steps(
-        [Step(s.code, s.due, s.after, s.days, s.working_days) for s in campaign_steps.steps], known
+    dates = campaign_step_dates(
+        [Step(s.code, s.due, s.after, s.days, s.working_days) for s in campaign_steps.steps],
+        campaign.launch_at.astimezone(tz).date(),
+        campaign.registration_deadline,
+        campaign.dossier_deadline,
     )
     return {s.id: day for s in campaign_steps.steps if (day := dates.get(s.code)) is not None}
 

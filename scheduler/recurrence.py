@@ -78,3 +78,13 @@ def resolve_steps(steps: list[Step], known: Mapping[str, date | None]) -> dict[s
     for step in steps:
         date_of(step.code, 0)
     return {s.code: resolved[s.code] for s in steps}
+
+
+def campaign_step_dates(
+    steps: list[Step], launch: date, registration: date | None, dossier: date | None
+) -> dict[str, date | None]:
+    """A campaign's steps dated: counted, where they say so, from another step, the launch,
+    the registration or the dossier deadline."""
+    return resolve_steps(
+        steps, {"launch": launch, "registration": registration, "dossier": dossier}
+    )

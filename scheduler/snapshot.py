@@ -19,7 +19,7 @@ from scheduler.due import (
     TaskFacts,
     push_keys,
 )
-from scheduler.recurrence import Step, occurrences, resolve_steps
+from scheduler.recurrence import Step, campaign_step_dates, occurrences
 from storage.campaigns import active_deadlines, all_campaigns, participating_units
 from storage.dossiers import missing_units, units_with_complete_dossier
 from storage.models import (
@@ -47,13 +47,13 @@ async def _deadline_facts(
     deadlines = await active_deadlines(session, campaign.id)
     if not deadlines:
         return ()
-    known = {
-        "launch": campaign.launch_at.astimezone(tz).date(),
-        "registration": campaign.registration_deadline,
-        "dossier": campaign.dossier_deadline,
-    }
     steps = [Step(d.code, d.due, d.after, d.days, d.working_days) for d in deadlines]
-    dates = resolve_steps(steps, known)
+    dates = campaign_step_dates(
+        steps,
+        campaign.launch_at.astimezone(tz).date(),
+        campaign.registration_deadline,
+        campaign.dossier_deadline,
+    )
     done: dict[int, set[int]] = {}
     rows = await session.execute(
         select(DeadlineProgress.deadline_id, DeadlineProgress.unit_id).where(
