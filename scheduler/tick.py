@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,8 +15,9 @@ from messages import render
 from messages.organizations import org_words, speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
+from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
-from storage.campaigns import campaign_by_code
+from storage.campaigns import active_deadlines, active_titles, campaign_by_code
 from storage.db import Database
 from storage.dossiers import active_awards, active_documents, dossier_status
 from storage.models import (
@@ -31,6 +32,7 @@ from storage.models import (
     PlanTask,
     ResultItem,
     Role,
+    Target,
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
@@ -107,6 +109,11 @@ async def _render_push(
         return render(
             "push/launch",
             campaign=campaign,
+            titles={
+                target: [t.name for t in await active_titles(session, campaign.id, target)]
+                for target in (Target.TAP_THE, Target.CA_NHAN)
+            },
+            steps=await _dated_steps(session, campaign, tz),
             awards=await active_awards(session, campaign.id),
             documents=await active_documents(session, campaign.id),
         ), None
@@ -186,6 +193,21 @@ async def _tasks(
         .order_by(PlanTask.no)
     )
     return list(rows)
+
+
+async def _dated_steps(
+    session: AsyncSession, campaign: Campaign, tz: ZoneInfo
+) -> list[tuple[CampaignDeadline, date]]:
+    """The campaign's own steps with their dates, in date order (undatable ones left out)."""
+    steps = await active_deadlines(session, campaign.id)
+    dates = campaign_step_dates(
+        [Step(s.code, s.due, s.after, s.days, s.working_days) for s in steps],
+        campaign.launch_at.astimezone(tz).date(),
+        campaign.registration_deadline,
+        campaign.dossier_deadline,
+    )
+    dated = [(s, day) for s in steps if (day := dates.get(s.code)) is not None]
+    return sorted(dated, key=lambda pair: pair[1])
 
 
 async def _step(session: AsyncSession, campaign_id: int, code: str | None) -> Any:

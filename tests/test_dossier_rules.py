@@ -499,7 +499,14 @@ def test_screens_with_huge_data_stay_within_telegram_limits() -> None:
     documents = [_document(i, optional=i % 2 == 0) for i in range(40)]
     used = {a.id: 99_999 for a in awards}
     screens = {
-        "launch": render("push/launch", campaign=campaign, awards=awards, documents=documents),
+        "launch": render(
+            "push/launch",
+            campaign=campaign,
+            awards=awards,
+            documents=documents,
+            titles={"tap_the": ["Tập thể lao động xuất sắc " * 20] * 30, "ca_nhan": []},
+            steps=[],
+        ),
         "awards": render(
             "dossier/choose_award", choices=choices_of(awards, used, used, 3), shown=8
         ),

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from bot.datafiles import LoadRejected, apply, read_files
 from scheduler.calendar_sync import install_calendar
-from scheduler.due import planned_pushes
+from scheduler.due import Push, planned_pushes
 from scheduler.recurrence import Step, add_working_days, occurrences, resolve_steps
 from scheduler.snapshot import load_snapshot
+from scheduler.tick import render_push
 from storage.db import Database
 from storage.models import (
     Award,
@@ -272,3 +273,24 @@ async def test_the_illustrative_2026_examples_use_what_real_documents_need(db: D
     assert len(monthly) == 12 and monthly[0].due == date(2026, 1, 25)
     assert [t.due for t in snapshot.tasks if t.no == 5] == [date(2026, 6, 30), date(2026, 12, 31)]
     assert [t.due for t in snapshot.tasks if t.no == 3] == [date(2026, 12, 9)]
+
+
+async def test_the_launch_names_titles_awards_and_steps_as_the_document_does(
+    db: Database,
+) -> None:
+    await load_files(
+        db,
+        EXAMPLES / "units-lang-son.yaml",
+        EXAMPLES / "units-lang-son-xa.yaml",
+        EXAMPLES / "campaign-lang-son-tuphap-xa-2026.yaml",
+    )
+    launch = Push(
+        datetime(2025, 12, 22, 8, 0), "launch", "XA_MAU_SON", "STP-LS-TPXA-2026", "k", org="STP-LS"
+    )
+    async with db.read() as session:
+        text, _ = await render_push(session, launch, NOW, TZ)
+    assert "Danh hiệu thi đua đăng ký:" in text and "Hình thức khen thưởng:" in text
+    assert "• Cá nhân: Lao động tiên tiến, Chiến sĩ thi đua cơ sở" in text
+    assert "Báo cáo sơ kết 06 tháng: trong tháng 06/2026" in text
+    assert "Hội đồng Thi đua - Khen thưởng Sở họp xét: hạn" in text and "(Văn phòng Sở)" in text
+    assert "do Chủ tịch UBND tỉnh quyết định" in text and "mỗi đơn vị không quá 02" in text
