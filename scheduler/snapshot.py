@@ -144,7 +144,13 @@ async def load_snapshot(
     orgs = {o.id: o.code for o in await all_organizations(session)}
     all_of = list(await session.scalars(select(Unit)))
     units = {u.id: u.code for u in all_of}
-    retired = {(orgs.get(u.organization_id), u.code): u.retired for u in all_of if u.retired}
+    # A unit merged into another without a date of its own gets nothing more from the merger
+    # on: its work goes on under the unit it joined.
+    retired = {
+        (orgs.get(u.organization_id), u.code): u.retired or date.min
+        for u in all_of
+        if u.retired or u.merged_into_id
+    }
     campaigns = [c for c in await all_campaigns(session) if _still_relevant(c, since_day)]
     tasks: list[TaskFacts] = []
     plans = select(Plan).where(Plan.year >= since_day.year - 1).order_by(Plan.year, Plan.id)

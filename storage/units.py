@@ -192,7 +192,10 @@ async def units_without_active_focal(
         .scalar_subquery()
     )
     query = select(Unit).where(
-        Unit.id.not_in(has_focal), Unit.retired.is_(None), Unit.kind != UnitKind.HOI_DONG
+        Unit.id.not_in(has_focal),
+        Unit.retired.is_(None),
+        Unit.merged_into_id.is_(None),
+        Unit.kind != UnitKind.HOI_DONG,
     )
     if org_id is not None:
         query = query.where(Unit.organization_id == org_id)

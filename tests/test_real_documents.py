@@ -294,3 +294,35 @@ async def test_the_launch_names_titles_awards_and_steps_as_the_document_does(
     assert "Báo cáo sơ kết 06 tháng: trong tháng 06/2026" in text
     assert "Hội đồng Thi đua - Khen thưởng Sở họp xét: hạn" in text and "(Văn phòng Sở)" in text
     assert "do Chủ tịch UBND tỉnh quyết định" in text and "mỗi đơn vị không quá 02" in text
+
+
+async def test_retired_and_merged_units_keep_their_history_and_get_nothing_more(
+    db: Database, tmp_path: Path
+) -> None:
+    units = _write(
+        tmp_path,
+        "units.yaml",
+        "organization: {code: STP-X, name: Sở Tư pháp tỉnh X}\nunits:\n"
+        "  - {code: VP, name: Văn phòng Sở, kind: phong}\n"
+        "  - {code: PTP_A, name: Phòng Tư pháp huyện A, kind: phong_tu_phap_huyen,"
+        " retired: 2025-07-01}\n"
+        "  - {code: PTP_B, name: Phòng Tư pháp huyện B, kind: phong_tu_phap_huyen,"
+        " merged_into: XA_B}\n"
+        "  - {code: XA_B, name: UBND xã B, kind: ubnd_xa}\n",
+    )
+    plan = _write(
+        tmp_path,
+        "plan.yaml",
+        "plan:\n  year: 2026\n  title: Kế hoạch 2026\n  tasks:\n"
+        "    - {no: 1, content: Báo cáo, units: [ALL], due: 2026-03-20}\n"
+        "    - {no: 2, content: Báo cáo huyện, units: [PTP_B], due: 2026-03-20}\n",
+    )
+    load, errors = read_files([units, plan])
+    assert errors == []
+    async with db.write() as session:
+        report = await apply(session, load, TZ, NOW)
+        snapshot = await load_snapshot(session, TZ)
+    # Naming a district office for 2026 loads, with a warning that says what to do.
+    assert any("PTP_B" in str(w) and "01/7/2025" in str(w) for w in report.warnings)
+    units_pushed = {p.unit for p in planned_pushes(snapshot, date(2026, 1, 1), date(2026, 3, 31))}
+    assert {"VP", "XA_B"} <= units_pushed and not units_pushed & {"PTP_A", "PTP_B"}
