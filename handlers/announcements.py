@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CommandHandler,
@@ -30,7 +32,7 @@ from messages.keyboards import button, grid, rows
 from storage.campaigns import all_campaigns
 from storage.dossiers import missing_units
 from storage.models import Announcement, Audience, Campaign, Member, Role, Unit
-from storage.units import units_of_organization
+from storage.units import groups_of_organization, units_of_organization
 
 PREFIX = "tb"
 DRAFT_KEY = "thongbao"
@@ -145,18 +147,32 @@ async def _pick_units(update: Update, context: BotContext, fresh: bool) -> int:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
         units = await units_of_organization(session, _org(context))
+        groups = await groups_of_organization(session, _org(context))
     marks = [
         button(("✅ " if u.id in draft.unit_ids else "▫️ ") + u.code, PREFIX, "u", u.id)
         for u in units
     ]
-    layout = [marks[i : i + 3] for i in range(0, len(marks), 3)]
+    # A group (cụm, khối thi đua) chooses or clears all its units at once.
+    group_marks = [
+        button(
+            render_text("buttons/group", code=g.code, chosen=g.unit_ids <= draft.unit_ids),
+            PREFIX,
+            "g",
+            g.id,
+        )
+        for g in groups
+        if g.unit_ids
+    ]
+    layout = [group_marks[i : i + 2] for i in range(0, len(group_marks), 2)]
+    layout += [marks[i : i + 3] for i in range(0, len(marks), 3)]
     layout.append([button(render_text("buttons/done"), PREFIX, "ud")])
     text = render("announce/pick_units", chosen=len(draft.unit_ids))
     if fresh or update.callback_query is None:
         await say_anew(update, text, grid(layout))
     else:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_text(text, reply_markup=grid(layout))
+        with contextlib.suppress(BadRequest):  # nothing changed (an old or a foreign button)
+            await update.callback_query.edit_message_text(text, reply_markup=grid(layout))
     return State.UNITS
 
 
@@ -171,6 +187,23 @@ async def toggle_unit(update: Update, context: BotContext) -> int:
         exists = unit is not None and unit.organization_id == _org(context)
     if exists:
         draft.unit_ids.symmetric_difference_update({unit_id})
+    return await _pick_units(update, context, fresh=False)
+
+
+@guard(Role.OFFICE)
+async def toggle_group(update: Update, context: BotContext) -> int:
+    """A group button: all its units on the list, or (when all are) off it."""
+    draft, group_id = _draft(context), pressed_number(update, PREFIX)
+    if draft is None or group_id is None:
+        return await _lost(update, context)
+    async with context.rt.db.read() as session:
+        groups = {g.id: g for g in await groups_of_organization(session, _org(context))}
+    group = groups.get(group_id)  # another body's group is as unknown as a made-up id
+    if group is not None:
+        if group.unit_ids <= draft.unit_ids:
+            draft.unit_ids.difference_update(group.unit_ids)
+        else:
+            draft.unit_ids.update(group.unit_ids)
     return await _pick_units(update, context, fresh=False)
 
 
@@ -322,7 +355,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
                 MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.Document.ALL, content)
             ],
             State.AUDIENCE: [route(PREFIX, "a", audience)],
-            State.UNITS: [route(PREFIX, "u", toggle_unit), route(PREFIX, "ud", units_done)],
+            State.UNITS: [
+                route(PREFIX, "u", toggle_unit),
+                route(PREFIX, "g", toggle_group),
+                route(PREFIX, "ud", units_done),
+            ],
             State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],
             State.PREVIEW: [route(PREFIX, "now", send_now), route(PREFIX, "later", ask_when)],
             State.WHEN: [MessageHandler(filters.TEXT & ~filters.COMMAND, when_given)],

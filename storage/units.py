@@ -162,6 +162,34 @@ async def group_units_by_code(session: AsyncSession, org_id: int) -> dict[str, f
     return {code: frozenset(ids) for code, ids in found.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class GroupOfUnits:
+    """A group of an organisation with its units' ids."""
+
+    id: int
+    code: str
+    name: str
+    unit_ids: frozenset[int]
+
+
+async def groups_of_organization(session: AsyncSession, org_id: int) -> list[GroupOfUnits]:
+    """The organisation's groups (cụm, khối…), by code, each with its units."""
+    groups = list(
+        await session.scalars(
+            select(UnitGroup).where(UnitGroup.organization_id == org_id).order_by(UnitGroup.code)
+        )
+    )
+    rows = await session.execute(
+        select(UnitGroupMember.group_id, UnitGroupMember.unit_id).where(
+            UnitGroupMember.group_id.in_([g.id for g in groups])
+        )
+    )
+    members: dict[int, set[int]] = {}
+    for group_id, unit_id in rows:
+        members.setdefault(group_id, set()).add(unit_id)
+    return [GroupOfUnits(g.id, g.code, g.name, frozenset(members.get(g.id, ()))) for g in groups]
+
+
 def reporting(today: date | None = None) -> ColumnElement[bool]:
     """SQL condition: a unit that reports (not the leadership, not a council) and, if a day is
     given, not retired by then: the units "every unit" means."""

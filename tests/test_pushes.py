@@ -253,3 +253,27 @@ async def test_the_running_bot_sends_at_the_due_instant_not_at_the_next_minute(
         # Enqueued at its instant or just after, never before, and well before a minute tick.
         assert send_at <= row.created_at < send_at + timedelta(seconds=30)
         assert received(minh, "Họp giao ban") == 1
+
+
+async def test_thongbao_to_a_group_of_units(season: Sandbox) -> None:
+    """A cụm of xã (examples/units-lang-son-xa.yaml) chosen with one button; pressed again, it
+    clears; a forged group id changes nothing."""
+    await load_files(season.db, EXAMPLES / "units-lang-son-xa.yaml")
+    office = await join(season, 5104, "Lan", "VP", Role.OFFICE)
+    xa = await join(season, 5105, "Thảo", "XA_MAU_SON", Role.FOCAL)
+    await office.say("/thongbao")
+    audience = await office.say("Họp trực tuyến với các xã, phường.")
+    units = await office.press(audience.last, "☑️ Chọn đơn vị")
+    await office.press(units.last, "👥 Nhóm CAP_XA")
+    assert "Đã chọn: 5" in office.messages[-1].text
+    await office.press(office.messages[-1], "✅ Nhóm CAP_XA")
+    assert "Đã chọn: 0" in office.messages[-1].text
+    await office.press_data(office.messages[-1], "tb:g:999")
+    assert "Đã chọn: 0" in office.messages[-1].text
+    await office.press(office.messages[-1], "👥 Nhóm CAP_XA")
+    preview = await office.press(office.messages[-1], "✔️ Xong")
+    assert "(1 người)" in preview.text
+    await office.press(preview.last, "📤 Gửi ngay")
+    await season.tick()
+    await season.deliver()
+    assert received(xa, "Họp trực tuyến với các xã, phường.") == 1
