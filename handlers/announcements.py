@@ -141,16 +141,23 @@ def _org(context: BotContext) -> int:
     return context.member.organization_id
 
 
-async def _pick_units(update: Update, context: BotContext, fresh: bool) -> int:
+UNITS_PER_PAGE = 60  # with the groups, the pages and "done", well under 100 buttons
+GROUPS_SHOWN = 20
+
+
+async def _pick_units(update: Update, context: BotContext, fresh: bool, page: int = 0) -> int:
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
         units = await units_of_organization(session, _org(context))
         groups = await groups_of_organization(session, _org(context))
+    pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
     marks = [
-        button(("✅ " if u.id in draft.unit_ids else "▫️ ") + u.code, PREFIX, "u", u.id)
-        for u in units
+        button(("✅ " if u.id in draft.unit_ids else "▫️ ") + u.code, PREFIX, "u", u.id, page)
+        for u in shown
     ]
     # A group (cụm, khối thi đua) chooses or clears all its units at once.
     group_marks = [
@@ -162,9 +169,22 @@ async def _pick_units(update: Update, context: BotContext, fresh: bool) -> int:
         )
         for g in groups
         if g.unit_ids
-    ]
+    ][:GROUPS_SHOWN]
     layout = [group_marks[i : i + 2] for i in range(0, len(group_marks), 2)]
     layout += [marks[i : i + 3] for i in range(0, len(marks), 3)]
+    if pages > 1:
+        layout.append(
+            [
+                button(
+                    render_text("buttons/page", which=which, page=n + 1, pages=pages),
+                    PREFIX,
+                    "up",
+                    n,
+                )
+                for which, n in (("prev", page - 1), ("at", page), ("next", page + 1))
+                if 0 <= n < pages
+            ]
+        )
     layout.append([button(render_text("buttons/done"), PREFIX, "ud")])
     text = render("announce/pick_units", chosen=len(draft.unit_ids))
     if fresh or update.callback_query is None:
@@ -187,7 +207,17 @@ async def toggle_unit(update: Update, context: BotContext) -> int:
         exists = unit is not None and unit.organization_id == _org(context)
     if exists:
         draft.unit_ids.symmetric_difference_update({unit_id})
-    return await _pick_units(update, context, fresh=False)
+    return await _pick_units(
+        update, context, fresh=False, page=pressed_number(update, PREFIX, 1) or 0
+    )
+
+
+@guard(Role.OFFICE)
+async def units_page(update: Update, context: BotContext) -> int:
+    """‹ Trước · n/m · Sau ›: another page of the units."""
+    if _draft(context) is None:
+        return await _lost(update, context)
+    return await _pick_units(update, context, fresh=False, page=pressed_number(update, PREFIX) or 0)
 
 
 @guard(Role.OFFICE)
@@ -358,6 +388,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
             State.UNITS: [
                 route(PREFIX, "u", toggle_unit),
                 route(PREFIX, "g", toggle_group),
+                route(PREFIX, "up", units_page),
                 route(PREFIX, "ud", units_done),
             ],
             State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],

@@ -277,3 +277,28 @@ async def test_thongbao_to_a_group_of_units(season: Sandbox) -> None:
     await season.tick()
     await season.deliver()
     assert received(xa, "Họp trực tuyến với các xã, phường.") == 1
+
+
+async def test_choosing_among_many_units_comes_in_pages(season: Sandbox, tmp_path: Path) -> None:
+    """A province's 130 xã: the picker keeps under Telegram's 100 buttons, page by page, and
+    a unit chosen on page 3 keeps page 3 in view."""
+    lines = [
+        "organization: {code: STP-LS, name: Sở Tư pháp tỉnh Lạng Sơn}",
+        "units:",
+        *(f"  - {{code: XA{i:03d}, name: UBND xã số {i}, kind: ubnd_xa}}" for i in range(130)),
+    ]
+    path = tmp_path / "xa.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    await load_files(season.db, path)
+    office = await join(season, 5204, "Lan", "VP", Role.OFFICE)
+    await office.say("/thongbao")
+    audience = await office.say("Thông báo tới các xã.")
+    first = await office.press(audience.last, "☑️ Chọn đơn vị")
+    assert len(first.last.button_texts()) <= 100 and "1/3" in first.last.button_texts()
+    await office.press(first.last, "Sau ›")
+    await office.press(office.messages[-1], "Sau ›")
+    third = office.messages[-1]
+    assert "3/3" in third.button_texts() and "▫️ XA129" in third.button_texts()
+    await office.press(third, "▫️ XA129")
+    assert "✅ XA129" in office.messages[-1].button_texts()
+    assert "Đã chọn: 1" in office.messages[-1].text
