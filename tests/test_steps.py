@@ -156,7 +156,9 @@ async def test_a_marked_step_is_not_reminded(documents: Sandbox, clock: Clock) -
     await documents.deliver()
     assert any(STEP in m.text for m in binh.messages[seen[1] :])
     assert minh.messages[seen[0] :]  # the registration deadline's reminder, say
-    assert not any(STEP in m.text for m in minh.messages[seen[0] :])
+    # The launch names the step among the campaign's dates; no reminder of it comes.
+    reminders = [m for m in minh.messages[seen[0] :] if not m.text.startswith("📣")]
+    assert not any(STEP in m.text for m in reminders)
 
 
 OTHER_CAMPAIGN = """\
