@@ -30,8 +30,7 @@ class Membership:
     org_short: str | None = None
 
 
-def _membership(member: Member, unit: Unit) -> Membership:
-    org = unit.organization
+def _membership(member: Member, unit: Unit, org: Organization) -> Membership:
     return Membership(
         telegram_user_id=member.telegram_user_id,
         chat_id=member.chat_id,
@@ -102,7 +101,7 @@ async def bind_member(
     member.active = True
     member.joined_at = now
     await session.flush()
-    return _membership(member, unit)
+    return _membership(member, unit, await session.get_one(Organization, unit.organization_id))
 
 
 async def members_of_unit(session: AsyncSession, unit_id: int) -> list[Member]:

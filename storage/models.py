@@ -136,7 +136,8 @@ class Unit(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     members: Mapped[list[Member]] = relationship(back_populates="unit")
-    organization: Mapped[Organization] = relationship(lazy="joined")
+    # Never loaded behind a query's back (a join on every unit read would cost the hot paths).
+    organization: Mapped[Organization] = relationship(lazy="raise")
 
     __table_args__ = (
         UniqueConstraint("organization_id", "code", name="uq_units_organization_code"),

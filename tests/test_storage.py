@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.datafiles import apply, read_files
 from storage.db import Database
 from storage.invites import Redeemed, redeem_invite
-from storage.models import Member, Role, Unit
+from storage.models import Member, Organization, Role, Unit
 from storage.state import BOT_USERNAME, get_state, set_state
 from storage.units import unit_by_code, units_without_active_focal
 from tests.conftest import EXAMPLES, TZ, issue_invite, load_files
@@ -74,8 +74,10 @@ async def test_loading_the_example_units_twice_changes_nothing(db: Database) -> 
     assert len(second.units.unchanged) == 12
     async with db.read() as session:
         vp = await unit_by_code(session, "VP")
+        assert vp is not None
+        organization = await session.get_one(Organization, vp.organization_id)
     assert vp is not None and vp.name == "Văn phòng Sở"
-    assert vp.organization.name == "Sở Tư pháp tỉnh Lạng Sơn"
+    assert organization.name == "Sở Tư pháp tỉnh Lạng Sơn"
 
 
 async def test_a_changed_file_updates_in_place(db: Database, tmp_path: Path) -> None:
