@@ -158,11 +158,6 @@ def out_of_quiet_hours(local: datetime) -> datetime:
     return local
 
 
-def morning_of(day: date) -> datetime:
-    """08:00 of the working day on or before `day` (a push never falls on a day off)."""
-    return datetime.combine(previous_working_day(day), MORNING)
-
-
 def _local(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 

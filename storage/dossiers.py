@@ -112,16 +112,6 @@ async def award_usage(session: AsyncSession, campaign_id: int) -> dict[int, int]
     return {award_id: n for award_id, n in rows}
 
 
-async def nominees_of_unit(session: AsyncSession, campaign_id: int, unit_id: int) -> list[Nominee]:
-    """The unit's nominees in the campaign, in the order they were added."""
-    rows = await session.scalars(
-        select(Nominee)
-        .where(Nominee.campaign_id == campaign_id, Nominee.unit_id == unit_id)
-        .order_by(Nominee.id)
-    )
-    return list(rows)
-
-
 async def nominee_for_unit(session: AsyncSession, nominee_id: int, unit_id: int) -> Nominee | None:
     """The nominee if it belongs to this unit, else None (never trust a button)."""
     return await session.scalar(

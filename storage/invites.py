@@ -164,13 +164,3 @@ async def redeem_invite(
         now=now,
     )
     return Redemption(Redeemed.JOINED, membership)
-
-
-async def open_invites(session: AsyncSession, now: datetime) -> int:
-    """How many issued invites are still unused and valid."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Invite)
-        .where(Invite.used_at.is_(None), Invite.expires_at > now)
-    )
-    return int(count or 0)
