@@ -17,6 +17,7 @@ from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
+from storage import locks
 from storage.campaigns import active_deadlines, active_titles, campaign_by_code
 from storage.db import Database
 from storage.dossiers import active_awards, active_documents, dossier_status
@@ -40,8 +41,6 @@ from storage.reviews import awaiting_review
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
-# Any fixed number: the instance holding this transaction-scoped lock computes what is due.
-DUE_LOCK = 7_283_402
 
 
 def _of_org(org: str | None) -> Any:
@@ -280,7 +279,7 @@ class Scheduler:
             async with self.db.write() as session:
                 await install_calendar(session)  # every instance, lock or not: its handlers too
                 # Several instances: the one holding the lock computes; the others skip.
-                got = await session.scalar(select(func.pg_try_advisory_xact_lock(DUE_LOCK)))
+                got = await session.scalar(select(func.pg_try_advisory_xact_lock(locks.DUE)))
                 if not got:
                     self.next_at = None
                     return 0

@@ -7,17 +7,14 @@ from datetime import datetime
 from sqlalchemy import Integer, bindparam, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.db import upsert_insert
 from storage.models import ConversationState
-
-# The first key of the two-key advisory locks taken per chat (PostgreSQL). Two-key locks
-# never collide with the one-key locks of the migrations and the scheduler.
-CHAT_LOCK_CLASS = 7_283_402
 
 # Run for every update of a private chat on PostgreSQL: built once.
 _LOCK = select(
     func.pg_advisory_xact_lock(
-        literal(CHAT_LOCK_CLASS, Integer()), bindparam("key", type_=Integer())
+        literal(locks.CHAT_CLASS, Integer()), bindparam("key", type_=Integer())
     )
 )
 _LOAD = select(ConversationState.data, ConversationState.updated_at).where(
@@ -25,17 +22,10 @@ _LOAD = select(ConversationState.data, ConversationState.updated_at).where(
 )
 
 
-def _int4(number: int) -> int:
-    """A chat id folded into PostgreSQL's signed 32-bit range (a collision only makes two
-    chats wait for each other now and then)."""
-    folded = number & 0xFFFF_FFFF
-    return folded - (1 << 32) if folded >= 1 << 31 else folded
-
-
 async def lock_chat(session: AsyncSession, chat_id: int) -> None:
     """PostgreSQL: hold the chat's lock until the session's transaction ends; an instance
     handling an update of the same chat waits for it."""
-    await session.execute(_LOCK, {"key": _int4(chat_id)})
+    await session.execute(_LOCK, {"key": locks.int4(chat_id)})
 
 
 async def load_conversation(session: AsyncSession, chat_id: int) -> tuple[bytes, datetime] | None:

@@ -19,11 +19,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite_driver
+from storage import locks, sqlite_driver
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-# Any fixed number: all instances take this advisory lock while migrating (PostgreSQL).
-_MIGRATION_LOCK = 7_283_401
 BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 10
 
@@ -128,9 +126,9 @@ def _alembic_config(connection: Connection, is_sqlite: bool) -> Config:
 def _upgrade(connection: Connection, is_sqlite: bool) -> None:
     if not is_sqlite:
         # Two instances starting at once: the second waits, then finds nothing to do.
-        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": locks.MIGRATION})
     try:
         command.upgrade(_alembic_config(connection, is_sqlite), "head")
     finally:
         if not is_sqlite:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": locks.MIGRATION})

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.dossiers import active_awards, add_nominee, award_usage
 from storage.models import Award, Campaign, Nominee, Target, Unit
 
@@ -113,8 +114,8 @@ async def propose(
         # Two focal points of one unit adding at once wait for each other here, so the count
         # below is never stale (on SQLite, BEGIN IMMEDIATE already runs writers one by one).
         await session.execute(
-            text("SELECT pg_advisory_xact_lock(:award, :unit)"),
-            {"award": award.id, "unit": unit_id},
+            text("SELECT pg_advisory_xact_lock(:class, :key)"),
+            {"class": locks.QUOTA_CLASS, "key": locks.quota_key(award.id, unit_id)},
         )
     unit_used = (await unit_award_usage(session, campaign_id, unit_id)).get(award.id, 0)
     limit = unit_quota(award, unit_id)
