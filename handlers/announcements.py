@@ -13,7 +13,6 @@ from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -21,6 +20,7 @@ from telegram.ext import (
 from handlers.common import (
     draft_of,
     end_conversation,
+    flow_handler,
     guard,
     pressed_number,
     route,
@@ -378,7 +378,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The announcement conversation."""
-    conversation = ConversationHandler(
+    conversation = flow_handler(
         entry_points=[CommandHandler("thongbao", start)],
         states={
             State.CONTENT: [

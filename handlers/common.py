@@ -6,13 +6,15 @@ import contextlib
 import functools
 import html
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from handlers.runtime import BotContext
 from messages import render, render_text
@@ -226,3 +228,11 @@ def route(
 ) -> CallbackQueryHandler:  # type: ignore[type-arg]
     """A button handler for `prefix:action:…` data."""
     return CallbackQueryHandler(callback, pattern=pattern(prefix, action))
+
+
+def flow_handler(**kwargs: Any) -> ConversationHandler[Any]:
+    """A ConversationHandler keyed per user and chat, not per message: that is what our
+    button flows want, so PTB's warning about it is silenced here, for this call only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(**kwargs)

@@ -21,6 +21,7 @@ from telegram.ext import (
 from handlers.common import (
     draft_of,
     end_conversation,
+    flow_handler,
     guard,
     local_today,
     pressed_number,
@@ -657,7 +658,7 @@ async def place_stray(update: Update, context: BotContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The upload conversation (first), then the handlers for files sent outside it."""
-    conversation = ConversationHandler(
+    conversation = flow_handler(
         entry_points=[CommandHandler("nophoso", start)],
         states={
             State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],

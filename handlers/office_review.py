@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.common import guard, pressed_number, route
+from handlers.common import flow_handler, guard, pressed_number, route
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.archives import ArchiveEntry, build_dossier_zip
@@ -366,7 +366,7 @@ async def send_zip(update: Update, context: BotContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The review command, its buttons, and the note conversation."""
-    note = ConversationHandler(
+    note = flow_handler(
         entry_points=[route(PREFIX, "r", ask_note)],
         states={State.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
         fallbacks=[CommandHandler("huy", cancel_note)],

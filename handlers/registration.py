@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,11 +14,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from handlers.common import (
     draft_of,
     end_conversation,
+    flow_handler,
     guard,
     local_today,
     pressed_number,
@@ -54,9 +53,6 @@ from storage.campaigns import (
 from storage.models import Campaign, Role, Target
 from storage.registrations import Person as StoredPerson
 from storage.registrations import describe_registration, registration_of, save_registration
-
-# A conversation with buttons keyed per user and chat (not per message) is what we want.
-warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
 
 DRAFT_KEY = "dangky"
 PREFIX = "dk"
@@ -531,7 +527,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     xlsx = filters.Document.FileExtension("xlsx") | filters.Document.MimeType(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    conversation = ConversationHandler(
+    conversation = flow_handler(
         entry_points=[CommandHandler("dangky", start)],
         states={
             State.CAMPAIGN: [route(PREFIX, "c", choose_campaign)],
