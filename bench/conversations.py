@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from telegram import Chat, Message, Update, User
-from telegram.ext import ConversationHandler
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.conversations import SharedConversations
+from handlers import flows_of
+from handlers.flow import current_slot
+from handlers.registration import Draft, State
+from storage.conversations import StoredFlow
 from storage.db import Database
 from storage.models import ConversationState
 
@@ -49,26 +52,25 @@ async def step_cost(url: str, updates: int, chats: int = 50) -> StepCost:
     db = Database(url)
     await db.migrate()
     app = build_application(Settings(bot_token=TOKEN, database_url=url), db)  # type: ignore[arg-type]
-    shared = SharedConversations(app, db)
-    dangky = next(
-        h
-        for group in app.handlers.values()
-        for h in group
-        if isinstance(h, ConversationHandler) and h.name == "dangky"
-    )
+    flows = flows_of(app)
+    shared = SharedConversations(flows, db)
+    steps = [State.CAMPAIGN, State.TITLE, State.PEOPLE]
 
     async def idle() -> None:
         return None
 
-    async def moving(key: tuple[int, int], step: int) -> None:
-        dangky._conversations[key] = 1 + step % 3  # as a handler's return value would
+    async def moving(chat: int, step: int) -> None:
+        slot = current_slot()  # as a step of /dangky would move it
+        assert slot is not None
+        slot.stored = StoredFlow("dangky", steps[step % 3].name)
+        slot.draft, slot.decoded = Draft(unit_id=1, campaign_id=step), True
 
     async def timed(move: bool) -> float:
         started = time.perf_counter()
         for i in range(updates):
             chat = 700_000 + i % chats
             update = _update(i, chat)
-            await shared.handle(update, moving((chat, chat), i) if move else idle())
+            await shared.handle(update, moving(chat, i) if move else idle())
         spent = time.perf_counter() - started
         started = time.perf_counter()
         for i in range(updates):

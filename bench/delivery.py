@@ -19,7 +19,7 @@ from telegram.request import HTTPXRequest
 
 from bench.seed import TZ, BenchClock, Seeded
 from bot.emulator import BotApiEmulator
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from scheduler.delivery import DeliveryWorker
 from scheduler.tick import Scheduler
 from storage import outbox

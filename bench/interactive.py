@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from bench.seed import BenchClock, Seeded, _pdf
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser, parse_html
-from bot.sandbox import Handled, Sandbox
+from bot.emulator.sandbox import Handled, Sandbox
 from messages import render
 from storage.members import active_membership
 

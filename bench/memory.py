@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bench.seed import BENCH_NOW, OFFICE_IDS, Seeded, _pdf
 from bot.emulator import BotApiEmulator
-from bot.sandbox import process_environment
+from bot.emulator.sandbox import process_environment
 from storage.db import Database
 from storage.models import Announcement, Audience, Member
 

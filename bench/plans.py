@@ -16,7 +16,7 @@ from scheduler.snapshot import HORIZON, load_snapshot
 from storage import outbox
 from storage.campaigns import launched_campaigns_of_unit
 from storage.db import Database
-from storage.dossiers import dossier_status
+from storage.dossier_status import dossier_status
 
 
 @dataclass(slots=True)
@@ -163,7 +163,7 @@ async def collect(db: Database, seeded: Seeded) -> list[PlanGroup]:
 
     groups = []
     for title, call, rollback in (
-        ("/hoso: launched campaigns + storage.dossiers.dossier_status", hoso, False),
+        ("/hoso: launched campaigns + storage.dossier_status.dossier_status", hoso, False),
         ("due-computation: scheduler.snapshot.load_snapshot (one tick)", snapshot, False),
         ("outbox: storage.outbox.claim(limit=100)", claim, True),
     ):

@@ -14,9 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.seed import BENCH_NOW, OFFICE_IDS, Seeded, _pdf
-from bot.app import WORKER_KEY
 from bot.emulator import BotApiEmulator
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from scheduler.delivery import DeliveryWorker, Limits
 from storage.models import Announcement, Audience, Member
 
@@ -78,7 +77,7 @@ async def soak(
     async with box:
         assert box.app is not None
         # Pacing is measured by the broadcast benchmark; here the week should not take a week.
-        box.app.bot_data[WORKER_KEY] = DeliveryWorker(
+        box.app.bot_data.worker = DeliveryWorker(
             box.db,
             box.app.bot,
             limits=Limits(global_per_second=5_000, per_chat_interval=0.0001),

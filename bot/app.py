@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,8 @@ import handlers
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.conversations import SharedConversations
-from handlers.runtime import RUNTIME_KEY, BotContext, Runtime
+from bot.request_guard import RequestGuard
+from handlers.runtime import BotContext, BotData, Runtime
 from messages.commands import GUEST_COMMANDS
 from messages.organizations import org_words
 from scheduler.calendar_sync import install_calendar
@@ -29,10 +31,24 @@ from storage.state import BOT_USERNAME, set_state
 
 log = logging.getLogger(__name__)
 
-BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
-BACKGROUND_KEY, SCHEDULER_KEY, WORKER_KEY = "background", "scheduler", "delivery_worker"
-STOP_KEY, TASK_KEY, TICK_JOB = "delivery_stop", "delivery_task", "due-tick"
-WAKE_KEY = "due_wake"
+TICK_JOB = "due-tick"
+
+
+@dataclass(slots=True)
+class Services(BotData):
+    """The running bot's services (its `bot_data`): the runtime handlers use, and what only
+    the application drives: the scheduler, the delivery worker and their timers."""
+
+    # False in the sandbox: tests and the demo tick and deliver by hand.
+    background: bool = True
+    scheduler: Scheduler | None = None
+    worker: DeliveryWorker | None = None
+    delivery_stop: asyncio.Event | None = None
+    delivery_task: asyncio.Task[None] | None = None
+    wake: asyncio.TimerHandle | None = None
+
+
+BotApplication = Application[Any, BotContext, Any, Any, Services, Any]
 
 
 def build_application(
@@ -67,21 +83,22 @@ def build_application(
             )
         )
         .concurrent_updates(processor)
-        .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(RequestGuard())
+        .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
-    app.bot_data[RUNTIME_KEY] = runtime
-    app.bot_data[BACKGROUND_KEY] = background
+    app.bot_data.runtime, app.bot_data.background = runtime, background
     handlers.register(app)
-    processor.handle = SharedConversations(app, db).handle
+    processor.handle = SharedConversations(handlers.flows_of(app), db).handle
     return app
 
 
 async def on_startup(app: BotApplication) -> None:
     """Migrate the schema, remember the bot's username, set the guest menu."""
-    runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    runtime = app.bot_data.runtime
+    assert runtime is not None
     await runtime.db.migrate()
     async with runtime.db.write() as session:
         await install_calendar(session)  # loaded calendar documents win over the package
@@ -103,18 +120,24 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
     worker = DeliveryWorker(runtime.db, app.bot, clock=runtime.clock)
     scheduler = Scheduler(runtime.db, runtime.tz, runtime.clock, on_enqueued=worker.wake)
     worker.on_blocked = scheduler.notify_blocked
-    app.bot_data[SCHEDULER_KEY], app.bot_data[WORKER_KEY] = scheduler, worker
-    if not app.bot_data.get(BACKGROUND_KEY, True):
+    app.bot_data.scheduler, app.bot_data.worker = scheduler, worker
+    # A handler that enqueued a message itself (a review's notice) pokes: look at the outbox.
+    runtime.poke = worker.wake
+    if not app.bot_data.background:
         return
 
     async def tick(_context: object) -> None:
         await scheduler.tick()
         _wake_at_next_due(app, runtime, scheduler, tick)
 
-    runtime.poke = lambda: app.create_task(tick(None), name="poke-tick")
+    def poke() -> None:
+        worker.wake()
+        app.create_task(tick(None), name="poke-tick")
+
+    runtime.poke = poke
     stop = asyncio.Event()
-    app.bot_data[STOP_KEY] = stop
-    app.bot_data[TASK_KEY] = asyncio.create_task(
+    app.bot_data.delivery_stop = stop
+    app.bot_data.delivery_task = asyncio.create_task(
         _deliver(runtime, worker, stop), name="delivery-worker"
     )
     assert app.job_queue is not None
@@ -141,13 +164,13 @@ def _wake_at_next_due(
     """One extra tick exactly when the next push becomes due, so that it leaves within a
     second of its instant rather than at the next minute's tick (which stays as the net for
     data that changed meanwhile). Only the latest wake-up is kept."""
-    previous: asyncio.TimerHandle | None = app.bot_data.pop(WAKE_KEY, None)
+    previous, app.bot_data.wake = app.bot_data.wake, None
     if previous is not None:
         previous.cancel()
     if scheduler.next_at is None:
         return
     delay = max(0.0, (scheduler.next_at - runtime.now()).total_seconds())
-    app.bot_data[WAKE_KEY] = asyncio.get_running_loop().call_later(
+    app.bot_data.wake = asyncio.get_running_loop().call_later(
         delay, lambda: app.create_task(tick(None), name="due-wake")
     )
 
@@ -166,12 +189,13 @@ async def _deliver(runtime: Runtime, worker: DeliveryWorker, stop: asyncio.Event
 
 async def on_shutdown(app: BotApplication) -> None:
     """Let the worker finish the requests in flight, then close the database pool."""
-    runtime: Runtime = app.bot_data[RUNTIME_KEY]
-    wake: asyncio.TimerHandle | None = app.bot_data.pop(WAKE_KEY, None)
-    if wake is not None:
-        wake.cancel()
-    stop, task = app.bot_data.get(STOP_KEY), app.bot_data.get(TASK_KEY)
+    services = app.bot_data
+    if services.wake is not None:
+        services.wake.cancel()
+        services.wake = None
+    stop, task = services.delivery_stop, services.delivery_task
     if stop is not None and task is not None:
         stop.set()
         await task
-    await runtime.db.dispose()
+    if services.runtime is not None:
+        await services.runtime.db.dispose()

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,10 +24,8 @@ from storage.invites import create_invite
 from storage.models import Role
 from storage.organizations import all_organizations
 from storage.state import BOT_USERNAME, get_state, set_state
+from storage.summary import OfficeSummary, UnknownCampaign, office_summary
 from storage.units import unit_by_code, units_without_active_focal
-
-if TYPE_CHECKING:
-    from handlers.office_summary import Summary
 
 
 class CliError(Exception):
@@ -300,15 +297,16 @@ async def _organization_id(session: AsyncSession, code: str | None) -> int | Non
 
 async def _export(
     settings: Settings, campaign: str | None, org: str | None = None
-) -> tuple[bytes, Summary]:
-    from handlers.office_summary import UnknownCampaign, build_summary, summary_workbook
+) -> tuple[bytes, OfficeSummary]:
+    """The office summary workbook of an organisation (or of one campaign), and its summary."""
+    from messages.exports.summary_workbook import summary_workbook  # openpyxl: only when asked
 
     db = Database(settings.database_url)
     try:
         await db.migrate()
         async with db.read() as session:
             org_id = await _organization_id(session, org)
-            summary = await build_summary(
+            summary = await office_summary(
                 session, settings.tz, datetime.now(UTC), campaign, org_id=org_id
             )
     except UnknownCampaign:

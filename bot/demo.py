@@ -13,9 +13,9 @@ import yaml
 from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from messages import render_text
-from messages.keyboards import LABELS
+from messages.keyboards import label
 from storage.invites import create_invite
 from storage.models import Invite, Role
 from storage.units import unit_by_code
@@ -115,7 +115,7 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     # A deployment restarts the bot before Minh confirms: the step and the list are kept.
     await sandbox.restart_bot()
     sandbox.emulator.note(render_text("cli/demo_restart"))
-    await minh.press(summary.last, LABELS["confirm"])
+    await minh.press(summary.last, label("confirm"))
 
     # The office follows up.
     await lan.say("/nhiemvu")

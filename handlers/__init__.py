@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -13,11 +15,12 @@ from telegram.ext import (
 )
 
 from handlers import (
-    announcements,
+    calendar,
     common,
-    deadlines,
     dossier,
-    launch,
+    office_announcements,
+    office_archive,
+    office_launch,
     office_members,
     office_review,
     office_summary,
@@ -27,10 +30,24 @@ from handlers import (
     status,
     tasks,
 )
+from handlers.flow import Flow, Flows
 
+# huy / hủy typed alone with nothing in progress: answered as /huy is.
+CANCEL_TYPED = filters.Regex(re.compile(r"^\s*(huy|hủy)\s*$", re.IGNORECASE))
 DEDUPE_GROUP = -2
 GATE_GROUP = -1
 MAIN_GROUP = 0
+
+
+def flows_of(app: Application) -> dict[str, Flow]:  # type: ignore[type-arg]
+    """The flows registered on the application, by name."""
+    return {
+        name: flow
+        for group in app.handlers.values()
+        for handler in group
+        if isinstance(handler, Flows)
+        for name, flow in handler.flows.items()
+    }
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -42,23 +59,29 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Group 0: the first matching handler wins, so specific before general.
     conversations = [
         *onboarding.handlers(),
-        *registration.handlers(),  # conversations first: each owns text while a draft is open
+        *registration.handlers(),  # the flows go to the Flows router above; the rest in order
         *dossier.handlers(),
-        *announcements.handlers(),
+        *office_announcements.handlers(),
         *office_review.handlers(),
-        *launch.handlers(),
+        *office_archive.handlers(),
+        *office_launch.handlers(),
         *results.handlers(),
         *status.handlers(),
         *tasks.handlers(),
-        *deadlines.handlers(),
+        *calendar.handlers(),
         *office_summary.handlers(),
         *office_members.handlers(),
         *onboarding.plain_code_handlers(),
         *dossier.stray_handlers(),  # a file outside any conversation: kept, then placed
     ]
+    # Every flow behind one router, ahead of the rest: one flow per chat (handlers.flow).
+    flows = [item for item in conversations if isinstance(item, Flow)]
+    app.add_handler(Flows(flows, common.stale_button), group=MAIN_GROUP)
     for handler in conversations:
-        app.add_handler(handler, group=MAIN_GROUP)
+        if not isinstance(handler, Flow):
+            app.add_handler(handler, group=MAIN_GROUP)
     app.add_handler(CommandHandler("huy", common.cancel_idle), group=MAIN_GROUP)
+    app.add_handler(MessageHandler(CANCEL_TYPED, common.cancel_idle), group=MAIN_GROUP)
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command), group=MAIN_GROUP)
     app.add_handler(MessageHandler(filters.ALL, common.not_understood), group=MAIN_GROUP)
     app.add_handler(CallbackQueryHandler(common.stale_button), group=MAIN_GROUP)

@@ -6,16 +6,19 @@ import contextlib
 import functools
 import html
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ConversationHandler
-from telegram.warnings import PTBUserWarning
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+)
 
+from handlers.flow import END, flow_named
+from handlers.replies import answer
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import int_arg, pattern, unpack
@@ -43,16 +46,6 @@ async def load_member(update: Update, context: BotContext) -> Membership | None:
     return context.member
 
 
-async def answer(update: Update, html_text: str, alert: str | None = None) -> None:
-    """Reply to a message, or answer a button press with a pop-up and a message."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(alert, show_alert=alert is not None)
-        if update.effective_chat is not None and alert is None:
-            await update.effective_chat.send_message(html_text)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(html_text)
-
-
 def guard(*roles: Role) -> Callable[[Callback[R]], Callback[R | int | None]]:
     """Run the callback only for an active member holding one of `roles` (any role if none)."""
 
@@ -66,16 +59,17 @@ def guard(*roles: Role) -> Callable[[Callback[R]], Callback[R | int | None]]:
                     render("common/not_bound", example=EXAMPLE_CODE),
                     render_text("alerts/not_bound"),
                 )
-                return ConversationHandler.END
+                return END
             if roles and member.role not in roles:
                 await answer(
                     update,
                     render("common/forbidden", roles=[str(r) for r in roles]),
                     render_text("alerts/forbidden"),
                 )
-                return ConversationHandler.END
+                return END
             return await callback(update, context)
 
+        guarded.roles = roles  # type: ignore[attr-defined]  # read by handlers.flow.Flows
         return guarded
 
     return decorate
@@ -146,11 +140,17 @@ async def not_understood(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(render("common/not_understood"))
 
 
+async def stale(update: Update) -> None:
+    """The pop-up of an old button, or of data that names nothing the presser may touch (an
+    unknown id and a forbidden one get this same answer)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(render_text("alerts/stale_button"), show_alert=True)
+
+
 @guard()
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from an old message, or data nobody recognises."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(render_text("alerts/stale_button"), show_alert=True)
+    await stale(update)
 
 
 @guard()
@@ -191,30 +191,21 @@ def local_today(context: BotContext) -> date:
     return context.rt.now().astimezone(context.rt.tz).date()
 
 
-async def say_anew(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer with a new message; a pressed button's old keyboard is taken away first."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        with contextlib.suppress(BadRequest):  # already without buttons
-            await update.callback_query.edit_message_reply_markup(None)
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=markup)
+def begin(context: BotContext, name: str, draft: object) -> None:
+    """Start the flow of this name in the chat with a new draft (ending any other)."""
+    flow_named(name).begin(context, draft)
 
 
-def draft_of(context: BotContext, key: str, kind: type[D]) -> D | None:
-    """The conversation's draft, only if it is of this kind and of the sender's current unit."""
-    draft = context.user_data.get(key) if context.user_data is not None else None
-    member = context.member
-    if not isinstance(draft, kind) or member is None:
-        return None
-    return draft if getattr(draft, "unit_id", None) == member.unit_id else None
+def draft_of(context: BotContext, name: str, kind: type[D]) -> D | None:
+    """The draft of the flow of this name, only if that flow is in progress, the draft is of
+    this kind and of the sender's current unit."""
+    draft = flow_named(name).draft(context, kind)
+    return draft if isinstance(draft, kind) else None
 
 
-def end_conversation(context: BotContext, key: str) -> int:
-    """Forget the draft and end the conversation."""
-    if context.user_data is not None:
-        context.user_data.pop(key, None)
-    return ConversationHandler.END
+def end_conversation(context: BotContext, name: str) -> int:
+    """End the flow of this name (its draft is forgotten)."""
+    return flow_named(name).end(context)
 
 
 def pressed_number(update: Update, prefix: str, index: int = 0) -> int | None:
@@ -228,11 +219,3 @@ def route(
 ) -> CallbackQueryHandler:  # type: ignore[type-arg]
     """A button handler for `prefix:action:…` data."""
     return CallbackQueryHandler(callback, pattern=pattern(prefix, action))
-
-
-def flow_handler(**kwargs: Any) -> ConversationHandler[Any]:
-    """A ConversationHandler keyed per user and chat, not per message: that is what our
-    button flows want, so PTB's warning about it is silenced here, for this call only."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(**kwargs)

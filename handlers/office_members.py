@@ -8,10 +8,10 @@ from telegram.ext import BaseHandler, CommandHandler
 from handlers.common import guard
 from handlers.runtime import BotContext
 from messages import render
-from storage.invites import create_invite
+from storage.invites import invite_to_unit
 from storage.members import member_counts_by_unit
 from storage.models import Role
-from storage.units import all_units, unit_by_code
+from storage.units import all_units
 
 _ROLE_WORDS = {r.value: r for r in Role}
 
@@ -24,34 +24,40 @@ def invite_link(bot_username: str, code: str) -> str:
 @guard(Role.OFFICE)
 async def invite(update: Update, context: BotContext) -> None:
     """`/moi UNIT [role]`: a one-time invite for a unit (office only)."""
-    assert update.effective_message is not None and update.effective_user is not None
-    args = [a.strip() for a in context.args or []]
-    role = _ROLE_WORDS.get(args[1].lower()) if len(args) == 2 else Role.FOCAL
-    if not 1 <= len(args) <= 2 or role is None:
-        await update.effective_message.reply_text(render("office/invite_usage", example_unit="VP"))
+    message, user, member = update.effective_message, update.effective_user, context.member
+    assert message is not None and user is not None and member is not None
+    asked = invite_asked(context.args or [])
+    if asked is None:
+        await message.reply_text(render("office/invite_usage", example_unit="VP"))
         return
-    code = args[0].upper()
+    code, role = asked
     async with context.rt.db.write() as session:
-        assert context.member is not None
-        unit = await unit_by_code(session, code, context.member.organization_id)
-        if unit is None:
-            await update.effective_message.reply_text(render("office/unknown_unit", code=code[:20]))
-            return
-        issued = await create_invite(
-            session, unit, role, context.rt.now(), created_by=update.effective_user.id
+        issued = await invite_to_unit(
+            session, code, member.organization_id, role, context.rt.now(), created_by=user.id
         )
-        unit_name, unit_code = unit.name, unit.code
-    await update.effective_message.reply_text(
+    if issued is None:  # answered after the transaction, as every reply is
+        await message.reply_text(render("office/unknown_unit", code=code[:20]))
+        return
+    await message.reply_text(
         render(
             "office/invite_created",
-            unit_name=unit_name,
-            unit_code=unit_code,
+            unit_name=issued.unit_name,
+            unit_code=issued.unit_code,
             role=str(role),
-            code=issued.code,
-            link=invite_link(context.bot.username, issued.code),
-            expires_at=issued.expires_at.astimezone(context.rt.tz),
+            code=issued.invite.code,
+            link=invite_link(context.bot.username, issued.invite.code),
+            expires_at=issued.invite.expires_at.astimezone(context.rt.tz),
         )
     )
+
+
+def invite_asked(args: list[str]) -> tuple[str, Role] | None:
+    """The unit code and role of `/moi UNIT [role]` (a focal point by default), or None."""
+    words = [a.strip() for a in args]
+    role = _ROLE_WORDS.get(words[1].lower()) if len(words) == 2 else Role.FOCAL
+    if not 1 <= len(words) <= 2 or role is None:
+        return None
+    return words[0].upper(), role
 
 
 @guard(Role.OFFICE, Role.LEADER)

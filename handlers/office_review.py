@@ -2,51 +2,57 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
-import logging
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.constants import MessageLimit
-from telegram.error import BadRequest, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import (
-    BaseHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from handlers.common import flow_handler, guard, pressed_number, route
+from handlers.common import begin, draft_of, guard, pressed_number, route
+from handlers.flow import END, Flow
 from handlers.runtime import BotContext
 from messages import render, render_text
-from messages.archives import ArchiveEntry, build_dossier_zip
-from messages.keyboards import button, grid, rows
+from messages.callbacks import Prefix, Review
+from messages.keyboards import button, label, rows, text_button
+from messages.long_text import pack_blocks
 from scheduler.calendar import working_days_between
-from storage.campaigns import all_campaigns
-from storage.files import blob_path
-from storage.members import members_of_unit
-from storage.models import Award, Campaign, Nominee, ReviewState, Role, Unit
-from storage.quotas import quota_report
+from storage.models import Campaign, Nominee, RequiredDocument, ReviewState, Role, Upload
+from storage.review_decisions import OpenedDossier, decide
+from storage.review_decisions import open_dossier as open_for_review
 from storage.reviews import (
     QueueItem,
-    campaign_uploads,
-    current_files,
     nominee_by_id,
-    review_queue,
-    set_review,
+    review_screen,
 )
 
-log = logging.getLogger(__name__)
-PREFIX = "dy"
-NOTE_KEY = "duyet_return"
+PREFIX = Prefix.REVIEW
+Act = Review
+NOTE_FLOW = "duyet_note"
+
+
+@dataclass(slots=True)
+class ReturnNote:
+    """The dossier whose return note the office is writing."""
+
+    unit_id: int  # the office's unit (a draft belongs to the unit of who writes it)
+    nominee_id: int
+
+
+def _unit(context: BotContext) -> int:
+    assert context.member is not None
+    return context.member.unit_id
+
+
 MAX_NOTE = 1000
-TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send through the public Bot API
 QUEUE_SHOWN = 20  # dossiers listed (and buttons) in one /duyet screen: short lines, one message
 AWARDS_SHOWN = 8  # award lines of one campaign in the quota screen
 
@@ -55,14 +61,6 @@ class State(enum.IntEnum):
     """Waiting for the note of a return."""
 
     NOTE = 1
-
-
-def _campaigns_with_dossiers(campaigns: list[Campaign], today: date) -> list[Campaign]:
-    return [
-        c
-        for c in campaigns
-        if c.dossier_deadline is not None and c.end >= date(today.year - 1, 1, 1)
-    ]
 
 
 def _org(context: BotContext) -> int:
@@ -100,17 +98,6 @@ def by_urgency(
     return late + [m for m in marked if not m[1]]
 
 
-def pack(blocks: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Blocks (each within `limit`) joined by blank lines into as few messages as fit."""
-    messages: list[str] = []
-    for block in blocks:
-        if messages and len(messages[-1]) + 2 + len(block) <= limit:
-            messages[-1] += "\n\n" + block
-        else:
-            messages.append(block)
-    return messages
-
-
 @guard(Role.OFFICE)
 async def show_queue(update: Update, context: BotContext) -> None:
     """`/duyet`: proposals against quotas, then the dossiers awaiting review (overdue first)
@@ -119,26 +106,14 @@ async def show_queue(update: Update, context: BotContext) -> None:
     tz = context.rt.tz
     today = context.rt.now().astimezone(tz).date()
     async with context.rt.db.read() as session:
-        mine = await all_campaigns(session, context.member.organization_id)
-        campaigns = _campaigns_with_dossiers(mine, today)
-        queue = by_urgency(await review_queue(session, campaigns), today, tz)
-        quotas = await quota_report(session, campaigns)
-    blocks = [render("review/quotas", report=q, shown=AWARDS_SHOWN) for q in quotas if q.awards]
-    for text in pack(blocks):
+        screen = await review_screen(session, context.member.organization_id, today)
+    queue = by_urgency(screen.queue, today, tz)
+    quotas = [
+        render("review/quotas", report=q, shown=AWARDS_SHOWN) for q in screen.quotas if q.awards
+    ]
+    for text in pack_blocks(quotas):
         await update.effective_message.reply_text(text)
-    buttons = [
-        button(
-            ("⏰ " if late else "")
-            + f"{item.unit.code} · {item.status.nominee.name} ({item.status.award.code})"[:60],
-            PREFIX,
-            "o",
-            item.status.nominee.id,
-        )
-        for item, late in queue[:QUEUE_SHOWN]
-    ]
-    buttons += [
-        button(render_text("buttons/zip", code=c.code), PREFIX, "z", c.id) for c in campaigns
-    ]
+    buttons = _queue_buttons(queue, screen.campaigns)
     await update.effective_message.reply_text(
         render(
             "review/queue",
@@ -150,105 +125,123 @@ async def show_queue(update: Update, context: BotContext) -> None:
     )
 
 
+def _queue_buttons(
+    queue: Sequence[tuple[QueueItem, int]], campaigns: Sequence[Campaign]
+) -> list[InlineKeyboardButton]:
+    """A button per dossier shown (with how overdue it is), then a ZIP button per campaign."""
+    buttons = [
+        text_button(
+            label(
+                "review_item",
+                late=late,
+                unit=item.unit.code,
+                nominee=item.status.nominee.name,
+                award=item.status.award.code,
+            ),
+            PREFIX,
+            "o",
+            item.status.nominee.id,
+        )
+        for item, late in queue[:QUEUE_SHOWN]
+    ]
+    return buttons + [
+        text_button(render_text("buttons/zip", code=c.code), PREFIX, Act.ZIP, c.id)
+        for c in campaigns
+    ]
+
+
 @guard(Role.OFFICE)
 async def open_dossier(update: Update, context: BotContext) -> None:
     """Open a dossier: it is now in review; its files are re-sent by file_id."""
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None and context.member is not None
+    query, chat, member = update.callback_query, update.effective_chat, context.member
+    assert query is not None and chat is not None and member is not None
     nominee_id = pressed_number(update, PREFIX)
     async with context.rt.db.write() as session:
-        nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
-        if nominee is None:
-            await query.answer(render_text("alerts/stale_button"), show_alert=True)
-            return
-        if nominee.review_state is ReviewState.NONE:
-            await set_review(
-                session,
-                nominee,
-                ReviewState.IN_REVIEW,
-                by=context.member.telegram_user_id,
-                now=context.rt.now(),
+        opened = (
+            await open_for_review(
+                session, nominee_id, _org(context), by=member.telegram_user_id, now=context.rt.now()
             )
-        files = await current_files(session, nominee)
-        unit = await session.get_one(Unit, nominee.unit_id)
-        award = await session.get_one(Award, nominee.award_id)
-        campaign = await session.get_one(Campaign, nominee.campaign_id)
-    await query.answer()
-    chat = update.effective_chat
-    for document, upload in files:
-        label = document.name if document else render_text("buttons/other_document")
-        await chat.send_document(
-            upload.telegram_file_id,
-            caption=render(
-                "review/file_caption",
-                document=label,
-                name=upload.original_name,
-                at=upload.uploaded_at.astimezone(context.rt.tz),
-            ),
+            if nominee_id
+            else None
         )
-    await chat.send_message(
-        render(
-            "review/decide",
-            nominee=nominee,
-            unit=unit,
-            award=award,
-            campaign=campaign,
-            files=len(files),
-        ),
-        reply_markup=grid(
-            [
-                [
-                    button(render_text("buttons/approve"), PREFIX, "a", nominee.id),
-                    button(render_text("buttons/return"), PREFIX, "r", nominee.id),
-                ]
-            ]
-        ),
+    if opened is None:
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+        return
+    await query.answer()
+    for document, upload in opened.files:
+        await chat.send_document(
+            upload.telegram_file_id, caption=_file_caption(document, upload, context.rt.tz)
+        )
+    await chat.send_message(_decide_text(opened), reply_markup=_decide_keyboard(opened.nominee.id))
+
+
+def _file_caption(document: RequiredDocument | None, upload: Upload, tz: ZoneInfo) -> str:
+    """The caption of a re-sent file: its document, its name and when it came."""
+    return render(
+        "review/file_caption",
+        document=document.name if document else render_text("buttons/other_document"),
+        name=upload.original_name,
+        at=upload.uploaded_at.astimezone(tz),
     )
 
 
-async def _tell_unit(context: BotContext, unit_id: int, text: str) -> int:
-    """Send a message to every active focal point of the unit at once; how many got it."""
-    async with context.rt.db.read() as session:
-        members = [m for m in await members_of_unit(session, unit_id) if m.role is Role.FOCAL]
-    sent = 0
-    for member in members:
-        try:
-            await context.bot.send_message(member.chat_id, text)
-            sent += 1
-        except TelegramError as exc:  # blocked or gone: the decision stands; /hoso shows it
-            log.warning("could not tell chat %s of a review: %s", member.chat_id, exc)
-    return sent
+def _decide_text(opened: OpenedDossier) -> str:
+    """The dossier just opened, under its files: whose, for what, how many files."""
+    return render(
+        "review/decide",
+        nominee=opened.nominee,
+        unit=opened.unit,
+        award=opened.award,
+        campaign=opened.campaign,
+        files=len(opened.files),
+    )
+
+
+def _decide_keyboard(nominee_id: int) -> InlineKeyboardMarkup:
+    """Approve or return the dossier, side by side."""
+    yes = button("approve", PREFIX, Act.APPROVE, nominee_id)
+    return rows([yes, button("return", PREFIX, Act.RETURN, nominee_id)], per_row=2)
+
+
+def _told_unit(state: ReviewState, note: str | None) -> Callable[[Nominee, Campaign], str]:
+    """The notice a decision puts in the outbox for the unit, given the nominee and campaign."""
+    approved = state is ReviewState.APPROVED
+    template = "review/told_approved" if approved else "review/told_returned"
+    return lambda nominee, campaign: render(template, nominee=nominee, campaign=campaign, note=note)
 
 
 async def _decided(
     update: Update, context: BotContext, nominee: Nominee, state: ReviewState, note: str | None
 ) -> None:
+    """Record the decision and, in the same transaction, the unit's notice in the outbox
+    (once per decision, a double tap included); then tell the office."""
     assert context.member is not None and update.effective_chat is not None
     async with context.rt.db.write() as session:
-        fresh = await nominee_by_id(session, nominee.id)
-        if fresh is None:
-            return
-        await set_review(
+        decision = await decide(
             session,
-            fresh,
+            nominee.id,
             state,
             by=context.member.telegram_user_id,
             now=context.rt.now(),
             note=note,
+            notice=_told_unit(state, note),
         )
-        campaign = await session.get_one(Campaign, fresh.campaign_id)
-    template = "review/told_approved" if state is ReviewState.APPROVED else "review/told_returned"
-    told = await _tell_unit(
-        context, nominee.unit_id, render(template, nominee=nominee, campaign=campaign, note=note)
-    )
+    if decision is None:
+        return
+    context.rt.poke()  # the notice is due now: have it delivered at once
     await update.effective_chat.send_message(
-        render("review/done", nominee=nominee, approved=state is ReviewState.APPROVED, told=told)
+        render(
+            "review/done",
+            nominee=nominee,
+            approved=state is ReviewState.APPROVED,
+            told=decision.told,
+        )
     )
 
 
-@guard(Role.OFFICE)
-async def approve(update: Update, context: BotContext) -> None:
-    """Approve: the dossier is approved and the unit told."""
+async def _pressed_nominee(update: Update, context: BotContext) -> Nominee | None:
+    """The office's nominee a decision button names, its keyboard taken away; None (after the
+    old-button pop-up) for any other."""
     query = update.callback_query
     assert query is not None
     nominee_id = pressed_number(update, PREFIX)
@@ -256,28 +249,29 @@ async def approve(update: Update, context: BotContext) -> None:
         nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
     if nominee is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)
-        return
+        return None
     await query.answer()
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
-    await _decided(update, context, nominee, ReviewState.APPROVED, None)
+    return nominee
+
+
+@guard(Role.OFFICE)
+async def approve(update: Update, context: BotContext) -> None:
+    """Approve: the dossier is approved and the unit told."""
+    nominee = await _pressed_nominee(update, context)
+    if nominee is not None:
+        await _decided(update, context, nominee, ReviewState.APPROVED, None)
 
 
 @guard(Role.OFFICE)
 async def ask_note(update: Update, context: BotContext) -> int | None:
     """Return for additions: ask what the unit must add."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None and update.effective_chat is not None
-    nominee_id = pressed_number(update, PREFIX)
-    async with context.rt.db.read() as session:
-        nominee = await nominee_by_id(session, nominee_id, _org(context)) if nominee_id else None
+    assert update.callback_query is not None and update.effective_chat is not None
+    nominee = await _pressed_nominee(update, context)
     if nominee is None:
-        await query.answer(render_text("alerts/stale_button"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(None)
-    context.user_data[NOTE_KEY] = nominee.id
+        return END
+    begin(context, NOTE_FLOW, ReturnNote(unit_id=_unit(context), nominee_id=nominee.id))
     await update.effective_chat.send_message(render("review/ask_note", nominee=nominee))
     return State.NOTE
 
@@ -286,12 +280,13 @@ async def ask_note(update: Update, context: BotContext) -> int | None:
 async def note_given(update: Update, context: BotContext) -> int:
     """The note: the dossier goes back to the unit with it."""
     message = update.effective_message
-    assert message is not None and context.user_data is not None
+    assert message is not None
     note = " ".join((message.text or "").split())
     if not 3 <= len(note) <= MAX_NOTE:
         await message.reply_text(render("review/bad_note", limit=MAX_NOTE))
         return State.NOTE
-    nominee_id = context.user_data.pop(NOTE_KEY, None)
+    draft = draft_of(context, NOTE_FLOW, ReturnNote)
+    nominee_id = draft.nominee_id if draft is not None else None
     async with context.rt.db.read() as session:
         nominee = (
             await nominee_by_id(session, nominee_id, _org(context))
@@ -300,83 +295,35 @@ async def note_given(update: Update, context: BotContext) -> int:
         )
     if nominee is None:
         await message.reply_text(render("registration/lost"))
-        return ConversationHandler.END
+        return END
     await _decided(update, context, nominee, ReviewState.RETURNED, note)
-    return ConversationHandler.END
+    return END
 
 
 @guard(Role.OFFICE)
 async def cancel_note(update: Update, context: BotContext) -> int:
     """/huy while writing a note: nothing changes."""
-    assert update.effective_message is not None and context.user_data is not None
-    context.user_data.pop(NOTE_KEY, None)
+    assert update.effective_message is not None
     await update.effective_message.reply_text(render("review/note_cancelled"))
-    return ConversationHandler.END
+    return END
 
 
-@guard(Role.OFFICE)
-async def send_zip(update: Update, context: BotContext) -> None:
-    """📦: every placed file of a campaign as one ZIP with a manifest of hashes."""
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None
-    campaign_id = pressed_number(update, PREFIX)
-    async with context.rt.db.read() as session:
-        campaign = await session.get(Campaign, campaign_id) if campaign_id else None
-        if campaign is not None and campaign.organization_id != _org(context):
-            campaign = None
-        rows_ = await campaign_uploads(session, campaign.id) if campaign else []
-    if campaign is None:
-        await query.answer(render_text("alerts/stale_button"), show_alert=True)
-        return
-    await query.answer()
-    if not rows_:
-        await update.effective_chat.send_message(render("review/zip_empty", campaign=campaign))
-        return
-    tz, files_dir = context.rt.tz, context.rt.files_dir
-    entries = [
-        ArchiveEntry(
-            unit_code=unit.code,
-            unit_name=unit.name,
-            nominee=nominee.name if nominee else None,
-            document=document.name if document else render_text("buttons/other_document"),
-            original_name=upload.original_name,
-            path=blob_path(files_dir, stored.path),
-            sha256=stored.sha256,
-            size=stored.size,
-            uploaded_at=upload.uploaded_at.astimezone(tz).replace(tzinfo=None),
-            uploaded_by=str(upload.uploaded_by),
-        )
-        for unit, nominee, document, upload, stored in rows_
-    ]
-    with tempfile.TemporaryFile() as out:
-        await asyncio.to_thread(build_dossier_zip, campaign.code, campaign.title, entries, out)
-        size = out.tell()
-        if size > TELEGRAM_UPLOAD_LIMIT:
-            await update.effective_chat.send_message(
-                render("review/zip_too_big", size_mb=size // 2**20)
-            )
-            return
-        out.seek(0)
-        await update.effective_chat.send_document(
-            out,
-            filename=f"ho-so-{campaign.code}.zip",
-            caption=render("review/zip_caption", campaign=campaign, files=len(entries)),
-        )
+NOTE = Flow(
+    name=NOTE_FLOW,
+    templates="review",
+    states=State,
+    draft_type=ReturnNote,
+    entries=[route(PREFIX, Act.RETURN, ask_note)],
+    steps={State.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
+    on_cancel=cancel_note,
+)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, object]]:
-    """The review command, its buttons, and the note conversation."""
-    note = flow_handler(
-        entry_points=[route(PREFIX, "r", ask_note)],
-        states={State.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
-        fallbacks=[CommandHandler("huy", cancel_note)],
-        name="duyet_note",
-        conversation_timeout=30 * 60,
-    )
+def handlers() -> list[object]:
+    """The review command, its buttons, and the note flow."""
     return [
-        note,
+        NOTE,
         CommandHandler("duyet", show_queue),
-        route(PREFIX, "o", open_dossier),
-        route(PREFIX, "a", approve),
-        route(PREFIX, "z", send_zip),
+        route(PREFIX, Act.OPEN, open_dossier),
+        route(PREFIX, Act.APPROVE, approve),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -22,10 +23,10 @@ from messages.commands import commands_for
 from storage.invites import (
     CODE_LENGTH,
     Redeemed,
-    attempts_left,
+    Redemption,
     is_code_shaped,
     normalize_code,
-    redeem_invite,
+    redeem_counting,
     throttled_for,
 )
 from storage.members import Membership
@@ -33,6 +34,10 @@ from storage.members import Membership
 _REFUSALS = {
     Redeemed.USED: "onboarding/used_code",
     Redeemed.EXPIRED: "onboarding/expired_code",
+}
+_WELCOMES = {
+    Redeemed.JOINED: "onboarding/welcome",
+    Redeemed.ALREADY_MEMBER: "onboarding/welcome_back",
 }
 
 
@@ -60,14 +65,23 @@ async def _greet(update: Update, context: BotContext) -> None:
             "onboarding/guest", organization=context.rt.organization, example=EXAMPLE_CODE
         )
     else:
-        text = render(
-            "onboarding/welcome_back",
-            name=update.effective_user.first_name,
-            role=str(member.role),
-            unit_name=member.unit_name,
-            commands=commands_for(member.role),
-        )
+        text = _welcome("onboarding/welcome_back", update.effective_user.first_name, member)
     await update.effective_message.reply_text(text)
+
+
+def _welcome(template: str, name: str, member: Membership) -> str:
+    """A welcome (or welcome back) with the commands of the member's role."""
+    return render(
+        template,
+        name=name,
+        role=str(member.role),
+        unit_name=member.unit_name,
+        commands=commands_for(member.role),
+    )
+
+
+def _minutes(wait: timedelta) -> int:
+    return math.ceil(wait.total_seconds() / 60)
 
 
 async def _redeem(update: Update, context: BotContext, raw: str) -> None:
@@ -77,17 +91,10 @@ async def _redeem(update: Update, context: BotContext, raw: str) -> None:
     if not is_code_shaped(code):
         async with rt.db.read() as session:
             wait = await throttled_for(session, user.id, rt.now())
-        if wait is None:
-            await message.reply_text(
-                render("onboarding/bad_shape", length=CODE_LENGTH, example=EXAMPLE_CODE)
-            )
-        else:
-            await message.reply_text(
-                render("onboarding/throttled", minutes=math.ceil(wait.total_seconds() / 60))
-            )
+        await message.reply_text(_bad_shape_text(wait))
         return
     async with rt.db.write() as session:
-        result = await redeem_invite(
+        result = await redeem_counting(
             session,
             code,
             telegram_user_id=user.id,
@@ -96,45 +103,36 @@ async def _redeem(update: Update, context: BotContext, raw: str) -> None:
             username=user.username,
             now=rt.now(),
         )
-        wait_after, left = None, 0
-        if result.outcome is Redeemed.UNKNOWN:
-            wait_after = await throttled_for(session, user.id, rt.now())
-            left = await attempts_left(session, user.id, rt.now())
-    if result.outcome is Redeemed.THROTTLED:
-        assert result.retry_after is not None
-        minutes = math.ceil(result.retry_after.total_seconds() / 60)
-        await message.reply_text(render("onboarding/throttled", minutes=minutes))
-    elif result.outcome is Redeemed.UNKNOWN:
-        if wait_after is not None:
-            minutes = math.ceil(wait_after.total_seconds() / 60)
-            await message.reply_text(render("onboarding/throttled", minutes=minutes))
-        else:
-            await message.reply_text(
-                render(
-                    "onboarding/unknown_code",
-                    code=code,
-                    example=EXAMPLE_CODE,
-                    attempts_left=left,
-                )
-            )
-    elif result.outcome in _REFUSALS:
-        await message.reply_text(render(_REFUSALS[result.outcome]))
-    else:
+    joined = result.membership if result.outcome in _WELCOMES else None
+    if joined is not None:
+        context.member, context.member_loaded = joined, True
+    await message.reply_text(_redeemed_text(result, code, user.first_name))
+    if joined is not None:
+        await _set_menu(context, joined)
+
+
+def _bad_shape_text(wait: timedelta | None) -> str:
+    """What a text that cannot be a code gets: the shape of one, or how long to wait."""
+    if wait is None:
+        return render("onboarding/bad_shape", length=CODE_LENGTH, example=EXAMPLE_CODE)
+    return render("onboarding/throttled", minutes=_minutes(wait))
+
+
+def _redeemed_text(result: Redemption, code: str, name: str) -> str:
+    """What a redemption says: wait, a wrong, used or expired code, or welcome."""
+    if result.outcome in _WELCOMES:
         assert result.membership is not None
-        context.member, context.member_loaded = result.membership, True
-        template = (
-            "onboarding/welcome" if result.outcome is Redeemed.JOINED else "onboarding/welcome_back"
+        return _welcome(_WELCOMES[result.outcome], name, result.membership)
+    if result.retry_after is not None:  # throttled, or that wrong code was the last allowed
+        return render("onboarding/throttled", minutes=_minutes(result.retry_after))
+    if result.outcome is Redeemed.UNKNOWN:
+        return render(
+            "onboarding/unknown_code",
+            code=code,
+            example=EXAMPLE_CODE,
+            attempts_left=result.attempts_left,
         )
-        await message.reply_text(
-            render(
-                template,
-                name=user.first_name,
-                role=str(result.membership.role),
-                unit_name=result.membership.unit_name,
-                commands=commands_for(result.membership.role),
-            )
-        )
-        await _set_menu(context, result.membership)
+    return render(_REFUSALS[result.outcome])
 
 
 async def _set_menu(context: BotContext, member: Membership) -> None:

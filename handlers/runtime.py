@@ -16,12 +16,10 @@ from storage.db import Database
 from storage.members import Membership
 from storage.models import utcnow
 
-RUNTIME_KEY = "runtime"
-
 
 @dataclass(slots=True)
 class Runtime:
-    """Shared services of one running bot (kept in bot_data)."""
+    """Shared services of one running bot."""
 
     db: Database
     tz: ZoneInfo
@@ -41,7 +39,15 @@ class Runtime:
         return self.clock()
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+@dataclass(slots=True)
+class BotData:
+    """What the application keeps for every update (PTB's `bot_data`, typed): the runtime.
+    bot.app extends it with the scheduler and the delivery worker, which handlers never use."""
+
+    runtime: Runtime | None = None
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """CallbackContext with the runtime and the sender's membership (loaded once per update)."""
 
     def __init__(
@@ -57,5 +63,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def rt(self) -> Runtime:
         """The shared services."""
-        runtime: Runtime = self.bot_data[RUNTIME_KEY]
+        runtime = self.bot_data.runtime
+        assert runtime is not None, "the application was built without its runtime"
         return runtime

@@ -8,11 +8,12 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.common import guard
 from handlers.runtime import BotContext
-from messages import render
+from messages import render, render_text
 from scheduler.calendar import working_days_between
 from storage.campaigns import launched_campaigns_of_unit
-from storage.dossiers import dossier_statuses
+from storage.dossier_status import dossier_statuses
 from storage.models import Role
+from storage.windows import dossier_open
 
 
 @guard(Role.FOCAL)
@@ -25,7 +26,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         campaigns = [
             c
             for c in await launched_campaigns_of_unit(session, member.unit_id, now)
-            if c.dossier_deadline is not None and c.dossier_deadline >= today
+            if dossier_open(c, today)
         ]
         dossiers = await dossier_statuses(session, campaigns, member.unit_id)
     if not dossiers:
@@ -43,7 +44,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         if dossier.campaign.dossier_deadline is not None
     ]
     # One message when every campaign fits in it, else one message per campaign.
-    together = "\n\n➖➖➖\n\n".join(screens)
+    together = f"\n\n{render_text('status/separator')}\n\n".join(screens)
     for text in [together] if len(together) <= MessageLimit.MAX_TEXT_LENGTH else screens:
         await update.effective_message.reply_text(text)
 

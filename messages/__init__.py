@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
+import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from messages.commands import ROLE_AUDIENCES, ROLE_LABELS
 from messages.organizations import current_org
+from messages.text import shorten
 
 
 def _dmy(value: date) -> str:
@@ -23,8 +25,9 @@ def _dmy_hm(value: datetime) -> str:
     return value.strftime("%H:%M %d/%m/%Y")
 
 
+_loader = PackageLoader("messages", "templates")
 _env = Environment(
-    loader=PackageLoader("messages", "templates"),
+    loader=_loader,
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -32,8 +35,22 @@ _env = Environment(
     keep_trailing_newline=False,
     auto_reload=False,  # templates ship with the code: never stat them per message
 )
-_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm, next_day=_next_day)
-_env.globals.update(ROLE_LABELS=ROLE_LABELS, ROLE_AUDIENCES=ROLE_AUDIENCES)
+_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm, next_day=_next_day, shorten=shorten)
+
+
+@cache
+def words(name: str, /) -> dict[str, Any]:
+    """Words kept as data (`templates/<name>.yaml`): names and menus rather than screens."""
+    source, _, _ = _loader.get_source(_env, f"{name}.yaml")
+    loaded: dict[str, Any] = yaml.safe_load(source)
+    return loaded
+
+
+_roles: dict[str, dict[str, str]] = words("commands")["roles"]
+_env.globals.update(
+    ROLE_LABELS={role: w["label"] for role, w in _roles.items()},
+    ROLE_AUDIENCES={role: w["audience"] for role, w in _roles.items()},
+)
 
 
 def render(screen: str, /, **values: Any) -> str:
@@ -43,6 +60,6 @@ def render(screen: str, /, **values: Any) -> str:
 
 
 def render_text(name: str, /, **values: Any) -> str:
-    """Plain text: the operator's terminal (`cli/…`) or a button's pop-up answer (`alerts/…`)."""
+    """Plain text: terminal lines (`cli/`), button labels (`buttons/`), pop-ups (`alerts/`)."""
     values.setdefault("org", current_org())
     return _env.get_template(f"{name}.txt").render(**values).strip()

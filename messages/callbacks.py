@@ -6,10 +6,82 @@ presser's rights, because a client can send any data it likes.
 
 from __future__ import annotations
 
+import enum
 import re
 
 MAX_BYTES = 64
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
+class Prefix(enum.StrEnum):
+    """Every callback prefix of the bot, one per screen family: no two screens share one."""
+
+    REGISTRATION = "dk"  # /dangky
+    DOSSIER = "np"  # /nophoso
+    PLACE = "pl"  # placing a file that came outside /nophoso
+    ANNOUNCE = "tb"  # /thongbao
+    REVIEW = "dy"  # /duyet
+    LAUNCH = "pd"  # /phatdong
+    TASKS = "nv"  # /nhiemvu and the campaign steps
+
+
+class Registration(enum.StrEnum):
+    """The buttons of /dangky."""
+
+    CAMPAIGN = "c"
+    REDO = "redo"
+    KEEP = "keep"
+    TITLE = "t"
+    TEMPLATE = "x"
+    NO_PEOPLE = "none"
+    SUMMARY = "sum"
+    CONFIRM = "ok"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    RESUME = "resume"
+    FRESH = "fresh"
+
+
+class Dossier(enum.StrEnum):
+    """The buttons of /nophoso."""
+
+    CAMPAIGN = "c"
+    NOMINEE = "n"
+    ADD = "add"
+    AWARD = "a"
+    TARGET = "t"
+    DOCUMENT = "d"
+    DONE = "done"
+
+
+class Announce(enum.StrEnum):
+    """The buttons of /thongbao."""
+
+    AUDIENCE = "a"
+    CAMPAIGN = "c"
+    UNIT = "u"
+    GROUP = "g"
+    UNITS_PAGE = "up"
+    UNITS_DONE = "ud"
+    NOW = "now"
+    LATER = "later"
+    CANCEL = "cancel"
+
+
+class Review(enum.StrEnum):
+    """The buttons of /duyet."""
+
+    OPEN = "o"
+    APPROVE = "a"
+    RETURN = "r"
+    ZIP = "z"
+
+
+def prefix_of(data: str | None) -> str | None:
+    """The prefix of callback data ("dk" for "dk:t:5"), or None when it has none."""
+    if not data or ":" not in data:
+        return None
+    return data.split(":", 1)[0]
 
 
 def pack(prefix: str, action: str, *args: int | str) -> str:

@@ -1,32 +1,43 @@
-"""Inline keyboards; their labels are Vietnamese, their data comes from messages.callbacks."""
+"""Inline keyboards: labels are templates under templates/buttons/, data come from callbacks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from jinja2 import TemplateNotFound
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from messages import render_text
 from messages.callbacks import pack
 
-LABELS = {
-    "confirm": "✅ Xác nhận",
-    "edit": "✏️ Sửa",
-    "cancel": "✖️ Hủy",
-    "no_collective": "Không đăng ký",
-    "no_people": "Không có cá nhân",
-    "template": "📥 Tải mẫu Excel",
-    "summary": "Xem tóm tắt ➡️",
-    "redo": "📝 Đăng ký lại",
-    "keep": "Giữ nguyên",
-    "keep_people": "Giữ danh sách hiện có",
-    "done": "✅ Xong NV {no}",
-    "undone": "↩️ Chưa xong NV {no}",
-}
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def button(label: str, prefix: str, action: str, *args: int | str) -> InlineKeyboardButton:
-    """One button: a label key of LABELS (formatted with kwargs-free args) or literal text."""
-    return InlineKeyboardButton(LABELS.get(label, label), callback_data=pack(prefix, action, *args))
+def label(key: str, /, **values: Any) -> str:
+    """The words of button `key` (templates/buttons/<key>.txt); KeyError naming it if none."""
+    name = f"buttons/{key}"
+    if not _KEY.fullmatch(key):  # words, not a key: showing them would hide the mistake
+        raise KeyError(f"{key!r} is not a button label key; words already made go to text_button")
+    try:
+        return render_text(name, **values)
+    except TemplateNotFound as exc:
+        if exc.name != f"{name}.txt":  # a missing include of an existing label: not ours
+            raise
+        raise KeyError(
+            f"no button label {key!r}: messages/templates/{name}.txt does not exist"
+        ) from None
+
+
+def button(label_key: str, prefix: str, action: str, *args: int | str) -> InlineKeyboardButton:
+    """One button labelled by templates/buttons/<label_key>.txt (KeyError if it is missing)."""
+    return text_button(label(label_key), prefix, action, *args)
+
+
+def text_button(text: str, prefix: str, action: str, *args: int | str) -> InlineKeyboardButton:
+    """One button whose label is words already made: a title (shortened), a label(...)."""
+    return InlineKeyboardButton(text, callback_data=pack(prefix, action, *args))
 
 
 def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboardMarkup:
@@ -40,7 +51,24 @@ def grid(layout: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMark
     return InlineKeyboardMarkup([list(r) for r in layout])
 
 
+def page_row(
+    page: int, pages: int, prefix: str, action: str, *args: int | str
+) -> list[InlineKeyboardButton]:
+    """‹ Trước · n/m · Sau › for page `page` (from 0) of `pages`; each button's data end with
+    the page it shows (after `args`)."""
+    return [
+        text_button(
+            render_text("buttons/page", which=which, page=n + 1, pages=pages),
+            prefix,
+            action,
+            *args,
+            n,
+        )
+        for which, n in (("prev", page - 1), ("at", page), ("next", page + 1))
+        if 0 <= n < pages
+    ]
+
+
 def task_button(done: bool, no: int, task_id: int) -> InlineKeyboardButton:
     """The button that marks a task done, or takes the mark back."""
-    label = LABELS["undone" if done else "done"].format(no=no)
-    return InlineKeyboardButton(label, callback_data=pack("nv", "u" if done else "d", task_id))
+    return text_button(label("task", done=done, no=no), "nv", "u" if done else "d", task_id)

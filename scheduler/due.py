@@ -1,9 +1,9 @@
 """What is due when: a pure function of the data and an instant (PRODUCT §7).
 
-Nothing here reads the database or the clock: `Snapshot` holds the facts, `planned_pushes`
-lists every push of a period and `due_pushes` says what a scheduler tick at an instant
-should hand to the outbox. Each push has a unique key; the outbox keeps one row per key and
-recipient, which is what makes "sent once" hold across restarts and instances.
+Nothing here reads the database or the clock: `Snapshot` (scheduler.facts) holds the facts,
+`planned_pushes` lists every push of a period and `due_pushes` says what a scheduler tick at
+an instant should hand to the outbox. Each push has a unique key; the outbox keeps one row
+per key and recipient, which is what makes "sent once" hold across restarts and instances.
 """
 
 from __future__ import annotations
@@ -15,97 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.calendar import next_working_day, previous_working_day, quarter_start
+from scheduler.facts import CampaignFacts, Snapshot, TaskFacts
 from scheduler.recurrence import add_working_days
 
 MORNING = time(8, 0)  # date-based pushes go out at 08:00 local
 QUIET_FROM = time(21, 0)  # nothing is pushed from 21:00 …
 QUIET_UNTIL = time(7, 0)  # … to 07:00: it waits for 07:00
 TASK_REMINDERS = (7, 1)  # plan files carry no offsets; a week ahead and the day before
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineFacts:
-    """A campaign step of its own, its date resolved: who must meet it and who has."""
-
-    code: str
-    due: date
-    office: bool  # the office's own step: reminded to the office, no digest
-    unit_codes: tuple[str, ...] = ()
-    reminders: tuple[int, ...] | None = None  # None: the campaign's
-    done: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignFacts:
-    """A campaign as the scheduler needs it; instants are aware, dates local."""
-
-    code: str
-    launch_at: datetime
-    start: date
-    end: date
-    unit_codes: tuple[str, ...]
-    registration_deadline: date | None = None
-    dossier_deadline: date | None = None
-    reminders: tuple[int, ...] = (7, 3, 1, 0)
-    registered: frozenset[str] = frozenset()
-    dossier_complete: frozenset[str] = frozenset()
-    org: str | None = None  # the organisation's code: whose office, whose unit codes
-    deadlines: tuple[DeadlineFacts, ...] = ()
-    # The office's review limit in working days, and the dossiers waiting for a decision:
-    # (unit code, the local day the dossier became complete).
-    review_days: int | None = None
-    awaiting: tuple[tuple[str, date], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TaskFacts:
-    """A plan task (one occurrence of a recurring one): its number, quarter, due date (None:
-    no date, listed but never reminded), responsible units and who did it."""
-
-    year: int
-    no: int
-    quarter: int | None
-    due: date | None
-    unit_codes: tuple[str, ...]
-    done: frozenset[str] = frozenset()
-    plan: int = 0  # the plan's id: pushes of two bodies' plans of one year stay apart
-    plan_code: str = ""
-    org: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResultFacts:
-    """One council decision of a campaign: when it is published and which units it names."""
-
-    campaign_code: str
-    publish_at: datetime
-    unit_codes: tuple[str, ...]
-    result: int = 0  # the decision's id: a campaign may have several
-    org: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AnnouncementFacts:
-    """A scheduled announcement and the units it goes to."""
-
-    id: int
-    send_at: datetime
-    unit_codes: tuple[str, ...]
-    org: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Every fact the due-computation reads, and the push keys already handed to the outbox."""
-
-    tz: ZoneInfo
-    campaigns: tuple[CampaignFacts, ...] = ()
-    tasks: tuple[TaskFacts, ...] = ()
-    results: tuple[ResultFacts, ...] = ()
-    announcements: tuple[AnnouncementFacts, ...] = ()
-    enqueued: frozenset[str] = frozenset()
-    # Units no longer recipients from a day on (merged, dissolved): (org, unit code) -> day.
-    retired: dict[tuple[str | None, str], date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,39 +6,33 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.calendar import quarter_of
-from scheduler.due import (
+from scheduler.due import push_keys
+from scheduler.facts import (
     AnnouncementFacts,
     CampaignFacts,
     DeadlineFacts,
     ResultFacts,
     Snapshot,
     TaskFacts,
-    push_keys,
 )
 from scheduler.recurrence import Step, campaign_step_dates, occurrences
 from storage.campaigns import active_deadlines, all_campaigns, participating_units
-from storage.dossiers import missing_units, units_with_complete_dossier
-from storage.models import (
-    NON_REPORTING_KINDS,
-    Announcement,
-    Audience,
-    Campaign,
-    CouncilResult,
-    DeadlineProgress,
-    DeadlineWho,
-    OutboxMessage,
-    Plan,
-    ResultItem,
-    Unit,
-)
+from storage.dossier_status import missing_units, units_with_complete_dossier
+from storage.models import NON_REPORTING_KINDS, Announcement, Audience, Campaign, DeadlineWho, Unit
 from storage.organizations import all_organizations
+from storage.outbox import enqueued_push_keys
+from storage.plan_tasks import plans_from
 from storage.plans import plan_progress
 from storage.registrations import registered_unit_ids
+from storage.results import result_unit_ids, results_since
 from storage.reviews import awaiting_review
+from storage.scheduled_announcements import announcements_since
+from storage.step_progress import units_done
+from storage.units import all_units
+from storage.windows import has_dossier
 
 
 async def _deadline_facts(
@@ -54,14 +48,7 @@ async def _deadline_facts(
         campaign.registration_deadline,
         campaign.dossier_deadline,
     )
-    done: dict[int, set[int]] = {}
-    rows = await session.execute(
-        select(DeadlineProgress.deadline_id, DeadlineProgress.unit_id).where(
-            DeadlineProgress.deadline_id.in_([d.id for d in deadlines])
-        )
-    )
-    for deadline_id, unit_id in rows:
-        done.setdefault(deadline_id, set()).add(unit_id)
+    done = await units_done(session, [d.id for d in deadlines])
     facts = []
     for d in deadlines:
         due = dates[d.code]
@@ -88,7 +75,7 @@ async def _campaign_facts(
     registered = await registered_unit_ids(session, campaign.id)
     complete_ids = (
         await units_with_complete_dossier(session, campaign, units)
-        if campaign.dossier_deadline is not None
+        if has_dossier(campaign)
         else set()
     )
     complete = {u.code for u in units if u.id in complete_ids}
@@ -120,7 +107,6 @@ async def _campaign_facts(
 # What a tick looks at: facts whose pushes fall after now minus this. Older announcements
 # and results are history; a reminder or task list that old is stale anyway (due.py).
 HORIZON = timedelta(days=62)
-_KEYS_PER_QUERY = 500
 
 
 def _still_relevant(campaign: Campaign, since: date) -> bool:
@@ -142,7 +128,7 @@ async def load_snapshot(
     """
     since_day = since.astimezone(tz).date() if since is not None else date.min
     orgs = {o.id: o.code for o in await all_organizations(session)}
-    all_of = list(await session.scalars(select(Unit)))
+    all_of = await all_units(session)
     units = {u.id: u.code for u in all_of}
     # A unit merged into another without a date of its own gets nothing more from the merger
     # on: its work goes on under the unit it joined.
@@ -153,8 +139,7 @@ async def load_snapshot(
     }
     campaigns = [c for c in await all_campaigns(session) if _still_relevant(c, since_day)]
     tasks: list[TaskFacts] = []
-    plans = select(Plan).where(Plan.year >= since_day.year - 1).order_by(Plan.year, Plan.id)
-    for plan in await session.scalars(plans):
+    for plan in await plans_from(session, since_day.year - 1):
         org = orgs.get(plan.organization_id)
         for status in await plan_progress(session, plan.id):
             responsible = tuple(u.code for u in status.responsible)
@@ -182,14 +167,9 @@ async def load_snapshot(
                 done = frozenset(units[uid] for uid in periods.get(due.isoformat(), ()))
                 tasks.append(dataclasses.replace(task, quarter=quarter_of(due), due=due, done=done))
     results = []
-    published = select(CouncilResult)
-    if since is not None:
-        published = published.where(CouncilResult.publish_at >= since)
-    for result in await session.scalars(published):
+    for result in await results_since(session, since):
         campaign = await session.get_one(Campaign, result.campaign_id)
-        item_units = await session.scalars(
-            select(ResultItem.unit_id).where(ResultItem.result_id == result.id).distinct()
-        )
+        item_units = await result_unit_ids(session, result.id)
         codes = tuple(sorted(units[uid] for uid in item_units))
         results.append(
             ResultFacts(
@@ -201,10 +181,7 @@ async def load_snapshot(
             )
         )
     announcements = []
-    scheduled = select(Announcement)
-    if since is not None:
-        scheduled = scheduled.where(Announcement.send_at >= since)
-    for announcement in await session.scalars(scheduled):
+    for announcement in await announcements_since(session, since):
         announcements.append(
             AnnouncementFacts(
                 announcement.id,
@@ -221,21 +198,8 @@ async def load_snapshot(
         announcements=tuple(announcements),
         retired=retired,
     )
-    return dataclasses.replace(facts, enqueued=await _enqueued(session, push_keys(facts)))
-
-
-async def _enqueued(session: AsyncSession, keys: set[str]) -> frozenset[str]:
-    """Which of these push keys the outbox holds (index lookups, not a scan of the outbox)."""
-    ordered = sorted(keys)
-    found: set[str] = set()
-    for start in range(0, len(ordered), _KEYS_PER_QUERY):
-        chunk = ordered[start : start + _KEYS_PER_QUERY]
-        found.update(
-            await session.scalars(
-                select(OutboxMessage.push_key).where(OutboxMessage.push_key.in_(chunk)).distinct()
-            )
-        )
-    return frozenset(found)
+    enqueued = await enqueued_push_keys(session, push_keys(facts))
+    return dataclasses.replace(facts, enqueued=enqueued)
 
 
 async def audience_codes(

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render
@@ -17,69 +15,32 @@ from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
-from storage import locks
 from storage.campaigns import active_deadlines, active_titles, campaign_by_code
 from storage.db import Database
-from storage.dossiers import active_awards, active_documents, dossier_status
+from storage.dossier_status import active_documents, dossier_status
 from storage.models import (
     Announcement,
-    Award,
     Campaign,
     CampaignDeadline,
-    CouncilResult,
     Member,
-    Organization,
     OutboxStatus,
     PlanTask,
-    ResultItem,
     Role,
     Target,
     Unit,
 )
-from storage.outbox import Outgoing, delivery_report, enqueue
+from storage.nominees import active_awards
+from storage.organizations import organization_by_code
+from storage.outbox import Outgoing, delivery_report, enqueue, take_due_lock
+from storage.plan_tasks import tasks_numbered
+from storage.recipients import chat_names, organization_code, recipients, unit_id, unit_name
+from storage.results import published_result
 from storage.reviews import awaiting_review
+from storage.scheduled_announcements import unreported_announcements
+from storage.step_progress import step_by_code
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
-
-
-def _of_org(org: str | None) -> Any:
-    """SQL condition: the unit belongs to the organisation of this code (any, for None)."""
-    if org is None:
-        return true()
-    return (
-        Unit.organization_id
-        == select(Organization.id).where(Organization.code == org).scalar_subquery()
-    )
-
-
-async def _recipients(
-    session: AsyncSession, unit_code: str | None, org: str | None = None
-) -> list[Member]:
-    """A unit's active focal points; for None, the organisation's office and leaders."""
-    query = (
-        select(Member)
-        .join(Unit, Unit.id == Member.unit_id)
-        .where(Member.active.is_(True), _of_org(org))
-    )
-    if unit_code is None:
-        query = query.where(Member.role.in_([Role.OFFICE, Role.LEADER]))
-    else:
-        query = query.where(Unit.code == unit_code, Member.role == Role.FOCAL)
-    return list(await session.scalars(query.order_by(Member.id)))
-
-
-async def _unit_name(session: AsyncSession, code: str | None, org: str | None = None) -> str:
-    if code is None:
-        return ""
-    found = await session.scalar(select(Unit.name).where(Unit.code == code, _of_org(org)).limit(1))
-    return found or code
-
-
-async def _unit_id(session: AsyncSession, code: str | None, org: str | None) -> int | None:
-    if code is None:
-        return None
-    return await session.scalar(select(Unit.id).where(Unit.code == code, _of_org(org)).limit(1))
 
 
 async def _campaign(session: AsyncSession, code: str) -> Campaign:
@@ -92,7 +53,7 @@ async def render_push(
     session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
 ) -> tuple[str, str | None]:
     """The push's text as its recipients read it, and a document to send with it, if any."""
-    org = await session.scalar(select(Organization).where(Organization.code == push.org))
+    org = await organization_by_code(session, push.org) if push.org is not None else None
     words = org_words(org.name, org.office, org.head, org.short) if org else org_words("")
     with speaking_for(words):
         return await _render_push(session, push, now, tz)
@@ -102,7 +63,7 @@ async def _render_push(
     session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
 ) -> tuple[str, str | None]:
     today = now.astimezone(tz).date()
-    unit = await _unit_name(session, push.unit, push.org)
+    unit = await unit_name(session, push.unit, push.org)
     if push.kind == "launch":
         campaign = await _campaign(session, push.subject)
         return render(
@@ -135,9 +96,9 @@ async def _render_push(
             subject_title = campaign.title
             step = await _step(session, campaign.id, push.step)
             if push.deadline_kind == "dossier":
-                unit_id = await _unit_id(session, push.unit, push.org)
-                if unit_id is not None:
-                    missing = (await dossier_status(session, campaign, unit_id)).missing
+                found = await unit_id(session, push.unit, push.org)
+                if found is not None:
+                    missing = (await dossier_status(session, campaign, found)).missing
         return render(
             "push/reminder",
             kind=push.deadline_kind,
@@ -163,7 +124,7 @@ async def _render_push(
         title = (
             "" if push.deadline_kind == "task" else (await _campaign(session, push.subject)).title
         )
-        names = [await _unit_name(session, code, push.org) for code in push.items]
+        names = [await unit_name(session, code, push.org) for code in push.items]
         step = (
             await _step(session, (await _campaign(session, push.subject)).id, push.step)
             if push.step
@@ -186,12 +147,7 @@ async def _render_push(
 async def _tasks(
     session: AsyncSession, plan_id: int | None, numbers: tuple[str, ...]
 ) -> list[PlanTask]:
-    rows = await session.scalars(
-        select(PlanTask)
-        .where(PlanTask.plan_id == plan_id, PlanTask.no.in_([int(n) for n in numbers]))
-        .order_by(PlanTask.no)
-    )
-    return list(rows)
+    return await tasks_numbered(session, plan_id, [int(n) for n in numbers])
 
 
 async def _dated_steps(
@@ -209,39 +165,21 @@ async def _dated_steps(
     return sorted(dated, key=lambda pair: pair[1])
 
 
-async def _step(session: AsyncSession, campaign_id: int, code: str | None) -> Any:
-    if code is None:
-        return None
-    return await session.scalar(
-        select(CampaignDeadline).where(
-            CampaignDeadline.campaign_id == campaign_id, CampaignDeadline.code == code
-        )
-    )
+async def _step(
+    session: AsyncSession, campaign_id: int, code: str | None
+) -> CampaignDeadline | None:
+    return None if code is None else await step_by_code(session, campaign_id, code)
 
 
 async def _results(session: AsyncSession, push: Push) -> str:
-    campaign = await _campaign(session, push.subject)
-    result = await session.get(CouncilResult, push.ref)
-    assert result is not None
-    query = (
-        select(ResultItem.nominee, Unit.name, Award.name)
-        .join(Unit, Unit.id == ResultItem.unit_id)
-        .join(Award, Award.id == ResultItem.award_id)
-        .where(ResultItem.result_id == result.id)
-        .order_by(ResultItem.position)
-    )
-    if push.unit is not None:
-        query = query.where(Unit.code == push.unit)
-    items = [
-        {"nominee": nominee, "unit": unit, "award": award}
-        for nominee, unit, award in await session.execute(query)
-    ]
+    assert push.ref is not None
+    result = await published_result(session, push.ref, push.unit)
     return render(
         "push/results",
-        campaign=campaign,
+        campaign=result.campaign,
         decision=result.decision,
         decided_by=result.decided_by,
-        items=items,
+        items=[{"nominee": n, "unit": u, "award": a} for u, n, a in result.items],
     )
 
 
@@ -279,8 +217,7 @@ class Scheduler:
             async with self.db.write() as session:
                 await install_calendar(session)  # every instance, lock or not: its handlers too
                 # Several instances: the one holding the lock computes; the others skip.
-                got = await session.scalar(select(func.pg_try_advisory_xact_lock(locks.DUE)))
-                if not got:
+                if not await take_due_lock(session):
                     self.next_at = None
                     return 0
                 outgoing = await self._due_messages(session, now)
@@ -297,7 +234,7 @@ class Scheduler:
         self.next_at = next_due_at(snapshot, now)
         outgoing: list[Outgoing] = []
         for push in due_pushes(snapshot, now):
-            members = await _recipients(session, push.unit, push.org)
+            members = await recipients(session, push.unit, push.org)
             if not members:
                 continue  # no one to tell yet: stays due until someone joins
             text, document = await render_push(session, push, now, self.tz)
@@ -324,19 +261,12 @@ class Scheduler:
 
     async def _finished_reports(self, session: AsyncSession, now: datetime) -> int:
         """Once every message of an announcement has an outcome, the office gets the report."""
-        waiting = await session.scalars(
-            select(Announcement).where(
-                Announcement.report_chat_id.is_not(None),
-                Announcement.reported_at.is_(None),
-                Announcement.send_at <= now,
-            )
-        )
         reports = []
-        for announcement in waiting:
+        for announcement in await unreported_announcements(session, now):
             report = await delivery_report(session, f"announcement:{announcement.id}", prefix=True)
             if not report.done:
                 continue
-            names = await _chat_names(session)
+            names = await chat_names(session)
             text = render(
                 "announce/report",
                 created=announcement.created_at.astimezone(self.tz),
@@ -374,14 +304,8 @@ class Scheduler:
                 unit=unit.name if unit else "",
                 unit_code=unit.code if unit else "",
             )
-            org = (
-                await session.scalar(
-                    select(Organization.code).where(Organization.id == unit.organization_id)
-                )
-                if unit
-                else None
-            )
-            office = await _recipients(session, None, org)
+            org = await organization_code(session, unit.organization_id) if unit else None
+            office = await recipients(session, None, org)
             key = f"blocked:{member_id or chat_id}:{now.astimezone(self.tz).date()}"
             await enqueue(
                 session,
@@ -394,10 +318,3 @@ class Scheduler:
             )
         if self.on_enqueued is not None:
             self.on_enqueued()
-
-
-async def _chat_names(session: AsyncSession) -> dict[int, str]:
-    rows = await session.execute(
-        select(Member.chat_id, Member.full_name, Unit.name).join(Unit, Unit.id == Member.unit_id)
-    )
-    return {chat: f"{name} ({unit})" for chat, name, unit in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,14 @@ from storage import locks, sqlite_driver
 _MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 10
+# How many write transactions the running task has open (a reply must not be sent in one).
+_WRITING: ContextVar[int] = ContextVar("writing", default=0)
+
+
+def in_write_transaction() -> bool:
+    """Whether the running task is inside `Database.write()` (the bot checks it before every
+    request to Telegram: a round trip must not hold the write lock)."""
+    return _WRITING.get() > 0
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -78,8 +87,12 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in one write transaction, committed on success, rolled back on error."""
-        async with self._write() as session, session.begin():
-            yield session
+        token = _WRITING.set(_WRITING.get() + 1)
+        try:
+            async with self._write() as session, session.begin():
+                yield session
+        finally:
+            _WRITING.reset(token)
 
     async def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.members import Membership, active_membership, bind_member
 from storage.models import CodeAttempt, Invite, Role, Unit
+from storage.units import unit_by_code
 
 # No 0/O, 1/I/L: a code read aloud over the phone or typed from paper survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -41,6 +42,7 @@ class Redemption:
     outcome: Redeemed
     membership: Membership | None = None
     retry_after: timedelta | None = None
+    attempts_left: int = 0  # after a wrong code (set by redeem_counting)
 
 
 def normalize_code(raw: str) -> str:
@@ -73,6 +75,31 @@ async def create_invite(
     session.add(invite)
     await session.flush()
     return invite
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvite:
+    """An invite just issued, with the unit it lets one join."""
+
+    invite: Invite
+    unit_name: str
+    unit_code: str
+
+
+async def invite_to_unit(
+    session: AsyncSession,
+    unit_code: str,
+    organization_id: int,
+    role: Role,
+    now: datetime,
+    created_by: int | None = None,
+) -> IssuedInvite | None:
+    """Issue an invite for the organisation's unit with this code; None if it has none such."""
+    unit = await unit_by_code(session, unit_code, organization_id)
+    if unit is None:
+        return None
+    invite = await create_invite(session, unit, role, now, created_by=created_by)
+    return IssuedInvite(invite, unit.name, unit.code)
 
 
 async def throttled_for(
@@ -164,3 +191,33 @@ async def redeem_invite(
         now=now,
     )
     return Redemption(Redeemed.JOINED, membership)
+
+
+async def redeem_counting(
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    full_name: str,
+    username: str | None,
+    now: datetime,
+) -> Redemption:
+    """`redeem_invite`; after a wrong code, also how long to wait now (`retry_after`, when it
+    was the last one allowed) and how many tries are left."""
+    result = await redeem_invite(
+        session,
+        code,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        full_name=full_name,
+        username=username,
+        now=now,
+    )
+    if result.outcome is not Redeemed.UNKNOWN:
+        return result
+    return Redemption(
+        Redeemed.UNKNOWN,
+        retry_after=await throttled_for(session, telegram_user_id, now),
+        attempts_left=await attempts_left(session, telegram_user_id, now),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -11,8 +11,11 @@ from sqlalchemy import DateTime, Interval, Table, bindparam, func, literal, sele
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.db import is_postgres, upsert_insert
 from storage.models import Member, OutboxMessage, OutboxStatus, SendBudget
+
+_KEYS_PER_QUERY = 500  # push keys looked up per statement: SQLite caps its variables
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,26 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: date
         )
         inserted += len(result.all())
     return inserted
+
+
+async def enqueued_push_keys(session: AsyncSession, keys: Iterable[str]) -> frozenset[str]:
+    """Which of these push keys the outbox holds (index lookups, not a scan of the outbox)."""
+    ordered = sorted(keys)
+    found: set[str] = set()
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        found.update(
+            await session.scalars(
+                select(OutboxMessage.push_key).where(OutboxMessage.push_key.in_(chunk)).distinct()
+            )
+        )
+    return frozenset(found)
+
+
+async def take_due_lock(session: AsyncSession) -> bool:
+    """PostgreSQL: whether this transaction becomes the one instance that computes what is
+    due and enqueues it (the lock ends with the transaction); False if another holds it."""
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(locks.DUE))))
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -201,6 +224,26 @@ async def deactivate_member(session: AsyncSession, member_id: int) -> Member | N
     if member is not None:
         member.active = False
     return member
+
+
+async def release_unsent(session: AsyncSession, message_ids: Sequence[int]) -> None:
+    """Claimed rows a worker will not send go back to pending (never tried: no attempt)."""
+    for message_id in message_ids:
+        row = await session.get(OutboxMessage, message_id)
+        if row is not None and row.status is OutboxStatus.SENDING:
+            row.status = OutboxStatus.PENDING
+            row.sending_since = None
+            row.attempts = max(0, row.attempts - 1)
+
+
+async def count_pending(session: AsyncSession, message_ids: Collection[int]) -> int:
+    """How many of these rows are pending (put back, and not taken again yet)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    return int(count or 0)
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import locks
-from storage.dossiers import active_awards, add_nominee, award_usage
 from storage.models import Award, Campaign, Nominee, Target, Unit
+from storage.nominees import active_awards, add_nominee, award_usage
 
 
 def unit_quota(award: Award, unit_id: int) -> int | None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import CampaignTitle, RegisteredIndividual, Registration
+from storage.campaigns import active_titles, campaign_for_unit
+from storage.models import Campaign, CampaignTitle, RegisteredIndividual, Registration, Target
+from storage.windows import has_registration, registration_open
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class RegisteredPerson:
     """One individual to register."""
 
     full_name: str
@@ -39,7 +42,7 @@ async def save_registration(
     campaign_id: int,
     unit_id: int,
     collective_title_id: int | None,
-    people: Sequence[Person],
+    people: Sequence[RegisteredPerson],
     by: int,
     now: datetime,
 ) -> Registration:
@@ -115,3 +118,91 @@ async def describe_registration(
         registered_at=registration.registered_at,
         revision=registration.revision,
     )
+
+
+class Refused(enum.StrEnum):
+    """Why a confirmed draft was not saved."""
+
+    CLOSED = "closed_now"  # the window closed (or the campaign is not the unit's) meanwhile
+    TITLES_CHANGED = "titles_changed"  # a title of the draft is no longer the campaign's
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """A registration saved: its revision and the campaign's title."""
+
+    revision: int
+    campaign_title: str
+
+
+async def confirm_registration(
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    unit_id: int,
+    collective_title_id: int | None,
+    people: Sequence[RegisteredPerson],
+    by: int,
+    today: date,
+    now: datetime,
+) -> Confirmed | Refused:
+    """Save a confirmed draft, after checking again that the campaign is the unit's, its
+    registration window open on `today` (local) and every title still the campaign's."""
+    campaign = await campaign_for_unit(session, campaign_id, unit_id, now)
+    if campaign is None or not registration_open(campaign, today):
+        return Refused.CLOSED
+    valid = {t.id for t in await active_titles(session, campaign.id, Target.CA_NHAN)}
+    valid |= {t.id for t in await active_titles(session, campaign.id, Target.TAP_THE)}
+    wanted = {p.title_id for p in people} | (
+        {collective_title_id} if collective_title_id else set()
+    )
+    if not wanted <= valid:
+        return Refused.TITLES_CHANGED
+    saved = await save_registration(
+        session,
+        campaign_id=campaign.id,
+        unit_id=unit_id,
+        collective_title_id=collective_title_id,
+        people=people,
+        by=by,
+        now=now,
+    )
+    return Confirmed(saved.revision, campaign.title)
+
+
+@dataclass(frozen=True, slots=True)
+class FormFacts:
+    """What the registration form of a campaign for one unit is built from."""
+
+    campaign: Campaign
+    collective_titles: list[CampaignTitle]
+    individual_titles: list[CampaignTitle]
+    current: RegistrationView | None  # the registration saved so far
+
+
+async def registration_form_facts(
+    session: AsyncSession, campaign_id: int, unit_id: int, now: datetime
+) -> FormFacts | None:
+    """The campaign (if it is the unit's), its titles and the unit's saved registration."""
+    campaign = await campaign_for_unit(session, campaign_id, unit_id, now)
+    if campaign is None:
+        return None
+    saved = await registration_of(session, campaign.id, unit_id)
+    return FormFacts(
+        campaign,
+        list(await active_titles(session, campaign.id, Target.TAP_THE)),
+        list(await active_titles(session, campaign.id, Target.CA_NHAN)),
+        await describe_registration(session, saved) if saved else None,
+    )
+
+
+async def campaign_registration(
+    session: AsyncSession, campaign_id: int, unit_id: int, now: datetime
+) -> tuple[Campaign, RegistrationView | None] | None:
+    """A campaign of the unit that takes registrations, with the unit's saved registration
+    (None when the campaign is not the unit's or takes none)."""
+    campaign = await campaign_for_unit(session, campaign_id, unit_id, now)
+    if campaign is None or not has_registration(campaign):
+        return None
+    saved = await registration_of(session, campaign.id, unit_id)
+    return campaign, await describe_registration(session, saved) if saved else None

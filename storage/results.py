@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Award, Campaign, CouncilResult, ResultItem, Unit
@@ -80,6 +80,25 @@ class PublishedResult:
     decided_by: str | None = None
 
 
+def _items(result_id: int) -> Select[str, str, str]:
+    """A decision's items as (unit name, nominee, award name), in the decision's order."""
+    return (
+        select(Unit.name, ResultItem.nominee, Award.name)
+        .join(Unit, Unit.id == ResultItem.unit_id)
+        .join(Award, Award.id == ResultItem.award_id)
+        .where(ResultItem.result_id == result_id)
+        .order_by(ResultItem.position)
+    )
+
+
+async def _published(
+    session: AsyncSession, result: CouncilResult, items: Select[str, str, str]
+) -> PublishedResult:
+    rows = tuple((u, n, a) for u, n, a in await session.execute(items))
+    campaign = await session.get_one(Campaign, result.campaign_id)
+    return PublishedResult(campaign, result.decision, result.publish_at, rows, result.decided_by)
+
+
 async def published_results(
     session: AsyncSession, now: datetime, unit_id: int | None = None, org_id: int | None = None
 ) -> list[PublishedResult]:
@@ -97,18 +116,36 @@ async def published_results(
         )
     results = await session.scalars(decisions)
     for result in results:
-        query = (
-            select(Unit.name, ResultItem.nominee, Award.name)
-            .join(Unit, Unit.id == ResultItem.unit_id)
-            .join(Award, Award.id == ResultItem.award_id)
-            .where(ResultItem.result_id == result.id)
-            .order_by(ResultItem.position)
-        )
+        query = _items(result.id)
         if unit_id is not None:
             query = query.where(ResultItem.unit_id == unit_id)
-        items = tuple((u, n, a) for u, n, a in await session.execute(query))
-        campaign = await session.get_one(Campaign, result.campaign_id)
-        out.append(
-            PublishedResult(campaign, result.decision, result.publish_at, items, result.decided_by)
-        )
+        out.append(await _published(session, result, query))
     return out
+
+
+async def published_result(
+    session: AsyncSession, result_id: int, unit_code: str | None = None
+) -> PublishedResult:
+    """One decision with its items (only those of the unit of this code, when given)."""
+    result = await session.get_one(CouncilResult, result_id)
+    query = _items(result.id)
+    if unit_code is not None:
+        query = query.where(Unit.code == unit_code)
+    return await _published(session, result, query)
+
+
+async def results_since(session: AsyncSession, since: datetime | None) -> list[CouncilResult]:
+    """Decisions published at or after `since` (every one, when None)."""
+    published = select(CouncilResult)
+    if since is not None:
+        published = published.where(CouncilResult.publish_at >= since)
+    return list(await session.scalars(published))
+
+
+async def result_unit_ids(session: AsyncSession, result_id: int) -> list[int]:
+    """The units a decision names (each once)."""
+    return list(
+        await session.scalars(
+            select(ResultItem.unit_id).where(ResultItem.result_id == result_id).distinct()
+        )
+    )

@@ -1,15 +1,17 @@
-"""The office's review: the queue of complete dossiers, decisions, and the files behind them."""
+"""The office's review: the queue of complete dossiers, decisions, and the files behind them;
+a returned dossier that gets a new file comes back to the queue."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dossiers import NomineeStatus, Shown, active_documents, dossier_status
+from storage.campaigns import all_campaigns
+from storage.dossier_status import NomineeStatus, Shown, active_documents, dossier_status
 from storage.models import (
     Campaign,
     Nominee,
@@ -19,6 +21,9 @@ from storage.models import (
     Unit,
     Upload,
 )
+from storage.office_scope import office_campaign
+from storage.quotas import CampaignQuotas, quota_report
+from storage.windows import under_review
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +78,27 @@ async def set_review(
     await session.flush()
 
 
-async def campaign_uploads(
-    session: AsyncSession, campaign_id: int
-) -> list[tuple[Unit, Nominee | None, RequiredDocument | None, Upload, StoredFile]]:
+async def resubmitted(
+    session: AsyncSession, campaign_id: int, unit_id: int, nominee_id: int | None
+) -> None:
+    """A returned dossier that receives a new file goes back to the review queue."""
+    query = select(Nominee).where(
+        Nominee.campaign_id == campaign_id,
+        Nominee.unit_id == unit_id,
+        Nominee.review_state == ReviewState.RETURNED,
+    )
+    if nominee_id is not None:
+        query = query.where(Nominee.id == nominee_id)
+    for nominee in await session.scalars(query):
+        nominee.review_state = ReviewState.NONE
+
+
+# A placed upload with its unit, nominee (None: the unit's own), document (None: another one)
+# and stored file.
+CampaignUpload = tuple[Unit, Nominee | None, RequiredDocument | None, Upload, StoredFile]
+
+
+async def campaign_uploads(session: AsyncSession, campaign_id: int) -> list[CampaignUpload]:
     """Every placed upload of the campaign with its unit, nominee, document and stored file."""
     rows = await session.execute(
         select(Upload, Unit, Nominee, RequiredDocument, StoredFile)
@@ -149,3 +172,31 @@ async def awaiting_review(session: AsyncSession, campaign: Campaign) -> list[Awa
         for item in await review_queue(session, [campaign])
         if item.status.complete_since is not None
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewScreen:
+    """What /duyet shows: the campaigns still under review, their queue and their quotas."""
+
+    campaigns: list[Campaign]
+    queue: list[QueueItem]
+    quotas: list[CampaignQuotas]
+
+
+async def review_screen(session: AsyncSession, org_id: int, today: date) -> ReviewScreen:
+    """The organisation's campaigns under review with the dossiers awaiting the office and
+    the proposals against the quotas."""
+    campaigns = [c for c in await all_campaigns(session, org_id) if under_review(c, today)]
+    queue = await review_queue(session, campaigns)
+    return ReviewScreen(campaigns, queue, await quota_report(session, campaigns))
+
+
+async def office_campaign_uploads(
+    session: AsyncSession, campaign_id: int, org_id: int
+) -> tuple[Campaign, list[CampaignUpload]] | None:
+    """The organisation's campaign with every placed upload of it (as `campaign_uploads`), or
+    None when the campaign is not the organisation's."""
+    campaign = await office_campaign(session, campaign_id, org_id)
+    if campaign is None:
+        return None
+    return campaign, await campaign_uploads(session, campaign.id)

@@ -23,6 +23,7 @@ from storage.models import (
     DueForm,
     Unit,
 )
+from storage.windows import launched
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ async def organization_campaign_steps(
     with the units that must meet it and those that marked it done (office steps: none)."""
     out = []
     for campaign in await all_campaigns(session, org_id):
-        if launched_by is not None and campaign.launch_at > launched_by:
+        if launched_by is not None and not launched(campaign, launched_by):
             continue
         deadlines = await active_deadlines(session, campaign.id)
         if not deadlines:

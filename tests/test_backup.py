@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from storage.backup import BackupError, backup_sqlite, restore_sqlite
 from storage.db import Database
-from storage.dossiers import stored_file_for
 from storage.files import FileKind, store_blob
 from storage.models import OutboxMessage, StoredFile, Unit
 from storage.outbox import Outgoing, enqueue
-from tests.conftest import EXAMPLES, load_files
-from tests.test_cli import thiduabot
+from storage.uploads import stored_file_for
+from tests.support.cli import thiduabot
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
 
 NOW = datetime(2026, 2, 10, 2, 0, tzinfo=UTC)
 
@@ -47,7 +48,7 @@ async def seeded(tmp_path: Path) -> tuple[Database, Path, Path, dict[str, bytes]
 
 async def test_backup_while_writing_then_restore(tmp_path: Path) -> None:
     db, database, files, contents = await seeded(tmp_path)
-    stop = asyncio.Event()
+    stop, writing = asyncio.Event(), asyncio.Event()
 
     async def keep_writing() -> int:
         n = 0
@@ -55,11 +56,12 @@ async def test_backup_while_writing_then_restore(tmp_path: Path) -> None:
             async with db.write() as session:
                 await enqueue(session, [Outgoing(f"k{n}", "p", "x", 1, "t", NOW)], NOW)
             n += 1
-            await asyncio.sleep(0)
+            writing.set()
+            await asyncio.sleep(0)  # a turn for the test's own task between two writes
         return n
 
     writer = asyncio.create_task(keep_writing())
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(writing.wait(), 10)  # a row committed: the backup starts mid-way
     summary = await asyncio.to_thread(backup_sqlite, database, files, tmp_path / "b.tar.gz")
     stop.set()
     written = await writer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -21,26 +20,13 @@ from scheduler.calendar import (
     working_days_between,
     year_calendar,
 )
+from tests.support.calendar import CV_12729, SWAP_2026
 
-CV_12729 = "CV 12729/VPCP-KGVX ngày 25/12/2025"
-# The swap the package may not know: Friday 2/1/2026 off, Saturday 10/1/2026 worked.
-SWAP_2026 = (
-    CalendarOverride(date(2026, 1, 2), False, "Nghỉ bù Tết Dương lịch", CV_12729),
-    CalendarOverride(date(2026, 1, 10), True, "Làm bù cho ngày 02/01/2026", CV_12729),
-)
 DAYS = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 OVERRIDES = st.lists(
     st.builds(CalendarOverride, DAYS, st.booleans(), st.just("thử"), st.just("thử")),
     max_size=20,
 )
-
-
-@pytest.fixture(autouse=True)
-def plain_calendar() -> Iterator[None]:
-    """Every test starts and ends on the package alone: no overrides leak to other tests."""
-    set_overrides([])
-    yield
-    set_overrides([])
 
 
 def test_tet_2026_and_new_year_are_not_working_days() -> None:

@@ -3,7 +3,6 @@ command line the same day (PRODUCT §6.1, §7)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,34 +10,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
-from bot.sandbox import Sandbox
-from scheduler.calendar import is_working_day, next_working_day, set_overrides
+from bot.emulator.sandbox import Sandbox
+from scheduler.calendar import is_working_day, next_working_day
 from scheduler.calendar_sync import install_calendar
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import CalendarDay
-from tests.conftest import EXAMPLES, TZ, load_files
-from tests.test_cli import thiduabot
+from tests.support.calendar import CV_12729 as SOURCE
+from tests.support.calendar import SWAP
+from tests.support.cli import thiduabot
+from tests.support.clock import TZ
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
 
 NOW = datetime(2025, 12, 25, 9, 0, tzinfo=UTC)
-SOURCE = "CV 12729/VPCP-KGVX ngày 25/12/2025"
-SWAP = f"""\
-calendar:
-  year: 2026
-  source: "{SOURCE}"
-  days_off:
-    - {{date: 2026-01-02, name: "Nghỉ bù Tết Dương lịch (hoán đổi với thứ Bảy 10/01/2026)"}}
-  working_days:
-    - {{date: 2026-01-10, name: "Làm bù cho ngày 02/01/2026"}}
-"""
-
-
-@pytest.fixture(autouse=True)
-def plain_calendar() -> Iterator[None]:
-    """Whatever a test installs (directly, by a tick or by the bot's start) ends with it."""
-    set_overrides([])
-    yield
-    set_overrides([])
 
 
 def write(tmp_path: Path, text: str, name: str = "lich-2026.yaml") -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -13,39 +12,9 @@ import pytest
 
 from bot.emulator import BotApiEmulator
 from messages import render_text
-from tests.conftest import EXAMPLES, ROOT
-
-
-def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db",
-        FILES_DIR=str(tmp_path / "files"),
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
-
-
-async def thiduabot(
-    tmp_path: Path,
-    *args: str,
-    seconds: float = 60,
-    **env: str,
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=cli_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), seconds)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from tests.support.calendar import SWAP
+from tests.support.cli import cli_env, thiduabot
+from tests.support.paths import EXAMPLES
 
 
 async def test_load_reports_every_error_and_writes_nothing(tmp_path: Path) -> None:
@@ -187,8 +156,6 @@ async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:
 
 
 async def test_due_prints_the_schedule_as_json(tmp_path: Path) -> None:
-    from tests.test_calendar_documents import SWAP  # the CV 12729 swap: 2/1/2026 off
-
     (tmp_path / "lich-2026.yaml").write_text(SWAP, encoding="utf-8")
     files = ["units-lang-son.yaml", "plan-2026-lang-son.yaml", "campaign-lang-son-2026.yaml"]
     await thiduabot(

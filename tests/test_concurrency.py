@@ -43,15 +43,21 @@ async def test_one_chat_waits_for_itself_but_not_for_others() -> None:
 async def test_at_most_max_concurrent_updates_run_at_once() -> None:
     processor = PerChatUpdateProcessor(3)
     running, peak = 0, 0
+    full, release = asyncio.Event(), asyncio.Event()
 
     async def handle() -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.01)
+        if running == 3:
+            full.set()  # every slot taken: the other seven must be waiting for one
+        await release.wait()
         running -= 1
 
-    await asyncio.gather(
+    updates = asyncio.gather(
         *(processor.process_update(update(i, 100 + i), handle()) for i in range(10))
     )
+    await asyncio.wait_for(full.wait(), 5)
+    release.set()
+    await updates
     assert peak == 3

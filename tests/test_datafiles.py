@@ -22,8 +22,10 @@ from storage.models import (
     TaskProgress,
 )
 from storage.plans import set_task_done
-from storage.registrations import Person, save_registration
-from tests.conftest import EXAMPLES, TZ, load_files
+from storage.registrations import RegisteredPerson, save_registration
+from tests.support.clock import TZ
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
 
 NOW = datetime(2026, 2, 10, 2, 0, tzinfo=UTC)
 DEPARTMENTS = {
@@ -179,7 +181,7 @@ async def test_reloading_a_changed_file_keeps_registrations_and_progress(
             campaign_id=campaign.id,
             unit_id=1,
             collective_title_id=None,
-            people=[Person("Nguyễn Văn An", "Chuyên viên", lao_dong.id)],
+            people=[RegisteredPerson("Nguyễn Văn An", "Chuyên viên", lao_dong.id)],
             by=1,
             now=NOW,
         )

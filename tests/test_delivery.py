@@ -8,8 +8,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -17,14 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
-from telegram import Bot
-from telegram.request import HTTPXRequest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.emulator import ApiRequest, BotApiEmulator
 from scheduler.delivery import DeliveryWorker, Limits, retry_delay
+from storage import outbox
 from storage.db import Database
 from storage.models import Member, Organization, OutboxMessage, OutboxStatus, Role, Unit, UnitKind
 from storage.outbox import DeliveryReport, Outgoing, delivery_report, enqueue
+from tests.support.bot_api import telegram_bot
+from tests.support.waiting import eventually
 
 PUSH = "bc1"
 # Logic tests run fast: a high global rate, short backoffs; the real caps are tested once.
@@ -49,25 +50,6 @@ async def lite_db(sqlite_url: str) -> AsyncIterator[Database]:
     await database.migrate()
     yield database
     await database.dispose()
-
-
-@asynccontextmanager
-async def telegram_bot(
-    emu: BotApiEmulator, *, read_timeout: float = 5.0, **request: float
-) -> AsyncIterator[Bot]:
-    """A real Bot talking HTTP to the emulator."""
-    bot = Bot(
-        emu.token,
-        base_url=emu.base_url,
-        base_file_url=emu.file_url,
-        request=HTTPXRequest(
-            connection_pool_size=int(request.pop("connection_pool_size", 32)),
-            read_timeout=read_timeout,
-            **request,
-        ),
-    )
-    async with bot:
-        yield bot
 
 
 def users(emu: BotApiEmulator, chats: Iterable[int]) -> list[int]:
@@ -114,19 +96,6 @@ def sends(emu: BotApiEmulator) -> list[ApiRequest]:
 def delivered(emu: BotApiEmulator) -> Counter[int]:
     """How many messages each chat received."""
     return Counter(m.chat_id for m in emu.messages())
-
-
-async def eventually(predicate: Callable[[], object], timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Poll until the (possibly async) predicate is true."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- pure
@@ -256,7 +225,8 @@ async def test_read_timeout_is_retried_once_then_uncertain(
     async with telegram_bot(emu, read_timeout=0.5) as bot:
         worker = DeliveryWorker(db, bot, limits=FAST)
         await worker.drain(timeout=20, include_retries=True)
-        await asyncio.sleep(1.0)  # let the emulator finish the late answers
+    # No wait for the late answers: the emulator keeps a message before it delays the answer,
+    # and its stop lets the answers still in hand finish.
 
     assert delivered(emu)[chat] == 2  # the documented duplicate hazard, and no more
     assert len(sends(emu)) == 2
@@ -494,14 +464,27 @@ async def test_per_chat_interval_holds_one_chat_not_the_others(
     assert delivered(emu)[busy] == 3
 
 
-async def test_wake_makes_a_running_worker_look_now(lite_db: Database, emu: BotApiEmulator) -> None:
+async def test_wake_makes_a_running_worker_look_now(
+    lite_db: Database, emu: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """run() sleeps until the next due row; wake() after an enqueue sends at once."""
     chats = users(emu, [1, 2])
+    looked = asyncio.Event()
+    next_due = outbox.next_due
+
+    async def next_due_seen(session: AsyncSession) -> datetime | None:
+        # The worker asks when the next row is due once it has found none to claim.
+        try:
+            return await next_due(session)
+        finally:
+            looked.set()
+
+    monkeypatch.setattr(outbox, "next_due", next_due_seen)
     async with telegram_bot(emu) as bot:
         worker = DeliveryWorker(lite_db, bot, limits=FAST)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
-        await asyncio.sleep(0.3)  # idle now, polling only every few seconds
+        await asyncio.wait_for(looked.wait(), 5)  # idle now, polling only every few seconds
         await add_rows(lite_db, [outgoing(chat) for chat in chats])
         started = time.monotonic()
         worker.wake()
@@ -579,9 +562,11 @@ async def test_worker_and_concurrent_writers_never_lock(
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         for start in range(300, 600, 10):  # small transactions, like handlers
+            sent_so_far = len(sends(emu))
             await add_rows(db, [outgoing(chat) for chat in chats[start : start + 10]])
             worker.wake()
-            await asyncio.sleep(0.01)
+            # The next write only once the worker has sent again: the two interleave.
+            await emu.wait_until(lambda n=sent_so_far: len(sends(emu)) > n)
         await eventually(lambda: worker.stats.sent == 600, timeout=30)
         stop.set()
         await task

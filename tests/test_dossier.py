@@ -8,15 +8,16 @@ import io
 import zipfile
 
 import pytest
-from openpyxl import Workbook
 
 from bot.emulator import BotMessage
-from bot.sandbox import Person, Reply, Sandbox
+from bot.emulator.sandbox import Person, Reply, Sandbox
 from storage.models import Role
-from tests.conftest import EXAMPLES, Clock, load_files
-from tests.test_registration import join
+from tests.support.clock import Clock
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import join, pick
+from tests.support.uploads import PDF, docx, xlsx
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
     + b"\x00" * 48
@@ -25,25 +26,7 @@ EXE = (
 )
 
 
-def docx(text: str) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-        )
-        z.writestr("word/document.xml", f"<w:document><w:body>{text}</w:body></w:document>")
-    return out.getvalue()
-
-
-def xlsx() -> bytes:
-    workbook = Workbook()
-    workbook.active["A1"] = "Biên bản"  # type: ignore[index]
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
+# This module's season is another body's: it overrides the Lạng Sơn one of tests/support/.
 @pytest.fixture
 async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
     """20/10/2025, Sở Ngoại vụ: dossiers due 30/10/2025; quotas 1 collective, 3 individuals."""
@@ -54,11 +37,6 @@ async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
         EXAMPLES / "campaign-ngoai-vu-2025.yaml",
     )
     return sandbox
-
-
-def pick(message: BotMessage, start: str) -> str:
-    """The label of the message's button that starts with `start`."""
-    return next(t for t in message.button_texts() if t.startswith(start) or t[2:].startswith(start))
 
 
 async def add_nominee(person: Person, award_label: str, name: str) -> Reply:
@@ -239,6 +217,7 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     before = len(hoa.messages)
     done = await lan.say("Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu")
     assert "Đơn vị đã được báo (1 người)" in done.text
+    await season.deliver()  # the unit is told through the outbox
     told = hoa.messages[before:]
     assert (
         told and "cần bổ sung" in told[-1].text and "thiếu chữ ký thủ trưởng & dấu" in told[-1].text
@@ -258,6 +237,7 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     assert "bao-cao-an-ky.docx" in [m.document["file_name"] for m in opened.messages if m.document]
     before = len(hoa.messages)
     await lan.press(opened.last, "✅ Duyệt")
+    await season.deliver()
     assert "đã được Văn phòng Sở duyệt" in hoa.messages[before].text
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã duyệt" in (await hoa.say("/hoso")).text
     summary = (await lan.say("/tonghop")).text

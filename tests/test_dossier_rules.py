@@ -12,17 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.sandbox import Person, Reply, Sandbox
-from handlers.dossier import short_labels
-from handlers.office_review import by_urgency, overdue_by, pack
+from bot.emulator.sandbox import Person, Reply, Sandbox
+from handlers.dossier.screens import short_labels
+from handlers.office_review import by_urgency, overdue_by
 from messages import render
+from messages.long_text import pack_blocks as pack
 from scheduler.tick import Scheduler
 from storage.campaigns import campaign_by_code, participating_units
-from storage.dossiers import (
+from storage.dossier_status import (
     DocumentStatus,
     NomineeStatus,
     Shown,
-    active_awards,
     dossier_status,
     missing_units,
     units_with_complete_dossier,
@@ -41,13 +41,16 @@ from storage.models import (
     Unit,
     Upload,
 )
+from storage.nominees import active_awards
 from storage.quotas import CampaignQuotas, OverQuota, choices_of, unit_quota
 from storage.requirements import accepts, format_of, nominee_documents, required_ids
 from storage.reviews import QueueItem
 from storage.units import unit_by_code
-from tests.conftest import EXAMPLES, TZ, Clock, load_files
-from tests.test_dossier import PDF, docx, pick
-from tests.test_registration import join
+from tests.support.clock import TZ, Clock
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import join, pick
+from tests.support.uploads import PDF, docx
 
 CAMPAIGN = "NV-QIV-2025"
 CLOSED = "NV-CU-2025"

@@ -11,23 +11,13 @@ from hypothesis import strategies as st
 
 from scheduler.calendar import is_working_day, set_overrides
 from scheduler.calendar_sync import install_calendar
-from scheduler.due import (
-    AnnouncementFacts,
-    CampaignFacts,
-    DeadlineFacts,
-    Push,
-    Snapshot,
-    TaskFacts,
-    due_pushes,
-    in_quiet_hours,
-    next_due_at,
-    planned_pushes,
-)
+from scheduler.due import Push, due_pushes, in_quiet_hours, next_due_at, planned_pushes
+from scheduler.facts import AnnouncementFacts, CampaignFacts, DeadlineFacts, Snapshot, TaskFacts
 from scheduler.snapshot import load_snapshot
 from storage.db import Database
-from tests.conftest import EXAMPLES, load_files
-from tests.test_calendar import SWAP_2026
-from tests.test_calendar_documents import SWAP
+from tests.support.calendar import SWAP, SWAP_2026
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNITS = ("HCTP", "TGPL", "VP")

@@ -1,4 +1,4 @@
-"""Tests for the built-in Telegram Bot API emulator (bot/emulator.py)."""
+"""Tests for the built-in Telegram Bot API emulator (bot/emulator/)."""
 
 from __future__ import annotations
 

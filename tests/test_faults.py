@@ -25,10 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import storage.db
-from bot.app import WORKER_KEY
 from bot.concurrency import PerChatUpdateProcessor
 from bot.emulator import BotApiEmulator, BotMessage, parse_html
-from bot.sandbox import Person, Sandbox
+from bot.emulator.sandbox import Person, Sandbox
 from scheduler.delivery import DeliveryWorker, Limits
 from storage import outbox
 from storage.db import BUSY_TIMEOUT_MS, Database
@@ -44,18 +43,16 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, delivery_report, enqueue
-from tests.conftest import (
-    EXAMPLES,
-    Clock,
-    add_focal_points,
-    announce_to_all,
-    in_office_hours,
-    issue_invite,
-    load_files,
-)
-from tests.test_crash import start_bot
-from tests.test_delivery import eventually, telegram_bot
-from tests.test_registration import join, register_quickly, saved
+from tests.support.bot_api import telegram_bot
+from tests.support.broadcasts import add_focal_points, announce_to_all
+from tests.support.clock import Clock, in_office_hours
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import issue_invite, join
+from tests.support.processes import start_bot
+from tests.support.registrations import register_quickly, saved
+from tests.support.seasons import open_season
+from tests.support.waiting import eventually
 
 ERROR_TEXT = "Có lỗi xảy ra, vui lòng thử lại"
 SAVED_TEXT = "Đã ghi nhận đăng ký thi đua"
@@ -63,15 +60,6 @@ SEND_METHODS = {"sendMessage", "sendDocument"}
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-async def open_season(box: Sandbox, clock: Clock) -> Sandbox:
-    """10/02/2026, Sở Tư pháp Lạng Sơn: registration open, dossiers due 30/11/2026."""
-    clock.set_local("2026-02-10 09:00")
-    await load_files(
-        box.db, EXAMPLES / "plan-2026-lang-son.yaml", EXAMPLES / "campaign-lang-son-2026.yaml"
-    )
-    return box
 
 
 async def summary_awaiting_confirm(person: Person, title: str, lines: str) -> BotMessage:
@@ -141,7 +129,8 @@ def running_from(start: datetime) -> Callable[[], datetime]:
 def running_worker(box: Sandbox) -> tuple[DeliveryWorker, asyncio.Event, asyncio.Task[None]]:
     """The sandbox's outbox worker, run in the background as `thiduabot run` runs it."""
     assert box.app is not None
-    worker: DeliveryWorker = box.app.bot_data[WORKER_KEY]
+    worker = box.app.bot_data.worker
+    assert worker is not None
     stop = asyncio.Event()
     return worker, stop, asyncio.create_task(worker.run(stop))
 
@@ -580,9 +569,12 @@ REAL_OUTAGE = os.environ.get("THIDUA_REAL_OUTAGE") == "1"
             120.0,
             Limits(),
             id="real-2-minutes",
-            marks=pytest.mark.skipif(
-                not REAL_OUTAGE, reason="takes ~2.5 minutes: set THIDUA_REAL_OUTAGE=1 to run it"
-            ),
+            marks=[
+                pytest.mark.skipif(
+                    not REAL_OUTAGE, reason="takes ~2.5 minutes: set THIDUA_REAL_OUTAGE=1 to run it"
+                ),
+                pytest.mark.timeout(600),  # 2 minutes down, then PTB's backoff: over 180 s
+            ],
         ),
     ],
 )

@@ -19,7 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messages.archives import MANIFEST_HEADER, ArchiveEntry, build_dossier_zip, safe_name
+from messages.exports.dossier_archive import (
+    MANIFEST_HEADER,
+    ArchiveEntry,
+    build_dossier_zip,
+    safe_name,
+)
 from storage.files import MIME, FileKind, blob_path, read_blob, sniff, store_blob
 
 # --- samples, built here so no binary fixture is committed -------------------------------

@@ -11,15 +11,18 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox import Person, Sandbox
+from bot.emulator.sandbox import Person, Sandbox
 from messages.commands import COMMANDS, GUEST_COMMANDS
 from storage.campaigns import active_titles, campaign_by_code
-from storage.dossiers import active_awards, add_nominee
 from storage.models import Role, Target
-from storage.registrations import Person as Registered
+from storage.nominees import active_awards, add_nominee
+from storage.registrations import RegisteredPerson as Registered
 from storage.registrations import save_registration
 from storage.units import unit_by_code
-from tests.conftest import EXAMPLES, Clock, issue_invite, load_files
+from tests.support.clock import Clock
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import issue_invite
 
 SECRET_NAME = "Zyxwv Bí Mật"  # the other unit's data: must never reach the first unit
 SECRET_NOMINEE = "Qwerty Riêng Tư"

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from telegram import Update
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Invite, Member, Role
-from tests.conftest import issue_invite, load_files
+from tests.support.databases import load_files
+from tests.support.people import issue_invite
 
 
 async def invite_count(sandbox: Sandbox) -> int:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.people import (
+from storage.people_lines import (
     BadLine,
-    Person,
+    PersonLine,
     Problem,
     Title,
     TitleMatcher,
@@ -100,7 +100,7 @@ def test_any_text_gives_people_or_reasons_never_an_exception(text: str) -> None:
     people, bad = parse_people(text, CA_NHAN)
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(people) + len(bad) == len(lines)
-    assert all(isinstance(p, Person) for p in people)
+    assert all(isinstance(p, PersonLine) for p in people)
     assert all(isinstance(b, BadLine) and len(b.text) <= 120 for b in bad)
 
 

@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Person, Sandbox
+from bot.emulator.sandbox import Person, Sandbox
 from storage.models import Announcement, Audience, Member, OutboxMessage, Role
 from storage.units import unit_by_code
-from tests.conftest import EXAMPLES, Clock, in_office_hours, load_files
-from tests.test_registration import join
+from tests.support.clock import Clock, in_office_hours
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import join
 
 
+# Before the launch: overrides the season of tests/support/seasons.py (10/02) for this module.
 @pytest.fixture
 async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
     """Lạng Sơn 2026: plan and campaign (launch 15/01 08:00, registration due 15/03)."""

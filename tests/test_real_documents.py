@@ -27,7 +27,9 @@ from storage.models import (
     RequiredDocument,
     Unit,
 )
-from tests.conftest import EXAMPLES, TZ, load_files
+from tests.support.clock import TZ
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
 
 REAL = Path(__file__).parent / "data" / "real"
 NOW = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.sandbox import Person, Sandbox
-from storage.campaigns import campaign_by_code
+from bot.emulator.sandbox import Sandbox
 from storage.models import Registration, Role
-from storage.registrations import describe_registration, registration_of
-from storage.units import unit_by_code
-from tests.conftest import EXAMPLES, Clock, issue_invite, load_files
+from storage.registrations import describe_registration
+from tests.support.clock import Clock
+from tests.support.people import join
+from tests.support.registrations import register_quickly, saved
 
-CAMPAIGN = "STP-LS-2026"
 FIVE_LINES_TWO_BAD = (
     "Nguyễn Văn An; Trưởng phòng; CSTĐCS\n"
     "Trần Thị Bình - Chuyên viên - LĐTT\n"
@@ -24,35 +22,6 @@ FIVE_LINES_TWO_BAD = (
     "Phạm Thị Dung; Chuyên viên; Anh hùng lao động\n"
     "hoàng văn em;kế toán;ldtt"
 )
-
-
-@pytest.fixture
-async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
-    """10/02/2026: the 2026 plan and campaign loaded, registration open until 15/03/2026."""
-    clock.set_local("2026-02-10 09:00")
-    await load_files(
-        sandbox.db,
-        EXAMPLES / "plan-2026-lang-son.yaml",
-        EXAMPLES / "campaign-lang-son-2026.yaml",
-    )
-    return sandbox
-
-
-async def join(sandbox: Sandbox, user_id: int, name: str, unit: str, role: Role) -> Person:
-    person = sandbox.person(user_id, name)
-    reply = await person.say(
-        f"/start {await issue_invite(sandbox.db, unit, role, sandbox.clock())}"
-    )
-    assert "Xin chào" in reply.text, reply.text
-    return person
-
-
-async def saved(sandbox: Sandbox, unit: str) -> Registration | None:
-    async with sandbox.db.read() as session:
-        campaign = await campaign_by_code(session, CAMPAIGN)
-        found = await unit_by_code(session, unit)
-        assert campaign is not None and found is not None
-        return await registration_of(session, campaign.id, found.id)
 
 
 async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandbox) -> None:
@@ -95,15 +64,6 @@ async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandb
         ("Trần Thị Bình", "Chuyên viên", "Lao động tiên tiến"),
         ("Phạm Thị Dung", "Chuyên viên", "Lao động tiên tiến"),
     )
-
-
-async def register_quickly(person: Person, title: str, lines: str) -> None:
-    step = await person.say("/dangky")
-    if "Đăng ký lại" in step.last.button_texts()[0]:
-        step = await person.press(step.last, "📝 Đăng ký lại")
-    await person.press(step.last, title)
-    summary = await person.say(lines)
-    await person.press(summary.last, "✅ Xác nhận")
 
 
 async def test_a_second_registration_replaces_the_first(season: Sandbox) -> None:
@@ -236,7 +196,8 @@ async def test_excel_template_round_trip_with_row_errors(season: Sandbox) -> Non
 async def test_bad_input_mid_flow(season: Sandbox) -> None:
     minh = await join(season, 2010, "Minh", "HCTP", Role.FOCAL)
     step = await minh.say("/dangky")
-    assert "đang đăng ký thi đua dở" in (await minh.say("/nhiemvu")).text
+    # A read-only command answers mid-flow and leaves the flow where it was (PRODUCT §5).
+    assert "Nhiệm vụ quý" in (await minh.say("/nhiemvu")).text
     assert "cần bạn bấm một nút" in (await minh.say("gì vậy")).text
     await minh.press(step.last, "Không đăng ký")
     photo = await minh.send_photo(b"\xff\xd8\xff\xe0" + b"0" * 64)

@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.emulator import BotApiEmulator
-from bot.sandbox import process_environment
+from bot.emulator.sandbox import process_environment
 from messages import render_text
 from scheduler.delivery import Limits
 from scheduler.due import planned_pushes
@@ -49,17 +49,10 @@ from storage.models import (
     Role,
     Unit,
 )
-from tests.conftest import (
-    EXAMPLES,
-    PG_URL,
-    TZ,
-    Clock,
-    _reset_postgres,
-    add_focal_points,
-    announce_to_all,
-    in_office_hours,
-    load_files,
-)
+from tests.support.broadcasts import add_focal_points, announce_to_all
+from tests.support.clock import TZ, Clock, in_office_hours
+from tests.support.databases import PG_URL, load_files, reset_postgres
+from tests.support.paths import EXAMPLES
 
 pytestmark = pytest.mark.postgres
 
@@ -215,7 +208,7 @@ async def pg_url() -> str:
     """The emptied PostgreSQL test database: scale-out is the PostgreSQL set-up."""
     if not PG_URL:
         pytest.skip("THIDUA_TEST_PG_URL is not set: several instances need a PostgreSQL server")
-    reason = await _reset_postgres(PG_URL)
+    reason = await reset_postgres(PG_URL)
     if reason:
         pytest.skip(reason)
     return PG_URL

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import CampaignDeadline, DeadlineProgress, Role, Unit
 from storage.steps import (
     organization_campaign_steps,
@@ -18,9 +18,10 @@ from storage.steps import (
     step_for_unit,
     unit_campaign_steps,
 )
-from tests.conftest import EXAMPLES, Clock, load_files
-from tests.test_registration import join
-from tests.test_tasks import documents, write_documents  # noqa: F401 (the fixture)
+from tests.support.clock import Clock
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import join
 
 NOT_YOURS = "Việc này không thuộc đơn vị của bạn hoặc không còn hiệu lực."
 STEP = "Báo cáo sơ kết phong trào"
@@ -50,7 +51,7 @@ async def marks(sandbox: Sandbox) -> list[tuple[str, str]]:
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-async def test_storage_knows_whose_step_it_is(documents: Sandbox) -> None:  # noqa: F811
+async def test_storage_knows_whose_step_it_is(documents: Sandbox) -> None:
     steps, units = await step_ids(documents), await unit_ids(documents)
     now = datetime(2026, 1, 10, 2, tzinfo=UTC)
     before_launch = datetime(2026, 1, 4, tzinfo=UTC)
@@ -87,7 +88,7 @@ async def test_storage_knows_whose_step_it_is(documents: Sandbox) -> None:  # no
     assert await marks(documents) == [("DS", "BTTP")]
 
 
-async def test_a_unit_marks_its_step_and_the_office_sees_it(documents: Sandbox) -> None:  # noqa: F811
+async def test_a_unit_marks_its_step_and_the_office_sees_it(documents: Sandbox) -> None:
     minh = await join(documents, 3201, "Minh", "HCTP", Role.FOCAL)
     screen = await minh.say("/nhiemvu")
     # The step counted from the registration deadline (20/01) in working days: 27/01.
@@ -122,7 +123,7 @@ async def test_a_unit_marks_its_step_and_the_office_sees_it(documents: Sandbox) 
     assert await marks(documents) == []
 
 
-async def test_another_units_step_or_the_offices_cannot_be_marked(documents: Sandbox) -> None:  # noqa: F811
+async def test_another_units_step_or_the_offices_cannot_be_marked(documents: Sandbox) -> None:
     minh = await join(documents, 3203, "Minh", "HCTP", Role.FOCAL)
     screen = await minh.say("/nhiemvu")
     steps = await step_ids(documents)
@@ -145,7 +146,7 @@ async def test_another_units_step_or_the_offices_cannot_be_marked(documents: San
         assert (await minh.press_data(screen.last, data)).alert
 
 
-async def test_a_marked_step_is_not_reminded(documents: Sandbox, clock: Clock) -> None:  # noqa: F811
+async def test_a_marked_step_is_not_reminded(documents: Sandbox, clock: Clock) -> None:
     minh = await join(documents, 3206, "Minh", "HCTP", Role.FOCAL)
     binh = await join(documents, 3207, "Bình", "BTTP", Role.FOCAL)
     screen = await minh.say("/nhiemvu")
@@ -177,7 +178,7 @@ campaign:
 
 
 @pytest.fixture
-async def two_bodies(documents: Sandbox, tmp_path: Path) -> Sandbox:  # noqa: F811
+async def two_bodies(documents: Sandbox, tmp_path: Path) -> Sandbox:
     """The test documents of Sở Tư pháp, and Sở Ngoại vụ with a campaign of its own."""
     other = tmp_path / "other.yaml"
     other.write_text(OTHER_CAMPAIGN, encoding="utf-8")

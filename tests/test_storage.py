@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.datafiles import apply, read_files
 from storage.db import Database
@@ -14,7 +14,10 @@ from storage.invites import Redeemed, redeem_invite
 from storage.models import Member, Organization, Role, Unit
 from storage.state import BOT_USERNAME, get_state, set_state
 from storage.units import unit_by_code, units_without_active_focal
-from tests.conftest import EXAMPLES, TZ, issue_invite, load_files
+from tests.support.clock import TZ
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import issue_invite
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -49,15 +52,24 @@ async def test_two_instances_starting_together_both_store_the_username(db: Datab
     """Each instance writes the bot's username at start-up. The second writer must wait for
     the first and replace its value, not fail on the key the first has not committed yet."""
 
+    asked = asyncio.Event()
+
+    def on_statement(*_: object) -> None:
+        asked.set()
+
     async def second() -> None:
         async with db.write() as session:
             await set_state(session, BOT_USERNAME, "second_bot")
 
     async with db.write() as session:
         await set_state(session, BOT_USERNAME, "first_bot")
+        # From here on every statement is the second writer's; its first (BEGIN IMMEDIATE on
+        # SQLite, the upsert on PostgreSQL) has to wait for this transaction to end.
+        event.listen(db.engine.sync_engine, "before_cursor_execute", on_statement)
         racing = asyncio.create_task(second())
-        await asyncio.sleep(0.3)  # the second writer is now waiting on the first
+        await asyncio.wait_for(asked.wait(), 10)  # the second writer is now waiting on the first
     await racing
+    event.remove(db.engine.sync_engine, "before_cursor_execute", on_statement)
     async with db.read() as session:
         assert await get_state(session, BOT_USERNAME) == "second_bot"
 

@@ -15,21 +15,18 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from messages.workbooks import (
-    CREATOR,
+from messages.exports.cells import CREATOR, safe_sheet_name
+from messages.exports.registration_template import (
     NO_COLLECTIVE_TITLE,
     TEMPLATE_MARKER,
-    CampaignRegistrations,
-    QuarterTasks,
     TemplateContext,
     TemplateError,
     TemplateRow,
-    UnitRegistration,
     build_registration_template,
-    build_summary_workbook,
     read_registration_template,
-    safe_sheet_name,
 )
+from messages.exports.summary_workbook import build_summary_workbook
+from storage.summary import CampaignRegistrations, QuarterTasks, UnitRegistration
 
 LDTT = "Lao động tiên tiến"
 CSTD = "Chiến sĩ thi đua cơ sở"

@@ -33,8 +33,8 @@ from storage.campaigns import (
     campaign_unit_ids,
     upsert_campaign,
 )
-from storage.dossiers import active_awards
 from storage.models import DueForm, Target
+from storage.nominees import active_awards
 from storage.organizations import all_organizations
 from storage.plans import PlanSpec, TaskSpec, plan_by_code, upsert_plan
 from storage.results import ResultItemSpec, upsert_result

@@ -1,0 +1,227 @@
+"""/nophoso's own steps: the campaign, the slot (the unit's documents or a nominee), the
+document, the file; adding a nominee is handlers.dossier.nominee."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.common import begin, draft_of, end_conversation, guard, local_today, pressed_number
+from handlers.dossier.draft import DRAFT_KEY, PREFIX, Act, Draft, State, lost
+from handlers.dossier.receive import ACCEPTED, receive
+from handlers.dossier.screens import document_buttons, placed_text, refuse_press
+from handlers.flow import END
+from handlers.replies import say_anew
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.keyboards import button, rows, text_button
+from messages.text import shorten
+from storage.dossier_slots import (
+    campaigns_taking_files,
+    place_in_slot,
+    slot_document,
+    slot_documents,
+    unit_dossier,
+)
+from storage.models import RequiredDocument, Role
+from storage.nominees import nominee_for_unit
+
+DOCUMENTS_LISTED = 9  # document lines of a slot in the text; every document has a button
+
+
+@guard(Role.FOCAL)
+async def start(update: Update, context: BotContext) -> int:
+    """`/nophoso`: choose the campaign (skipped when only one takes files)."""
+    assert context.member is not None
+    end_conversation(context, DRAFT_KEY)
+    async with context.rt.db.read() as session:
+        campaigns = await campaigns_taking_files(
+            session, context.member.unit_id, context.rt.now(), local_today(context)
+        )
+    if not campaigns:
+        await say_anew(update, render("dossier/none_open"))
+        return END
+    if len(campaigns) == 1:
+        return await _nominee_step(update, context, campaigns[0].id)
+    buttons = [text_button(shorten(c.title, 60), PREFIX, Act.CAMPAIGN, c.id) for c in campaigns]
+    await say_anew(update, render("dossier/choose_campaign"), rows(buttons))
+    return State.CAMPAIGN
+
+
+@guard(Role.FOCAL)
+async def choose_campaign(update: Update, context: BotContext) -> int:
+    """A campaign button, re-checked against the unit."""
+    campaign_id = pressed_number(update, PREFIX)
+    if campaign_id is None:
+        return await lost(update, context)
+    return await _nominee_step(update, context, campaign_id)
+
+
+async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -> int:
+    assert context.member is not None
+    member = context.member
+    today = local_today(context)
+    async with context.rt.db.read() as session:
+        dossier = await unit_dossier(session, campaign_id, member.unit_id, context.rt.now(), today)
+    if dossier is None:  # not the unit's, or taking no files any more
+        await refuse_press(update)
+        return end_conversation(context, DRAFT_KEY)
+    campaign = dossier.campaign
+    begin(context, DRAFT_KEY, Draft(unit_id=member.unit_id, campaign_id=campaign.id))
+    buttons = []
+    if dossier.unit_documents:
+        buttons.append(button("unit_documents", PREFIX, Act.NOMINEE, 0))
+    buttons += [
+        text_button(
+            shorten(f"{n.nominee.name} ({n.award.code})", 60), PREFIX, Act.NOMINEE, n.nominee.id
+        )
+        for n in dossier.nominees
+    ]
+    buttons.append(button("add_nominee", PREFIX, Act.ADD))
+    await say_anew(
+        update, render("dossier/choose_nominee", campaign=campaign, dossier=dossier), rows(buttons)
+    )
+    return State.NOMINEE
+
+
+@guard(Role.FOCAL)
+async def choose_nominee(update: Update, context: BotContext) -> int:
+    """A nominee button (0: the unit's own documents), re-checked against the unit."""
+    draft, nominee_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
+    if draft is None:
+        return await lost(update, context)
+    if nominee_id is None:  # data no button of ours carries
+        await refuse_press(update)
+        return State.NOMINEE
+    if nominee_id:
+        async with context.rt.db.read() as session:
+            nominee = await nominee_for_unit(session, nominee_id, draft.unit_id)
+        if nominee is None or nominee.campaign_id != draft.campaign_id:
+            await refuse_press(update)
+            return State.NOMINEE
+    draft.nominee_id = nominee_id or None
+    return await document_step(update, context)
+
+
+async def document_step(update: Update, context: BotContext) -> int:
+    """The documents of the chosen slot with ✅/❌, one button each, and "another document"."""
+    draft = draft_of(context, DRAFT_KEY, Draft)
+    assert context.member is not None
+    if draft is None:
+        return await lost(update, context)
+    async with context.rt.db.read() as session:
+        dossier = await unit_dossier(session, draft.campaign_id, draft.unit_id, context.rt.now())
+    if dossier is None:
+        return await lost(update, context)
+    statuses, title = slot_documents(dossier, draft.nominee_id)
+    buttons = document_buttons(statuses, PREFIX, marked=True)
+    buttons += [button("other_document", PREFIX, Act.DOCUMENT, 0)]
+    buttons += [button("done", PREFIX, Act.DONE)]
+    text = render("dossier/choose_document", title=title, statuses=statuses, shown=DOCUMENTS_LISTED)
+    await say_anew(update, text, rows(buttons))
+    return State.DOCUMENT
+
+
+@guard(Role.FOCAL)
+async def choose_document(update: Update, context: BotContext) -> int:
+    """A document button (0: another document), re-checked against the campaign and slot."""
+    draft, document_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
+    if draft is None:
+        return await lost(update, context)
+    if document_id is None:  # data no button of ours carries
+        await refuse_press(update)
+        return State.DOCUMENT
+    document = None
+    if document_id:
+        document = await _document_for_slot(context, draft, document_id)
+        if document is None:
+            await refuse_press(update)
+            return State.DOCUMENT
+    draft.document_id = document_id or None
+    await say_anew(
+        update,
+        render(
+            "dossier/ask_file",
+            document=document,
+            other=render_text("buttons/other_document"),
+            accepted=ACCEPTED,
+            limit_mb=context.rt.max_file_bytes // (1024 * 1024),
+        ),
+    )
+    return State.FILE
+
+
+async def _document_for_slot(
+    context: BotContext, draft: Draft, document_id: int
+) -> RequiredDocument | None:
+    """The document if the draft's slot asks for it (the unit's, or the nominee's award's)."""
+    async with context.rt.db.read() as session:
+        return await slot_document(
+            session,
+            campaign_id=draft.campaign_id,
+            unit_id=draft.unit_id,
+            nominee_id=draft.nominee_id,
+            document_id=document_id,
+            now=context.rt.now(),
+        )
+
+
+@guard(Role.FOCAL)
+async def file_received(update: Update, context: BotContext) -> int:
+    """The file for the chosen document: checked, kept, and the list shown again."""
+    draft = draft_of(context, DRAFT_KEY, Draft)
+    assert update.effective_message is not None and context.member is not None
+    if draft is None:
+        return await lost(update, context)
+    document = None
+    if draft.document_id is not None:
+        document = await _document_for_slot(context, draft, draft.document_id)
+        if document is None:  # dropped from the campaign by a reloaded file meanwhile
+            return await lost(update, context)
+    received = await receive(update.effective_message, context, context.member, document)
+    if received is None:
+        return State.FILE
+    async with context.rt.db.write() as session:
+        placed = await place_in_slot(
+            session,
+            received.upload.id,
+            campaign_id=draft.campaign_id,
+            unit_id=draft.unit_id,
+            nominee_id=draft.nominee_id,
+            document_id=draft.document_id,
+            now=context.rt.now(),
+            today=local_today(context),
+        )
+    if placed is None:
+        return await lost(update, context)
+    await update.effective_message.reply_text(placed_text(context, placed))
+    return await document_step(update, context)
+
+
+@guard(Role.FOCAL)
+async def photo_in_flow(update: Update, context: BotContext) -> int:
+    """A picture sent as a photo: say how to send it as a file."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/send_as_file", accepted=ACCEPTED))
+    return State.FILE
+
+
+@guard(Role.FOCAL)
+async def back_to_documents(update: Update, context: BotContext) -> int:
+    """Text where a file is expected: remind, keep the step."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("dossier/expect_file", accepted=ACCEPTED))
+    return State.FILE
+
+
+@guard(Role.FOCAL)
+async def finish(update: Update, context: BotContext) -> int:
+    """Done: leave; /hoso shows the whole dossier."""
+    await say_anew(update, render("dossier/finished"))
+    return end_conversation(context, DRAFT_KEY)
+
+
+@guard(Role.FOCAL)
+async def cancel(update: Update, context: BotContext) -> int:
+    """/huy: files already received stay received."""
+    await say_anew(update, render("dossier/cancelled"))
+    return end_conversation(context, DRAFT_KEY)

@@ -1,0 +1,99 @@
+"""📦 in /duyet: every placed file of one of the office's campaigns as one ZIP, with a
+manifest of hashes, sent in the chat (or a line saying why it cannot be)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from telegram import Chat, Update
+
+from handlers.common import guard, pressed_number, route
+from handlers.runtime import BotContext
+from messages import render, render_text
+from messages.callbacks import Prefix, Review
+from messages.exports.dossier_archive import ArchiveEntry, build_dossier_zip
+from storage.files import blob_path
+from storage.models import Campaign, Role
+from storage.reviews import (
+    CampaignUpload,
+    office_campaign_uploads,
+)
+
+PREFIX = Prefix.REVIEW
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send through the public Bot API
+
+
+def _org(context: BotContext) -> int:
+    """The office's organisation: only its own campaigns are packed."""
+    assert context.member is not None
+    return context.member.organization_id
+
+
+@guard(Role.OFFICE)
+async def send_zip(update: Update, context: BotContext) -> None:
+    """📦: every placed file of a campaign as one ZIP with a manifest of hashes."""
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    campaign_id = pressed_number(update, PREFIX)
+    async with context.rt.db.read() as session:
+        found = (
+            await office_campaign_uploads(session, campaign_id, _org(context))
+            if campaign_id
+            else None
+        )
+    if found is None:
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+        return
+    await query.answer()
+    campaign, uploads = found
+    if not uploads:
+        await chat.send_message(render("review/zip_empty", campaign=campaign))
+        return
+    entries = _archive_entries(uploads, context.rt.tz, context.rt.files_dir)
+    await _send_archive(chat, campaign, entries)
+
+
+async def _send_archive(chat: Chat, campaign: Campaign, entries: list[ArchiveEntry]) -> None:
+    """Build the ZIP aside and send it, unless it is over what a bot may upload."""
+    with tempfile.TemporaryFile() as out:
+        await asyncio.to_thread(build_dossier_zip, campaign.code, campaign.title, entries, out)
+        size = out.tell()
+        if size > TELEGRAM_UPLOAD_LIMIT:
+            await chat.send_message(render("review/zip_too_big", size_mb=size // 2**20))
+            return
+        out.seek(0)
+        await chat.send_document(
+            out,
+            filename=f"ho-so-{campaign.code}.zip",
+            caption=render("review/zip_caption", campaign=campaign, files=len(entries)),
+        )
+
+
+def _archive_entries(
+    uploads: Sequence[CampaignUpload], tz: ZoneInfo, files_dir: Path
+) -> list[ArchiveEntry]:
+    """The ZIP's entries: each placed file with where it belongs, its blob and its hash."""
+    return [
+        ArchiveEntry(
+            unit_code=unit.code,
+            unit_name=unit.name,
+            nominee=nominee.name if nominee else None,
+            document=document.name if document else render_text("buttons/other_document"),
+            original_name=upload.original_name,
+            path=blob_path(files_dir, stored.path),
+            sha256=stored.sha256,
+            size=stored.size,
+            uploaded_at=upload.uploaded_at.astimezone(tz).replace(tzinfo=None),
+            uploaded_by=str(upload.uploaded_by),
+        )
+        for unit, nominee, document, upload, stored in uploads
+    ]
+
+
+def handlers() -> list[object]:
+    """The ZIP button of /duyet."""
+    return [route(PREFIX, Review.ZIP, send_zip)]

@@ -1,0 +1,106 @@
+"""The end of `/dangky`: the summary, the confirmation that saves, and leaving."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.common import draft_of, end_conversation, guard, local_today
+from handlers.registration.draft import DRAFT_KEY, FLOW, PREFIX, SUMMARY_LIMIT, Act, Draft, State
+from handlers.replies import say_anew
+from handlers.runtime import BotContext
+from messages import render
+from messages.keyboards import button, grid
+from storage.campaigns import (
+    campaign_for_unit,
+)
+from storage.models import Role
+from storage.registrations import (
+    Refused,
+    RegisteredPerson,
+    confirm_registration,
+)
+
+
+@guard(Role.FOCAL)
+async def show_summary(update: Update, context: BotContext) -> int:
+    """Show the summary: go on with the lines kept so far."""
+    return await summary(update, context)
+
+
+async def summary(update: Update, context: BotContext) -> int:
+    draft = draft_of(context, DRAFT_KEY, Draft)
+    if draft is None or context.member is None:
+        return await FLOW.lost(update, context)
+    async with context.rt.db.read() as session:
+        campaign = await campaign_for_unit(
+            session, draft.campaign_id, draft.unit_id, context.rt.now()
+        )
+    if campaign is None:
+        return await FLOW.lost(update, context)
+    await say_anew(
+        update,
+        render(
+            "registration/summary",
+            campaign=campaign,
+            unit=context.member.unit_name,
+            collective=draft.collective.name if draft.collective else None,
+            people=[(p.full_name, p.job_title, p.title.name) for p in draft.people[:SUMMARY_LIMIT]],
+            more=max(len(draft.people) - SUMMARY_LIMIT, 0),
+        ),
+        grid(
+            [
+                [button("confirm", PREFIX, Act.CONFIRM)],
+                [button("edit", PREFIX, Act.EDIT), button("cancel", PREFIX, Act.CANCEL)],
+            ]
+        ),
+    )
+    return State.CONFIRM
+
+
+@guard(Role.FOCAL)
+@FLOW.with_draft
+async def confirm(update: Update, context: BotContext, draft: Draft) -> int:
+    """Confirm: save, after checking again that the window is open and the titles valid."""
+    member, now = context.member, context.rt.now()
+    async with context.rt.db.write() as session:
+        outcome = await confirm_registration(
+            session,
+            campaign_id=draft.campaign_id,
+            unit_id=member.unit_id,
+            collective_title_id=draft.collective.id if draft.collective else None,
+            people=[RegisteredPerson(p.full_name, p.job_title, p.title.id) for p in draft.people],
+            by=member.telegram_user_id,
+            today=local_today(context),
+            now=now,
+        )
+    # Answered after the transaction: a Telegram round trip must not hold the write lock.
+    if isinstance(outcome, Refused):
+        await say_anew(update, render(f"registration/{outcome}"))
+        return end_conversation(context, DRAFT_KEY)
+    await say_anew(
+        update,
+        render(
+            "registration/saved",
+            campaign_title=outcome.campaign_title,
+            unit=member.unit_name,
+            people=len(draft.people),
+            at=now.astimezone(context.rt.tz),
+            revision=outcome.revision,
+        ),
+    )
+    return end_conversation(context, DRAFT_KEY)
+
+
+@guard(Role.FOCAL)
+async def cancel(update: Update, context: BotContext) -> int:
+    """Cancel (button or /huy): nothing is saved."""
+    await say_anew(update, render("registration/cancelled"))
+    return end_conversation(context, DRAFT_KEY)
+
+
+@guard(Role.FOCAL)
+async def not_expected(update: Update, context: BotContext) -> int | None:
+    """Something that is not what this step asks for."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(render("registration/not_expected"))
+    return None

@@ -1,0 +1,1 @@
+"""What the office downloads: the Excel workbooks, the registration form and the dossier ZIP."""

@@ -1,0 +1,78 @@
+"""Nominees: the award forms a unit proposes them for, proposing one, finding one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Award, Nominee, ReviewState, Target
+
+
+async def active_awards(session: AsyncSession, campaign_id: int) -> list[Award]:
+    """The campaign's current award forms, in file order."""
+    rows = await session.scalars(
+        select(Award)
+        .where(Award.campaign_id == campaign_id, Award.active.is_(True))
+        .order_by(Award.position)
+    )
+    return list(rows)
+
+
+async def award_usage(session: AsyncSession, campaign_id: int) -> dict[int, int]:
+    """How many nominees are proposed for each award form, over all units."""
+    rows = await session.execute(
+        select(Nominee.award_id, func.count())
+        .where(Nominee.campaign_id == campaign_id)
+        .group_by(Nominee.award_id)
+    )
+    return {award_id: n for award_id, n in rows}
+
+
+async def nominee_for_unit(session: AsyncSession, nominee_id: int, unit_id: int) -> Nominee | None:
+    """The nominee if it belongs to this unit, else None (never trust a button)."""
+    return await session.scalar(
+        select(Nominee).where(Nominee.id == nominee_id, Nominee.unit_id == unit_id)
+    )
+
+
+async def add_nominee(
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    unit_id: int,
+    name: str,
+    award: Award,
+    by: int,
+    now: datetime,
+    target: Target | None = None,
+) -> Nominee | None:
+    """Propose a nominee for an award form; None if the unit already proposed that name.
+
+    `target` is what the nominee is (a collective or a person for an award open to either);
+    by default the award's own target. Quotas are checked by storage.quotas.propose."""
+    target = target or award.target
+    existing = await session.scalar(
+        select(Nominee).where(
+            Nominee.campaign_id == campaign_id,
+            Nominee.unit_id == unit_id,
+            Nominee.target == target,
+            func.lower(Nominee.name) == name.lower(),
+        )
+    )
+    if existing is not None:
+        return None
+    nominee = Nominee(
+        campaign_id=campaign_id,
+        unit_id=unit_id,
+        name=name,
+        target=target,
+        award_id=award.id,
+        created_by=by,
+        created_at=now,
+        review_state=ReviewState.NONE,
+    )
+    session.add(nominee)
+    await session.flush()
+    return nominee

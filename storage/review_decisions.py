@@ -1,0 +1,126 @@
+"""The office's review of one dossier: opening it, and deciding on it, with the unit's focal
+points told through the outbox in the same transaction, once per decision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.members import members_of_unit
+from storage.models import (
+    Award,
+    Campaign,
+    Nominee,
+    RequiredDocument,
+    ReviewState,
+    Role,
+    Unit,
+    Upload,
+)
+from storage.outbox import Outgoing, enqueue
+from storage.reviews import current_files, nominee_by_id, set_review
+
+KIND = "review"  # the outbox kind of the notice to the unit
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedDossier:
+    """A dossier opened by the office: who, of which unit, for what, and its current files."""
+
+    nominee: Nominee
+    unit: Unit
+    award: Award
+    campaign: Campaign
+    files: list[tuple[RequiredDocument | None, Upload]]
+
+
+async def open_dossier(
+    session: AsyncSession, nominee_id: int, org_id: int, *, by: int, now: datetime
+) -> OpenedDossier | None:
+    """The dossier of a nominee of the organisation's campaigns, now "in review" if nobody
+    had opened it; None when it is not the organisation's."""
+    nominee = await nominee_by_id(session, nominee_id, org_id)
+    if nominee is None:
+        return None
+    if nominee.review_state is ReviewState.NONE:
+        await set_review(session, nominee, ReviewState.IN_REVIEW, by=by, now=now)
+    return OpenedDossier(
+        nominee,
+        await session.get_one(Unit, nominee.unit_id),
+        await session.get_one(Award, nominee.award_id),
+        await session.get_one(Campaign, nominee.campaign_id),
+        await current_files(session, nominee),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision recorded (or found already recorded) and how many focal points it goes to."""
+
+    nominee: Nominee
+    campaign: Campaign
+    told: int
+
+
+def decision_key(nominee_id: int, state: ReviewState, decided_at: datetime) -> str:
+    """The outbox push key of the notice of one decision: the same for the same decision,
+    so that a second tap of the button finds its notice enqueued already."""
+    # In UTC: the instant as stored and read back, whatever zone the clock gave it in.
+    return f"review:{nominee_id}:{state.value}:{decided_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+
+
+async def decide(
+    session: AsyncSession,
+    nominee_id: int,
+    state: ReviewState,
+    *,
+    by: int,
+    now: datetime,
+    note: str | None,
+    notice: Callable[[Nominee, Campaign], str],
+) -> Decision | None:
+    """Approve or return a dossier and enqueue `notice(nominee, campaign)` for every active
+    focal point of its unit; None when the nominee is gone.
+
+    The same decision again (the same state and note: a double tap, two screens of the
+    dossier) is not recorded anew and keeps its key, so its notice is enqueued once."""
+    # FOR UPDATE (PostgreSQL): two offices deciding at once take turns, so the second sees
+    # the first's decision. SQLite's write transaction runs them one by one already.
+    nominee = await session.scalar(
+        select(Nominee).where(Nominee.id == nominee_id).with_for_update()
+    )
+    if nominee is None:
+        return None
+    again = (
+        nominee.review_state is state
+        and nominee.review_note == note
+        and nominee.reviewed_at is not None
+    )
+    if not again:
+        await set_review(session, nominee, state, by=by, now=now, note=note)
+    assert nominee.reviewed_at is not None
+    campaign = await session.get_one(Campaign, nominee.campaign_id)
+    focal = [m for m in await members_of_unit(session, nominee.unit_id) if m.role is Role.FOCAL]
+    push_key = decision_key(nominee.id, state, nominee.reviewed_at)
+    text = notice(nominee, campaign)
+    await enqueue(
+        session,
+        [
+            Outgoing(
+                key=f"{push_key}:{m.chat_id}",
+                push_key=push_key,
+                kind=KIND,
+                chat_id=m.chat_id,
+                member_id=m.id,
+                text=text,
+                not_before=now,
+            )
+            for m in focal
+        ],
+        now,
+    )
+    return Decision(nominee, campaign, len(focal))

@@ -1,0 +1,69 @@
+"""An empty database on SQLite or on PostgreSQL, migrated, and data files loaded into it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.datafiles import apply, read_files
+from storage.db import Database
+from tests.support.clock import TZ
+
+# On a machine with PostgreSQL, .ci/run sets this; elsewhere the PostgreSQL variants skip.
+PG_URL = os.environ.get("THIDUA_TEST_PG_URL")
+
+
+async def reset_postgres(url: str) -> str | None:
+    """Empty the test database; the reason it cannot be used, or None."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL at {dsn} unreachable: {exc}"
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    return None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: SQLite in a temporary folder, or the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/thidua.db"
+    if not PG_URL:
+        pytest.skip("THIDUA_TEST_PG_URL is not set: the PostgreSQL variant needs a server")
+    reason = await reset_postgres(PG_URL)
+    if reason:
+        pytest.skip(reason)
+    return PG_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database, for tests that do not depend on the backend."""
+    return f"sqlite+aiosqlite:///{tmp_path}/thidua.db"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database."""
+    database = Database(database_url)
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+async def load_files(db: Database, *paths: Path) -> None:
+    """Load data files the way `thiduabot load` does."""
+    load, errors = read_files(paths)
+    assert not errors, [str(e) for e in errors]
+    async with db.write() as session:
+        await apply(session, load, TZ, datetime.now(UTC))
