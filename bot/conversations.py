@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from handlers.flow import ChatSlot, Flow, encode_slot, put_slot
@@ -29,9 +30,9 @@ from storage.conversations import (
     LegacyFlows,
     StoredFlow,
     UnreadableFlow,
-    chat_lock,
     decode_flow,
     load_flow,
+    locked_chat,
     save_flow,
     with_field_names,
 )
@@ -67,19 +68,28 @@ class SharedConversations:
         if self._db.is_sqlite:
             await self._handle_single(chat, handling)
             return
-        async with chat_lock(self._db, chat):
-            try:
-                async with self._db.read() as session:
-                    row: Row = await load_flow(session, chat) or (None, None)
-            except Exception as exc:
-                log.warning("chat %s: conversation step not read: %s", chat, one_line(exc))
-                put_slot(ChatSlot())
-                await handling
+        handled, failure = False, None
+        try:
+            async with locked_chat(self._db, chat) as session:
+                row: Row = await load_flow(session, chat) or (None, None)
+                slot = self._slot_of(chat, row)
+                put_slot(slot)
+                handled = True
+                try:
+                    await handling
+                except BaseException as exc:
+                    failure = exc
+                    raise
+                await self._store(chat, row, slot, session)
+        except Exception as exc:
+            if failure is not None:
+                raise
+            if handled:  # e.g. the lock's connection lost while the update was handled
+                log.warning("chat %s: conversation step not stored: %s", chat, one_line(exc))
                 return
-            slot = self._slot_of(chat, row)
-            put_slot(slot)
+            log.warning("chat %s: conversation step not read: %s", chat, one_line(exc))
+            put_slot(ChatSlot())
             await handling
-            await self._store(chat, row, slot)
 
     async def _handle_single(self, chat: int, handling: Awaitable[Any]) -> None:
         if chat not in self._rows:
@@ -95,8 +105,11 @@ class SharedConversations:
         if chat in self._rows:
             self._rows[chat] = await self._store(chat, self._rows[chat], slot)
 
-    async def _store(self, chat: int, row: Row, slot: ChatSlot) -> Row:
-        """Write the slot if it differs from the row (or the row is getting old)."""
+    async def _store(
+        self, chat: int, row: Row, slot: ChatSlot, locked: AsyncSession | None = None
+    ) -> Row:
+        """Write the slot if it differs from the row (or the row is getting old); on
+        PostgreSQL through the session of the chat's lock (one statement, autocommit)."""
         after = encode_slot(slot, self._flows)
         data, written = row
         fresh = written is not None and utcnow() - written <= REFRESH_AFTER
@@ -104,6 +117,9 @@ class SharedConversations:
             return row
         now = utcnow()
         try:
+            if locked is not None:
+                await save_flow(locked, chat, after, now)
+                return (after, now)
             async with self._db.write() as session:
                 await save_flow(session, chat, after, now)
         except Exception as exc:

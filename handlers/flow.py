@@ -145,7 +145,8 @@ class Flow(Generic[D, S]):
         if data is None or self.draft_type is None:
             return None
         try:
-            return _adapter(self.draft_type).validate_python(data)
+            draft: D = _adapter(self.draft_type).validate_python(data)
+            return draft
         except Exception as exc:
             log.warning("flow %s: stored draft unreadable, dropped: %s", self.name, exc)
             return None
@@ -203,9 +204,12 @@ class Flow(Generic[D, S]):
         return self.states.__members__.get(stored.step)
 
 
-@functools.cache
-def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+def _new_adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
+
+
+# One pydantic adapter per draft type, built once.
+_adapter: Callable[[Any], TypeAdapter[Any]] = functools.cache(_new_adapter)
 
 
 def flow_named(name: str) -> Flow[Any, Any]:
@@ -283,10 +287,11 @@ class Flows(BaseHandler[Update, BotContext, Any]):
         self,
         update: Update,
         application: Application[Any, BotContext, Any, Any, Any, Any],
-        check_result: tuple[str, Any, Any, Any],
+        check_result: object,
         context: BotContext,
     ) -> Any:
         """Run what check_update chose and move the chat's flow to the step returned."""
+        assert isinstance(check_result, tuple)
         what, flow, handler, check = check_result
         slot = _need_slot()
         if what == "cancel":

@@ -212,19 +212,18 @@ async def save_flow(session: AsyncSession, chat_id: int, data: bytes | None, now
 
 
 @asynccontextmanager
-async def chat_lock(db: Database, chat_id: int) -> AsyncIterator[None]:
+async def locked_chat(db: Database, chat_id: int) -> AsyncIterator[AsyncSession]:
     """PostgreSQL: hold the chat's advisory lock (a session lock, on a connection of its own
-    that runs no transaction) while the chat's update is handled; another instance given the
-    chat's next update waits for it. The replies of the update go out meanwhile without any
-    write transaction open. SQLite runs one instance: nothing to lock."""
-    if db.is_sqlite:
-        yield
-        return
+    that runs in autocommit, so no transaction stays open) while the chat's update is
+    handled; another instance given the chat's next update waits for it. The session given
+    reads and writes the chat's row on that connection, each statement committed at once:
+    the replies of the update go out while no write transaction is open."""
     key = {"key": locks.int4(chat_id)}
     async with db.engine.connect() as connection:
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await connection.execute(_LOCK, key)
         try:
-            yield
+            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                yield session
         finally:
             await connection.execute(_UNLOCK, key)
