@@ -104,9 +104,10 @@ async def gate_unbound(update: Update, context: BotContext) -> None:
         return
     message = update.effective_message
     text = (message.text or "") if message is not None and update.callback_query is None else ""
-    if text.startswith("/start") or looks_like_code(text):
+    command = text.split(maxsplit=1)[0].split("@", 1)[0].casefold() if text else ""
+    if command == "/start" or looks_like_code(text):
         return  # onboarding handles it
-    if text.split(maxsplit=1)[:1] in (["/trogiup"], ["/help"]):
+    if command in ("/trogiup", "/help"):
         await answer(
             update,
             render("onboarding/guest", organization=context.rt.organization, example=EXAMPLE_CODE),

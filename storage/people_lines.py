@@ -16,6 +16,9 @@ MAX_NAME = 100
 MAX_JOB = 150
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[-•*+–])\s*")
 _SEPARATORS = re.compile(r"\s*[;|\t]\s*")
+# A dash with spaces around it ("Trần Thị Bình - Chuyên viên - LĐTT"): read as a separator
+# only when it gives exactly three fields (a name or a position may hold one dash).
+_DASHES = re.compile(r"\s+[-\u2013\u2014]\s+")
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ .'’-][^\W\d_]+)*\.?$")
 
 
@@ -131,15 +134,31 @@ class BadLine:
 
 
 def split_line(text: str) -> list[str]:
-    """The fields of one line: split on ; | or tab, or on exactly two commas."""
+    """The fields of one line: split on ; | or tab, else on exactly two spaced dashes, else
+    on exactly two commas."""
     body = _NUMBERING.sub("", text, count=1)
     if _SEPARATORS.search(body):
         fields = _SEPARATORS.split(body)
+    elif len(_DASHES.findall(body)) == 2:
+        fields = _DASHES.split(body)
     elif body.count(",") == 2:
         fields = body.split(",")
     else:
         fields = [body]
     return [tidy(f) for f in fields]
+
+
+def likely_fix(bad: Sequence[BadLine]) -> str | None:
+    """The one fix most of the unreadable lines need, said once above them: "dashes" when
+    most lines missing fields use dashes, "commas" when they use commas, else None."""
+    short = [b for b in bad if b.problem is Problem.FIELDS]
+    if len(short) < max(2, len(bad) // 2):
+        return None
+    if sum(1 for b in short if "-" in b.text or "\u2013" in b.text) * 2 > len(short):
+        return "dashes"
+    if sum(1 for b in short if "," in b.text) * 2 > len(short):
+        return "commas"
+    return None
 
 
 def check_person(

@@ -231,3 +231,11 @@ async def test_an_update_delivered_twice_is_handled_once(database_url: str, tmp_
         await box.app.process_update(update)
         await box.app.process_update(update)  # the same update_id, delivered again
         assert len(lan.messages) == before + 1
+
+
+async def test_start_with_a_capital_letter_joins_as_start_does(sandbox: Sandbox) -> None:
+    """A phone's keyboard capitalises the first letter: /Start CODE is /start CODE."""
+    code = await issue_invite(sandbox.db, "VP", Role.OFFICE)
+    lan = sandbox.person(1031, "Lan")
+    reply = await lan.say(f"/Start {code}")
+    assert "Xin chào Lan" in reply.text

@@ -14,6 +14,7 @@ from storage.people_lines import (
     TitleMatcher,
     fold,
     initials,
+    likely_fix,
     parse_people,
     split_line,
 )
@@ -57,7 +58,7 @@ def test_five_lines_two_malformed() -> None:
     text = "\n".join(
         [
             "1. Nguyễn Văn An; Trưởng phòng; CSTĐCS",
-            "Trần Thị Bình - Chuyên viên - LĐTT",
+            "Trần Thị Bình - Chuyên viên LĐTT",  # one dash: not a separator
             "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến",
             "Phạm Thị Dung; Chuyên viên; Anh hùng",
             "  hoàng  văn   em ;  kế toán ;ldtt ",
@@ -142,3 +143,25 @@ def test_official_variants_of_a_title_match(typed: str) -> None:
 def test_a_fragment_of_a_title_matches_nothing() -> None:
     matcher = TitleMatcher([Title(1, "Chiến sĩ thi đua cơ sở"), Title(2, "Lao động tiên tiến")])
     assert matcher.match("Lao động") is None and matcher.match("CSTĐ") is None
+
+
+def test_spaced_dashes_separate_fields_only_when_they_give_three() -> None:
+    assert split_line("Trần Thị Bình - Chuyên viên - LĐTT") == [
+        "Trần Thị Bình",
+        "Chuyên viên",
+        "LĐTT",
+    ]
+    assert split_line("Trần Thị Bình – Chuyên viên – LĐTT") == [
+        "Trần Thị Bình",
+        "Chuyên viên",
+        "LĐTT",
+    ]
+    # A hyphen inside a word is no separator, and four dashes cannot say which part is which.
+    assert len(split_line("Lê Thị Thu-Hà; Phó Trưởng phòng; LĐTT")) == 3
+    assert len(split_line("Trần Thị Bình - Phó phòng - Kế toán - LĐTT")) == 1
+    people, bad = parse_people(
+        "\n".join(f"Người Số {n} - Phó phòng - Kế toán - LĐTT" for n in range(30)), CA_NHAN
+    )
+    assert not people and len(bad) == 30
+    assert likely_fix(bad) == "dashes"
+    assert likely_fix(bad[:1]) is None  # one bad line: its own reason says enough

@@ -17,7 +17,7 @@ from tests.support.registrations import register_quickly, saved
 
 FIVE_LINES_TWO_BAD = (
     "Nguyễn Văn An; Trưởng phòng; CSTĐCS\n"
-    "Trần Thị Bình - Chuyên viên - LĐTT\n"
+    "Trần Thị Bình - Chuyên viên LĐTT\n"
     "Lê Văn Cường; Phó Trưởng phòng; Lao động tiên tiến\n"
     "Phạm Thị Dung; Chuyên viên; Anh hùng lao động\n"
     "hoàng văn em;kế toán;ldtt"
@@ -232,3 +232,27 @@ async def test_office_summary_shows_the_registration_and_attaches_excel(season: 
     people = workbook[next(n for n in workbook.sheetnames if n.startswith("DS"))]
     names = {people.cell(r, 3).value for r in range(1, 10)}
     assert {"Nguyễn Văn An", "Trần Thị Bình"} <= names
+
+
+async def test_thirty_lines_written_with_dashes_get_one_short_report(season: Sandbox) -> None:
+    """An everyday mistake: every line with dashes instead of semicolons. The report fits one
+    message, lists the first lines, counts the rest and says the likely fix once."""
+    minh = await join(season, 2020, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    names = [
+        f"{family} Văn {given}"
+        for family in ("Nguyễn", "Trần", "Lê")
+        for given in ("An", "Bình", "Cường", "Dũng", "Giang", "Hải", "Khánh", "Long", "Minh", "Nam")
+    ]
+    lines = "\n".join(
+        f"{name} - Phó Trưởng phòng - Kế toán trưởng - Lao động tiên tiến" for name in names
+    )
+    report = await minh.say(lines)
+    text = report.text
+    assert len(text) <= 4096 and "30 dòng chưa đọc được" in text
+    assert text.count("dấu gạch ngang") == 1 and "dòng khác" in text
+    assert "Dòng 1: cần đủ 3 phần" in text and "Dòng 30:" not in text
+
+    fixed = await minh.say(lines.replace(" - Kế toán trưởng", ""))  # three parts: accepted
+    assert "Đã nhận 30 người" in fixed.text or "✅ Xác nhận" in fixed.last.button_texts()

@@ -14,6 +14,7 @@ from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.keyboards import button, grid, label, rows, text_button
+from messages.long_text import MAX_TEXT
 from storage.campaigns import (
     active_titles,
     campaign_for_unit,
@@ -25,6 +26,7 @@ from storage.people_lines import (
     BadLine,
     Title,
     TitleMatcher,
+    likely_fix,
     parse_people,
 )
 from storage.registrations import (
@@ -283,6 +285,10 @@ async def people_text(update: Update, context: BotContext, draft: Draft) -> int:
     return await after_people(update, context, draft, len(people), bad, matcher)
 
 
+# How many unreadable lines a report lists, tried in turn until the report fits one message.
+REPORT_LINES = (10, 5, 2, 0)
+
+
 async def after_people(
     update: Update,
     context: BotContext,
@@ -296,20 +302,31 @@ async def after_people(
         draft.appending = False
         return await summary(update, context)
     draft.appending = True
-    await say_anew(
-        update,
-        render(
+    report = problem_report(added, len(draft.people), bad, matcher.abbreviations(), in_file)
+    keyboard = rows([button("summary", PREFIX, Act.SUMMARY)]) if draft.people else None
+    await say_anew(update, report, keyboard)
+    return State.PEOPLE
+
+
+def problem_report(
+    added: int, total: int, bad: list[BadLine], titles: list[str], in_file: bool
+) -> str:
+    """The report of unreadable lines: the first ones with their reasons, the rest counted,
+    the likely fix said once; as many lines as fit in one message (PRODUCT §5)."""
+    for shown in REPORT_LINES:
+        text = render(
             "registration/problems",
             added=added,
-            total=len(draft.people),
-            bad=bad[:30],
-            more=max(len(bad) - 30, 0),
-            titles=matcher.abbreviations(),
+            total=total,
+            bad=bad[:shown],
+            more=max(len(bad) - shown, 0),
+            titles=titles,
             in_file=in_file,
-        ),
-        rows([button("summary", PREFIX, Act.SUMMARY)]) if draft.people else None,
-    )
-    return State.PEOPLE
+            fix=likely_fix(bad),
+        )
+        if len(text) <= MAX_TEXT:
+            break
+    return text
 
 
 @guard(Role.FOCAL)
