@@ -24,6 +24,7 @@ from messages import render, render_text
 from messages.callbacks import Announce, Prefix
 from messages.keyboards import button, grid, label, page_row, rows, text_button
 from messages.text import shorten
+from scheduler.due import out_of_quiet_hours
 from storage.announcements import reach, save_announcement
 from storage.campaigns import all_campaigns
 from storage.models import Audience, Role, Unit
@@ -277,6 +278,7 @@ async def _preview(update: Update, context: BotContext) -> int:
             document=draft.document_name,
             units=[u.name for u in audience.units],
             people=audience.people,
+            unreached=[u.name for u in audience.unreached],
         ),
         grid(
             [
@@ -342,7 +344,13 @@ async def _save(update: Update, context: BotContext, at: datetime) -> int:
         )
     now = at <= context.rt.now()
     context.rt.poke()
-    await say_anew(update, render("announce/saved", now=now, at=at.astimezone(context.rt.tz)))
+    local = max(at, context.rt.now()).astimezone(context.rt.tz).replace(tzinfo=None)
+    goes = out_of_quiet_hours(local)  # nothing is pushed between 21:00 and 07:00
+    held = goes if goes != local else None
+    await say_anew(
+        update,
+        render("announce/saved", now=now, at=at.astimezone(context.rt.tz), held=held),
+    )
     return end_conversation(context, DRAFT_KEY)
 
 

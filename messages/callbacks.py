@@ -40,6 +40,8 @@ class Registration(enum.StrEnum):
     CANCEL = "cancel"
     RESUME = "resume"
     FRESH = "fresh"
+    NAMES_FIX = "nf"
+    NAMES_KEEP = "nk"
 
 
 class Dossier(enum.StrEnum):

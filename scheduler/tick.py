@@ -15,6 +15,7 @@ from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
+from storage.announcements import reach
 from storage.campaigns import active_deadlines, active_titles, campaign_by_code
 from storage.db import Database
 from storage.dossier_status import active_documents, dossier_status
@@ -267,8 +268,16 @@ class Scheduler:
             if not report.done:
                 continue
             names = await chat_names(session)
+            audience = await reach(
+                session,
+                announcement.organization_id,
+                announcement.audience,
+                announcement.unit_ids or [],
+                announcement.campaign_id,
+            )
             text = render(
                 "announce/report",
+                unreached=[u.name for u in audience.unreached],
                 created=announcement.created_at.astimezone(self.tz),
                 sent=report.counts.get(OutboxStatus.SENT, 0),
                 blocked=report.counts.get(OutboxStatus.BLOCKED, 0),

@@ -21,6 +21,7 @@ class Reach:
 
     units: list[Unit]
     people: int
+    unreached: list[Unit]  # units of the audience that no active focal point has joined
 
 
 async def audience_units(
@@ -48,16 +49,18 @@ async def reach(
 ) -> Reach:
     """The audience's units and the number of people an announcement would reach."""
     units = await audience_units(session, org_id, audience, unit_ids, campaign_id)
-    people = await session.scalar(
-        select(func.count())
-        .select_from(Member)
+    rows = await session.execute(
+        select(Member.unit_id, func.count())
         .where(
             Member.active.is_(True),
             Member.role == Role.FOCAL,
             Member.unit_id.in_([u.id for u in units]),
         )
+        .group_by(Member.unit_id)
     )
-    return Reach(units, int(people or 0))
+    focal = {unit_id: int(count) for unit_id, count in rows}
+    unreached = [u for u in units if u.id not in focal]
+    return Reach(units, sum(focal.values()), unreached)
 
 
 async def save_announcement(

@@ -257,3 +257,16 @@ def people_of_form(
         else:
             bad.append(result)
     return FilledForm(people, bad, given, collective)
+
+
+def name_suggestion(name: str) -> str | None:
+    """The form a name typed all in lower or all in upper case, or without any Vietnamese
+    diacritics, would take with each word capitalised: such a name is confirmed once before it
+    goes into official lists (PRODUCT §5). None when the name reads as written."""
+    if not any(c.isalpha() for c in name):
+        return None
+    one_case = name in (name.lower(), name.upper())
+    plain = fold(name) == " ".join(name.casefold().split())  # no diacritic, no đ
+    if not (one_case or plain):
+        return None
+    return " ".join(word[:1].upper() + word[1:].lower() for word in name.split())

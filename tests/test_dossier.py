@@ -224,6 +224,8 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     )
     returned = (await hoa.say("/hoso")).text
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Cần bổ sung" in returned
+    # A returned dossier is not "complete", whatever files it has (issue 16).
+    assert "Đã đủ hồ sơ" not in returned and "1 hồ sơ cần bổ sung" in returned
     assert "Văn phòng Sở ghi chú: Báo cáo thành tích thiếu chữ ký thủ trưởng & dấu" in returned
     assert "Nguyễn Văn An" not in (await lan.say("/duyet")).text.split("Bấm một hồ sơ")[0]
 
@@ -238,7 +240,10 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     before = len(hoa.messages)
     await lan.press(opened.last, "✅ Duyệt")
     await season.deliver()
-    assert "đã được Văn phòng Sở duyệt" in hoa.messages[before].text
+    assert (
+        "đã được Văn phòng Sở thẩm định, đủ điều kiện trình Hội đồng xét"
+        in hoa.messages[before].text
+    )
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã duyệt" in (await hoa.say("/hoso")).text
     summary = (await lan.say("/tonghop")).text
     assert "2 đề nghị từ 1 đơn vị" in summary

@@ -159,8 +159,9 @@ async def test_award_screen_shows_whole_and_unit_quotas_and_who_decides(rules: S
     hoa = await join(rules, 4101, "Hoa", "NV_HTQT", Role.FOCAL)
     screen = (await awards_screen(hoa)).text
     assert "Giấy khen của Giám đốc Sở (cá nhân) — do Giám đốc Sở quyết định" in screen
-    assert "chỉ tiêu chung 5, đã có 0 đề nghị; mỗi đơn vị không quá 02; đơn vị đã đề nghị 0" in (
-        screen
+    assert (
+        "chỉ tiêu chung 5, chưa có đề nghị nào; mỗi đơn vị không quá 02; đơn vị đã đề nghị 0"
+        in (screen)
     )
     assert "(tập thể hoặc cá nhân)" in screen and "(hộ gia đình) — do Chủ tịch UBND tỉnh" in screen
     assert "không giới hạn chỉ tiêu chung" in screen
@@ -446,7 +447,7 @@ async def test_the_launch_lists_quotas_who_decides_and_optional_documents(
     assert "hồ sơ của người, tập thể được đề nghị: Báo cáo thành tích; Bản sao quyết định" in launch
     assert "• Giấy khen của Giám đốc Sở (tập thể hoặc cá nhân): chỉ tiêu 1" in launch
     assert "(hộ gia đình) — do Chủ tịch UBND tỉnh quyết định" in launch
-    assert "• Bản sao quyết định khen thưởng trước đó (nếu có; mỗi người, tập thể" in launch
+    assert "• Bản sao quyết định khen thưởng trước đó (nếu có; mỗi cá nhân, tập thể" in launch
     assert f"• Tờ trình đề nghị khen thưởng (mỗi đơn vị) · chỉ nhận PDF · {NOTE}" in launch
 
 

@@ -15,6 +15,7 @@ from storage.people_lines import (
     fold,
     initials,
     likely_fix,
+    name_suggestion,
     parse_people,
     split_line,
 )
@@ -165,3 +166,19 @@ def test_spaced_dashes_separate_fields_only_when_they_give_three() -> None:
     assert not people and len(bad) == 30
     assert likely_fix(bad) == "dashes"
     assert likely_fix(bad[:1]) is None  # one bad line: its own reason says enough
+
+
+def test_names_in_one_case_or_without_diacritics_get_a_suggestion() -> None:
+    assert name_suggestion("Trần Thị Mai") is None
+    assert name_suggestion("Đỗ Văn Trùng") is None
+    assert name_suggestion("trần thị mai") == "Trần Thị Mai"
+    assert name_suggestion("TRẦN THỊ MAI") == "Trần Thị Mai"
+    assert name_suggestion("Tran thi mai") == "Tran Thi Mai"
+    assert name_suggestion("Tran Thi Mai") == "Tran Thi Mai"  # asked once: it has no diacritics
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_a_suggestion_only_changes_capitals(name: str) -> None:
+    suggestion = name_suggestion(name)
+    if suggestion is not None:
+        assert fold(suggestion) == fold(name)

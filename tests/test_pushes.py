@@ -109,6 +109,9 @@ async def test_thongbao_to_all_with_a_delivery_report(season: Sandbox, clock: Cl
     audience = await office.say("Kính gửi các đơn vị: họp giao ban thi đua lúc 14:00 & <đúng giờ>.")
     preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
     assert "Xem trước" in preview.text and "(3 người)" in preview.text
+    # The units nobody has joined are named: they will not get it (issue 16).
+    assert "đơn vị chưa có đầu mối nào tham gia nên sẽ không nhận được" in preview.text
+    assert "Phòng Công chứng số 1" in preview.text.split("sẽ không nhận được:")[1]
     assert "họp giao ban thi đua lúc 14:00 & <đúng giờ>" in preview.text
     saved = await office.press(preview.last, "📤 Gửi ngay")
     assert "Đang gửi thông báo" in saved.text
@@ -120,6 +123,7 @@ async def test_thongbao_to_all_with_a_delivery_report(season: Sandbox, clock: Cl
     await season.deliver()
     report = next(m for m in office.messages if "Báo cáo gửi thông báo" in m.text)
     assert "Đã gửi: 3 · Bị chặn: 0" in report.text
+    assert "Không có ai nhận ở" in report.text and "Phòng Công chứng số 1" in report.text
 
 
 async def test_thongbao_later_to_chosen_units_and_bad_times(season: Sandbox, clock: Clock) -> None:
@@ -305,3 +309,17 @@ async def test_choosing_among_many_units_comes_in_pages(season: Sandbox, tmp_pat
     await office.press(third, "▫️ XA129")
     assert "✅ XA129" in office.messages[-1].button_texts()
     assert "Đã chọn: 1" in office.messages[-1].text
+
+
+async def test_a_time_in_the_quiet_hours_is_confirmed_with_the_real_send_time(
+    season: Sandbox,
+) -> None:
+    """Nothing is pushed between 21:00 and 07:00: 23:00 is confirmed as 07:00 next morning."""
+    office = (await people(season))["office"]
+    await office.say("/thongbao")
+    audience = await office.say("Nhắc nộp báo cáo sơ kết.")
+    preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
+    await office.press(preview.last, "🕒 Hẹn giờ")
+    saved = await office.say("12/01/2026 23:00")
+    assert "Đã hẹn gửi lúc 23:00 12/01/2026" in saved.text
+    assert "sẽ được gửi lúc 07:00 13/01/2026" in saved.text

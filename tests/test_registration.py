@@ -44,9 +44,12 @@ async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandb
     assert "Xem tóm tắt" in report.last.button_texts()[0]
     assert await saved(season, "HCTP") is None  # nothing saved before Xác nhận
 
-    summary = await minh.say(
+    names = await minh.say(
         "Trần Thị Bình; Chuyên viên; LĐTT\nPhạm Thị Dung; Chuyên viên; Lao động tiên tiến"
     )
+    # A name typed all in lower case goes into official lists: confirmed once (PRODUCT §5).
+    assert "Dòng 5: hoàng văn em → Ghi là «Hoàng Văn Em»?" in names.text
+    summary = await minh.press(names.last, "✍️ Ghi như gợi ý")
     assert "Cá nhân (5)" in summary.text and "Tập thể lao động xuất sắc" in summary.text
     assert summary.last.button_texts() == ["✅ Xác nhận", "✏️ Sửa", "✖️ Hủy"]
     done = await minh.press(summary.last, "✅ Xác nhận")
@@ -60,7 +63,7 @@ async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandb
     assert view.people == (
         ("Nguyễn Văn An", "Trưởng phòng", "Chiến sĩ thi đua cơ sở"),
         ("Lê Văn Cường", "Phó Trưởng phòng", "Lao động tiên tiến"),
-        ("hoàng văn em", "kế toán", "Lao động tiên tiến"),
+        ("Hoàng Văn Em", "kế toán", "Lao động tiên tiến"),
         ("Trần Thị Bình", "Chuyên viên", "Lao động tiên tiến"),
         ("Phạm Thị Dung", "Chuyên viên", "Lao động tiên tiến"),
     )
@@ -256,3 +259,21 @@ async def test_thirty_lines_written_with_dashes_get_one_short_report(season: San
 
     fixed = await minh.say(lines.replace(" - Kế toán trưởng", ""))  # three parts: accepted
     assert "Đã nhận 30 người" in fixed.text or "✅ Xác nhận" in fixed.last.button_texts()
+
+
+async def test_a_name_kept_as_typed_is_not_asked_about_again(season: Sandbox) -> None:
+    minh = await join(season, 2021, "Minh", "HCTP", Role.FOCAL)
+    step = await minh.say("/dangky")
+    await minh.press(step.last, "Không đăng ký")
+    names = await minh.say("nguyen van hung; Chuyên viên; LĐTT")
+    assert "Ghi là «Nguyen Van Hung»?" in names.text
+    summary = await minh.press(names.last, "Giữ như đã gõ")
+    assert summary.last.button_texts()[0] == "✅ Xác nhận"
+    edit = await minh.press(summary.last, "✏️ Sửa")  # back through the steps: not asked again
+    people = await minh.press(edit.last, "Không đăng ký")
+    again = await minh.press(people.last, next(t for t in people.last.button_texts() if "Giữ" in t))
+    assert again.last.button_texts()[0] == "✅ Xác nhận"
+    await minh.press(again.last, "✅ Xác nhận")
+    registration = await saved(season, "HCTP")
+    assert registration is not None
+    assert [p.full_name for p in registration.individuals] == ["nguyen van hung"]

@@ -18,7 +18,14 @@ from handlers.registration.steps import (
     resume,
     start,
 )
-from handlers.registration.summary import cancel, confirm, not_expected, show_summary
+from handlers.registration.summary import (
+    cancel,
+    confirm,
+    names_as_suggested,
+    names_as_typed,
+    not_expected,
+    show_summary,
+)
 from handlers.registration.workbook import people_file, send_template
 
 __all__ = ["FLOW", "Draft", "State", "handlers"]
@@ -45,6 +52,10 @@ FLOW.steps = {
         route(PREFIX, Act.TEMPLATE, send_template),
     ],
     State.RESUME: [route(PREFIX, Act.RESUME, resume), route(PREFIX, Act.FRESH, fresh)],
+    State.NAMES: [
+        route(PREFIX, Act.NAMES_FIX, names_as_suggested),
+        route(PREFIX, Act.NAMES_KEEP, names_as_typed),
+    ],
     State.CONFIRM: [
         route(PREFIX, Act.CONFIRM, confirm),
         route(PREFIX, Act.EDIT, edit),

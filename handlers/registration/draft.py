@@ -27,6 +27,7 @@ class State(enum.IntEnum):
     PEOPLE = 4
     CONFIRM = 5
     RESUME = 6  # a draft parked by another flow: go on with it, or start again
+    NAMES = 7  # names typed in one case or without diacritics: confirm how they are written
 
 
 @dataclass(slots=True)
@@ -38,6 +39,8 @@ class Draft:
     collective: Title | None = None
     people: list[PersonLine] = field(default_factory=list)
     appending: bool = False
+    # Names the unit confirmed as typed, though written in one case or without diacritics.
+    names_confirmed: list[str] = field(default_factory=list)
 
 
 FLOW: Flow[Draft, State] = Flow(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from telegram import Update
 
 from handlers.common import draft_of, end_conversation, guard, local_today
@@ -14,6 +16,7 @@ from storage.campaigns import (
     campaign_for_unit,
 )
 from storage.models import Role
+from storage.people_lines import PersonLine, name_suggestion
 from storage.registrations import (
     Refused,
     RegisteredPerson,
@@ -27,10 +30,42 @@ async def show_summary(update: Update, context: BotContext) -> int:
     return await summary(update, context)
 
 
+NAMES_SHOWN = 10  # names listed in the confirmation; the rest are counted
+
+
+def names_to_confirm(draft: Draft) -> list[tuple[PersonLine, str]]:
+    """The people whose names read as typed in one case or without diacritics, with the
+    suggested writing, unless the unit already confirmed them as typed."""
+    found = []
+    for person in draft.people:
+        suggestion = name_suggestion(person.full_name)
+        if suggestion is not None and person.full_name not in draft.names_confirmed:
+            found.append((person, suggestion))
+    return found
+
+
 async def summary(update: Update, context: BotContext) -> int:
+    """The summary with "Xác nhận" / "Sửa" / "Hủy"; first, once, how names are written."""
     draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None or context.member is None:
         return await FLOW.lost(update, context)
+    unsure = names_to_confirm(draft)
+    if unsure:
+        await say_anew(
+            update,
+            render(
+                "registration/names",
+                names=[(p.line, p.full_name, s) for p, s in unsure[:NAMES_SHOWN]],
+                more=max(len(unsure) - NAMES_SHOWN, 0),
+            ),
+            grid(
+                [
+                    [button("names_fix", PREFIX, Act.NAMES_FIX)],
+                    [button("names_keep", PREFIX, Act.NAMES_KEEP)],
+                ]
+            ),
+        )
+        return State.NAMES
     async with context.rt.db.read() as session:
         campaign = await campaign_for_unit(
             session, draft.campaign_id, draft.unit_id, context.rt.now()
@@ -104,3 +139,24 @@ async def not_expected(update: Update, context: BotContext) -> int | None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(render("registration/not_expected"))
     return None
+
+
+@guard(Role.FOCAL)
+@FLOW.with_draft
+async def names_as_suggested(update: Update, context: BotContext, draft: Draft) -> int:
+    """ "Ghi như gợi ý": each such name written with capitals, then the summary."""
+    suggested = dict((p.full_name, s) for p, s in names_to_confirm(draft))
+    draft.people = [
+        dataclasses.replace(p, full_name=suggested.get(p.full_name, p.full_name))
+        for p in draft.people
+    ]
+    draft.names_confirmed += list(suggested.values())  # a plain name stays plain: asked once
+    return await summary(update, context)
+
+
+@guard(Role.FOCAL)
+@FLOW.with_draft
+async def names_as_typed(update: Update, context: BotContext, draft: Draft) -> int:
+    """ "Giữ như đã gõ": the names stay as typed, then the summary."""
+    draft.names_confirmed += [p.full_name for p, _ in names_to_confirm(draft)]
+    return await summary(update, context)
