@@ -83,7 +83,14 @@ async def _newest_invite(sandbox: Sandbox) -> str:
     return code
 
 
+def _jump(sandbox: Sandbox, clock: DemoClock, when: datetime) -> None:
+    """Move the demo's clock, and mark the jump in the transcript."""
+    clock.now = when
+    sandbox.emulator.note(render_text("cli/demo_clock", at=when))
+
+
 async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
+    sandbox.emulator.note(render_text("cli/demo_clock", at=clock.now))
     # Onboarding: the office joins, then invites a focal point from the chat.
     script = yaml.safe_load((examples / "demo-registration.yaml").read_text(encoding="utf-8"))
     lan = sandbox.person(1001, "Lan")
@@ -97,10 +104,10 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     await ha.say(f"/start {await _invite(sandbox, 'TGPL', Role.FOCAL)}")
 
     # 15/01 08:05: the scheduler's tick sends the campaign launch and this quarter's tasks.
-    clock.now = datetime(2026, 1, 15, 8, 5, tzinfo=TZ)
+    _jump(sandbox, clock, datetime(2026, 1, 15, 8, 5, tzinfo=TZ))
     await sandbox.tick()
     await sandbox.deliver()
-    clock.now = datetime(2026, 2, 10, 9, 0, tzinfo=TZ)
+    _jump(sandbox, clock, datetime(2026, 2, 10, 9, 0, tzinfo=TZ))
 
     # This quarter's tasks: mark one done.
     tasks = await minh.say("/nhiemvu")
@@ -154,7 +161,7 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
 
     # 12/03 08:00, three days before the registration deadline: only the unit that has not
     # registered yet is reminded.
-    clock.now = datetime(2026, 3, 12, 8, 0, tzinfo=TZ)
+    _jump(sandbox, clock, datetime(2026, 3, 12, 8, 0, tzinfo=TZ))
     await sandbox.tick()
     await sandbox.deliver()
 

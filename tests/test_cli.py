@@ -128,6 +128,12 @@ async def test_demo_prints_the_onboarding_transcript(tmp_path: Path) -> None:
     assert "[Lan] /start" in out and "[bot → Lan]" in out
     assert "Văn phòng Sở" in out and "Phòng Hành chính tư pháp" in out
     assert "chỉ dành cho Văn phòng Sở" in out
+    # Each jump of the demo's clock is marked, in order.
+    marks = [
+        out.index(f"——— {at} ———")
+        for at in ("15/01/2026 07:30", "10/02/2026 09:00", "12/03/2026 08:00")
+    ]
+    assert marks == sorted(marks)
     # The bot is restarted mid-registration; the confirm right after still goes through.
     restart = out.index(render_text("cli/demo_restart"))
     assert "Đã ghi nhận đăng ký thi đua" in out[restart:]
