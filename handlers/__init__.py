@@ -31,9 +31,12 @@ from handlers import (
     tasks,
 )
 from handlers.flow import Flow, Flows
+from messages import CANCEL_WORDS
 
-# huy / hủy typed alone with nothing in progress: answered as /huy is.
-CANCEL_TYPED = filters.Regex(re.compile(r"^\s*(huy|hủy)\s*$", re.IGNORECASE))
+# A cancel word typed alone with nothing in progress: answered as /huy is.
+CANCEL_TYPED = filters.Regex(
+    re.compile(rf"^\s*({'|'.join(map(re.escape, sorted(CANCEL_WORDS)))})\s*$", re.IGNORECASE)
+)
 DEDUPE_GROUP = -2
 GATE_GROUP = -1
 MAIN_GROUP = 0

@@ -5,7 +5,7 @@ A chat has at most one flow in progress: its name, its step (a member of the flo
 and put in place for each update as the chat's `ChatSlot`. `Flows`, one handler ahead of
 every other, routes an update:
 
-- `/huy` (or `huy`, `hủy` typed alone) ends the flow in progress, whatever it is;
+- `/huy` (or a cancel word typed alone, messages.CANCEL_WORDS) ends the flow in progress;
 - a command that starts a flow ends the one in progress first, saying in one line what was
   kept and what was dropped;
 - within a flow, the step's handlers get the update; a button of the flow that the step does
@@ -35,7 +35,7 @@ from telegram.ext import Application, BaseHandler
 
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
-from messages import render
+from messages import CANCEL_WORDS, render
 from messages.callbacks import prefix_of
 from storage.conversations import StoredFlow
 
@@ -45,7 +45,6 @@ END = -1  # the value a step returns to end its flow (PTB's ConversationHandler.
 D = TypeVar("D")
 S = TypeVar("S", bound=enum.IntEnum)
 Step = Callable[[Update, BotContext], Awaitable[Any]]
-CANCEL_WORDS = frozenset({"/huy", "huy", "hủy", "/hủy"})
 
 
 @dataclass(slots=True)
@@ -231,12 +230,13 @@ def _need_slot() -> ChatSlot:
 
 
 def is_cancel(update: Update) -> bool:
-    """`/huy`, or huy / hủy typed alone (any case)."""
+    """`/huy`, or one of the cancel words of messages/templates/commands.yaml typed alone."""
     message = update.message
     if message is None or update.callback_query is not None or not message.text:
         return False
     words = message.text.strip().split()
-    return len(words) == 1 and words[0].split("@", 1)[0].casefold() in CANCEL_WORDS
+    word = words[0].split("@", 1)[0].casefold() if len(words) == 1 else ""
+    return word == "/huy" or word.removeprefix("/") in CANCEL_WORDS
 
 
 class Flows(BaseHandler[Update, BotContext, Any]):

@@ -212,7 +212,7 @@ async def toggle_unit(update: Update, context: BotContext) -> int:
 
 @guard(Role.OFFICE)
 async def units_page(update: Update, context: BotContext) -> int:
-    """‹ Trước · n/m · Sau ›: another page of the units."""
+    """The page buttons (buttons/page): another page of the units."""
     if _draft(context) is None:
         return await _lost(update, context)
     return await _pick_units(update, context, fresh=False, page=pressed_number(update, PREFIX) or 0)
@@ -379,7 +379,7 @@ FLOW.steps = {
     State.WHEN: [MessageHandler(filters.TEXT & ~filters.COMMAND, when_given)],
 }
 for _step in FLOW.steps.values():
-    _step.append(route(PREFIX, Act.CANCEL, cancel))  # the "Hủy" button, at every step
+    _step.append(route(PREFIX, Act.CANCEL, cancel))  # the cancel button, at every step
 FLOW.on_cancel = cancel
 
 

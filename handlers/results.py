@@ -33,7 +33,7 @@ def _lines(results: list[PublishedResult]) -> list[Line]:
 
 def _screens(lines: list[Line], **values: object) -> list[str]:
     """The lines in as few messages as fit; a decision cut by a message break is headed
-    again, "(tiếp theo)", in the next one."""
+    again (results/continued) in the next one."""
     screens: list[str] = []
     page: list[Line] = []
     for line in lines:

@@ -47,6 +47,8 @@ def words(name: str, /) -> dict[str, Any]:
 
 
 _roles: dict[str, dict[str, str]] = words("commands")["roles"]
+# What ends a flow when typed alone, besides /huy: the words people type (commands.yaml).
+CANCEL_WORDS: frozenset[str] = frozenset(w.casefold() for w in words("commands")["cancel_words"])
 _env.globals.update(
     ROLE_LABELS={role: w["label"] for role, w in _roles.items()},
     ROLE_AUDIENCES={role: w["audience"] for role, w in _roles.items()},

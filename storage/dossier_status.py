@@ -69,7 +69,7 @@ class DossierStatus:
 
 
 def _missing(statuses: Sequence[DocumentStatus]) -> int:
-    """Documents not sent yet, optional ones ("nếu có") never counted."""
+    """Documents not sent yet, optional ones never counted."""
     return sum(1 for d in statuses if d.upload is None and counts(d.document))
 
 

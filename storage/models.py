@@ -104,7 +104,8 @@ def _values(cls: type[enum.Enum]) -> list[str]:
 
 
 class Organization(Base):
-    """A body that runs its own emulation work: a Sở, a UBND tỉnh or xã, a Bộ, a Công đoàn.
+    """A body that runs its own emulation work: a department, a provincial or commune
+    people's committee, a ministry, a trade union.
 
     Its words (office, head, short) are data: templates say "{{ office }}", "toàn {{ short }}".
     None means "not given": messages fill in the usual words for the body's name.

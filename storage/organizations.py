@@ -14,7 +14,8 @@ from storage.text import fold
 
 def code_from_name(name: str) -> str:
     """A code for an organisation given by name only: the initials of its words, in capitals
-    without diacritics (Sở Tư pháp tỉnh Lạng Sơn gives STPTLS); ORG for an empty name."""
+    without diacritics (the Justice Department of Lang Son province gives STPTLS); ORG for
+    an empty name."""
     initials = "".join(word[0] for word in re.findall(r"[a-z0-9]+", fold(name)))
     return (initials.upper() or "ORG")[:40]
 

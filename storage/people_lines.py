@@ -34,8 +34,9 @@ def _words(text: str) -> list[str]:
 
 def title_keys(text: str, abbreviated: frozenset[str] = frozenset()) -> list[set[str]]:
     """The ways a title may be written, folded, most precise first: its words; its words run
-    together; its initials, or an abbreviation mixed with words (CSTĐ cơ sở) — each with or
-    without the word cấp. `abbreviated` holds the words of `text` that are abbreviations already."""
+    together; its initials, or an abbreviation mixed with words (e.g. "CSTD co so") — each with
+    or without the word for "level". `abbreviated` holds the words of `text` that are
+    abbreviations already."""
     words = _words(text)
     variants = (words, [w for w in words if w not in _OPTIONAL_WORDS])
     levels = [

@@ -1,5 +1,5 @@
 """What a dossier must hold (PRODUCT §6.1): an award's own documents, the optional ones
-("nếu có"), and the file types a document takes. Pure: no session, no I/O."""
+("if any"), and the file types a document takes. Pure: no session, no I/O."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def nominee_documents(
 
 
 def counts(document: RequiredDocument) -> bool:
-    """Whether a missing copy of the document keeps a dossier incomplete (not "nếu có")."""
+    """Whether a missing copy of the document keeps a dossier incomplete (not an "if any" one)."""
     return not document.optional
 
 

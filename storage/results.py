@@ -29,7 +29,7 @@ async def upsert_result(
     decided_by: str | None = None,
 ) -> str:
     """Create or update one decision of a campaign (a campaign may have several: the department's,
-    then the UBND tỉnh's…); returns "added", "updated" or "unchanged"."""
+    then the provincial committee's); returns "added", "updated" or "unchanged"."""
     result = await session.scalar(
         select(CouncilResult).where(
             CouncilResult.campaign_id == campaign_id, CouncilResult.decision == decision

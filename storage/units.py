@@ -173,7 +173,7 @@ class GroupOfUnits:
 
 
 async def groups_of_organization(session: AsyncSession, org_id: int) -> list[GroupOfUnits]:
-    """The organisation's groups (cụm, khối…), by code, each with its units."""
+    """The organisation's groups (emulation clusters and blocks), by code, with their units."""
     groups = list(
         await session.scalars(
             select(UnitGroup).where(UnitGroup.organization_id == org_id).order_by(UnitGroup.code)

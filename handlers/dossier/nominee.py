@@ -108,7 +108,7 @@ async def choose_award(update: Update, context: BotContext) -> int:
 
 
 def _kinds() -> InlineKeyboardMarkup:
-    """Tập thể or cá nhân: the buttons of an award open to either."""
+    """Collective or individual: the buttons of an award open to either."""
     buttons = [
         text_button(render_text("buttons/nominee_kind", target=t), PREFIX, Act.TARGET, t.value)
         for t in EITHER
@@ -118,7 +118,7 @@ def _kinds() -> InlineKeyboardMarkup:
 
 @guard(Role.FOCAL)
 async def choose_target(update: Update, context: BotContext) -> int:
-    """Tập thể or cá nhân, for an award open to either."""
+    """Collective or individual, for an award open to either."""
     draft = draft_of(context, DRAFT_KEY, Draft)
     parsed = unpack(update.callback_query.data if update.callback_query else None, PREFIX)
     if draft is None or draft.award_id is None or parsed is None:

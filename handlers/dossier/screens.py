@@ -44,7 +44,7 @@ def _ends(name: str, limit: int) -> str:
 def document_buttons(
     statuses: Sequence[DocumentStatus], prefix: str, *ids: int, marked: bool = False
 ) -> list[InlineKeyboardButton]:
-    """One button per document of a slot, "(nếu có)" on the optional ones."""
+    """One button per document of a slot, the optional mark on the optional ones."""
     shown = statuses[:MAX_BUTTONS]
     labels = short_labels([s.document.name for s in shown], LABEL)
     return [

@@ -94,7 +94,8 @@ async def _offer_parked(update: Update, context: BotContext, draft: Draft) -> in
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def resume(update: Update, context: BotContext, draft: Draft) -> int:
-    """ "Tiếp tục bản nháp": back where the draft was, at the people or the summary."""
+    """The resume button (buttons/resume): back where the draft was, at the people or the
+    summary."""
     if draft.people:
         return await summary(update, context)
     return await _ask_people(update, context)
@@ -103,7 +104,8 @@ async def resume(update: Update, context: BotContext, draft: Draft) -> int:
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def fresh(update: Update, context: BotContext, draft: Draft) -> int:
-    """ "Làm lại từ đầu": the parked draft is dropped; the campaign's screen as /dangky shows."""
+    """The start-again button (buttons/fresh): the parked draft is dropped; the campaign's
+    screen as /dangky shows."""
     return await _show_campaign(update, context, draft.campaign_id)
 
 
@@ -177,8 +179,9 @@ async def _ask_title(update: Update, context: BotContext) -> int:
 
 @guard(Role.FOCAL)
 async def redo(update: Update, context: BotContext) -> int:
-    """ "Đăng ký lại" under the current registration: a new draft for that campaign, once the
-    campaign is checked again against the unit and its window."""
+    """The register-again button (buttons/redo) under the current registration: a new
+    draft for that campaign, once the campaign is checked again against the unit and its
+    window."""
     assert context.member is not None
     campaign_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
@@ -200,14 +203,15 @@ async def redo(update: Update, context: BotContext) -> int:
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def edit(update: Update, context: BotContext, draft: Draft) -> int:
-    """ "Sửa" at the summary: back to the collective title, keeping the people."""
+    """The edit button (buttons/edit) at the summary: back to the collective title, keeping the
+    people."""
     draft.appending = False
     return await _ask_title(update, context)
 
 
 @guard(Role.FOCAL)
 async def keep(update: Update, context: BotContext) -> None:
-    """ "Giữ nguyên" under the current registration: nothing changes."""
+    """The keep button (buttons/keep) under the current registration: nothing changes."""
     await say_anew(update, render("registration/kept"))
 
 

@@ -45,7 +45,7 @@ def names_to_confirm(draft: Draft) -> list[tuple[PersonLine, str]]:
 
 
 async def summary(update: Update, context: BotContext) -> int:
-    """The summary with "Xác nhận" / "Sửa" / "Hủy"; first, once, how names are written."""
+    """The summary with its confirm, edit and cancel buttons; first, once, how names are written."""
     draft = draft_of(context, DRAFT_KEY, Draft)
     if draft is None or context.member is None:
         return await FLOW.lost(update, context)
@@ -144,7 +144,8 @@ async def not_expected(update: Update, context: BotContext) -> int | None:
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def names_as_suggested(update: Update, context: BotContext, draft: Draft) -> int:
-    """ "Ghi như gợi ý": each such name written with capitals, then the summary."""
+    """The as-suggested button (buttons/names_fix): each such name written with capitals, then
+    the summary."""
     suggested = dict((p.full_name, s) for p, s in names_to_confirm(draft))
     draft.people = [
         dataclasses.replace(p, full_name=suggested.get(p.full_name, p.full_name))
@@ -157,6 +158,6 @@ async def names_as_suggested(update: Update, context: BotContext, draft: Draft) 
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def names_as_typed(update: Update, context: BotContext, draft: Draft) -> int:
-    """ "Giữ như đã gõ": the names stay as typed, then the summary."""
+    """The as-typed button (buttons/names_keep): the names stay as typed, then the summary."""
     draft.names_confirmed += [p.full_name for p, _ in names_to_confirm(draft)]
     return await summary(update, context)
