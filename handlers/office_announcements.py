@@ -236,11 +236,9 @@ async def toggle_group(update: Update, context: BotContext) -> int:
 
 
 @guard(Role.OFFICE)
-async def units_done(update: Update, context: BotContext) -> int:
-    """ "Xong" after choosing units."""
-    draft = _draft(context)
-    if draft is None:
-        return await _lost(update, context)
+@FLOW.with_draft
+async def units_done(update: Update, context: BotContext, draft: Draft) -> int:
+    """The done button (buttons/done) after choosing units."""
     if not draft.unit_ids:
         assert update.callback_query is not None
         await update.callback_query.answer(render_text("alerts/choose_a_unit"), show_alert=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from handlers.common import draft_of, end_conversation, guard, pressed_number
-from handlers.dossier.draft import DRAFT_KEY, PREFIX, Act, Draft, State, lost
+from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.screens import MAX_BUTTONS, refuse_press
 from handlers.dossier.upload import document_step
 from handlers.replies import say_anew
@@ -42,11 +42,9 @@ def after_proposal(proposal: Proposal) -> State:
 
 
 @guard(Role.FOCAL)
-async def ask_award(update: Update, context: BotContext) -> int:
+@FLOW.with_draft
+async def ask_award(update: Update, context: BotContext, draft: Draft) -> int:
     """ "Add a nominee": the campaign's award forms with the whole quota and the unit's own."""
-    draft = draft_of(context, DRAFT_KEY, Draft)
-    if draft is None:
-        return await lost(update, context)
     return await _award_step(update, context, draft)
 
 
@@ -82,11 +80,10 @@ async def _award_choice(context: BotContext, draft: Draft, award_id: int) -> Awa
 
 
 @guard(Role.FOCAL)
-async def choose_award(update: Update, context: BotContext) -> int:
+@FLOW.with_draft
+async def choose_award(update: Update, context: BotContext, draft: Draft) -> int:
     """An award-form button: it must belong to the campaign, and the unit's quota not be full."""
-    draft, award_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
-    if draft is None:
-        return await lost(update, context)
+    award_id = pressed_number(update, PREFIX)
     if award_id is None:  # data no button of ours carries
         await refuse_press(update)
         return State.AWARD
@@ -134,11 +131,9 @@ async def choose_target(update: Update, context: BotContext) -> int:
 
 
 @guard(Role.FOCAL)
-async def press_a_button(update: Update, context: BotContext) -> int | None:
+@FLOW.with_draft
+async def press_a_button(update: Update, context: BotContext, draft: Draft) -> int | None:
     """Text where a button is expected: say so, and show the step's buttons again."""
-    draft = draft_of(context, DRAFT_KEY, Draft)
-    if draft is None:
-        return await lost(update, context)
     notice = render("dossier/press_button")
     if draft.award_id is not None:  # choosing tập thể or cá nhân
         choice = await _award_choice(context, draft, draft.award_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.common import begin, draft_of, end_conversation, guard, local_today, pressed_number
-from handlers.dossier.draft import DRAFT_KEY, PREFIX, Act, Draft, State, lost
+from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.receive import ACCEPTED, receive
 from handlers.dossier.screens import document_buttons, placed_text, refuse_press
 from handlers.flow import END
@@ -84,11 +84,10 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
 
 
 @guard(Role.FOCAL)
-async def choose_nominee(update: Update, context: BotContext) -> int:
+@FLOW.with_draft
+async def choose_nominee(update: Update, context: BotContext, draft: Draft) -> int:
     """A nominee button (0: the unit's own documents), re-checked against the unit."""
-    draft, nominee_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
-    if draft is None:
-        return await lost(update, context)
+    nominee_id = pressed_number(update, PREFIX)
     if nominee_id is None:  # data no button of ours carries
         await refuse_press(update)
         return State.NOMINEE
@@ -122,11 +121,10 @@ async def document_step(update: Update, context: BotContext) -> int:
 
 
 @guard(Role.FOCAL)
-async def choose_document(update: Update, context: BotContext) -> int:
+@FLOW.with_draft
+async def choose_document(update: Update, context: BotContext, draft: Draft) -> int:
     """A document button (0: another document), re-checked against the campaign and slot."""
-    draft, document_id = draft_of(context, DRAFT_KEY, Draft), pressed_number(update, PREFIX)
-    if draft is None:
-        return await lost(update, context)
+    document_id = pressed_number(update, PREFIX)
     if document_id is None:  # data no button of ours carries
         await refuse_press(update)
         return State.DOCUMENT
@@ -166,12 +164,10 @@ async def _document_for_slot(
 
 
 @guard(Role.FOCAL)
-async def file_received(update: Update, context: BotContext) -> int:
+@FLOW.with_draft
+async def file_received(update: Update, context: BotContext, draft: Draft) -> int:
     """The file for the chosen document: checked, kept, and the list shown again."""
-    draft = draft_of(context, DRAFT_KEY, Draft)
     assert update.effective_message is not None and context.member is not None
-    if draft is None:
-        return await lost(update, context)
     document = None
     if draft.document_id is not None:
         document = await _document_for_slot(context, draft, draft.document_id)
