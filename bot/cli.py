@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.cli_parser import parse
 from bot.config import ConfigError, Settings, load_settings
 from messages import render_text
 from storage.db import Database, one_line
@@ -32,67 +33,9 @@ class CliError(Exception):
     """A failure the operator can fix; its message is the one line printed."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="thiduabot", description=render_text("cli/help/program"))
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = sub.add_parser("run", help=render_text("cli/help/run"))
-    run.add_argument("--webhook", metavar="URL", help=render_text("cli/help/webhook"))
-    run.add_argument("--listen", default="0.0.0.0", help=render_text("cli/help/listen"))
-    run.add_argument("--port", type=int, default=8443, help=render_text("cli/help/port"))
-
-    load = sub.add_parser("load", help=render_text("cli/help/load"))
-    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    load.add_argument("--replace", action="store_true", help=render_text("cli/help/replace"))
-
-    invite = sub.add_parser("invite", help=render_text("cli/help/invite"))
-    invite.add_argument("unit", nargs="?", metavar="UNIT_CODE")
-    invite.add_argument("--all", action="store_true", help=render_text("cli/help/invite_all"))
-    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
-    invite.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
-    invite.add_argument("--org", metavar="ORG_CODE", help=render_text("cli/help/org"))
-
-    backup = sub.add_parser("backup", help=render_text("cli/help/backup"))
-    backup.add_argument("--out", required=True, type=Path, metavar="FILE.tar.gz")
-    restore = sub.add_parser("restore", help=render_text("cli/help/restore"))
-    restore.add_argument("archive", type=Path, metavar="FILE.tar.gz")
-    restore.add_argument("--force", action="store_true", help=render_text("cli/help/force"))
-
-    due = sub.add_parser("due", help=render_text("cli/help/due"))
-    due.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', type=_local_minute)
-    due.add_argument("--from", dest="first", metavar="YYYY-MM-DD", type=_local_date)
-    due.add_argument("--to", dest="last", metavar="YYYY-MM-DD", type=_local_date)
-    due.add_argument("--json", action="store_true", help=render_text("cli/help/json"))
-
-    export = sub.add_parser("export", help=render_text("cli/help/export"))
-    export.add_argument("--campaign", metavar="CODE")
-    export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
-    export.add_argument("--org", metavar="ORG_CODE", help=render_text("cli/help/org"))
-
-    calendar = sub.add_parser("calendar", help=render_text("cli/help/calendar"))
-    calendar.add_argument("year", metavar="YEAR")  # checked by _calendar: one line if bad
-
-    sub.add_parser("demo", help=render_text("cli/help/demo"))
-    return parser
-
-
-def _local_minute(text: str) -> datetime:
-    try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise argparse.ArgumentTypeError(render_text("cli/bad_instant", text=text)) from None
-
-
-def _local_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(render_text("cli/bad_date", text=text)) from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `thiduabot` and `python -m bot`; returns the exit code."""
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
