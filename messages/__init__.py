@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from messages.organizations import current_org
 from messages.text import shorten
@@ -25,6 +28,24 @@ def _dmy_hm(value: datetime) -> str:
     return value.strftime("%H:%M %d/%m/%Y")
 
 
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@pass_eval_context
+def _named(context: EvalContext, name: str, word: str) -> str:
+    """`phong trào "Thi đua …"`, or `"Phong trào thi đua …"` alone: never the word twice.
+
+    Case does not matter, diacritics do ("Phong trao …" keeps the word before it)."""
+    folded, lead = _fold(name), _fold(word)
+    rest = folded[len(lead) :]
+    said = folded.startswith(lead) and (not rest or not rest[0].isalnum())
+    shape = '"{name}"' if said else '{word} "{name}"'
+    if context.autoescape:
+        return Markup(shape).format(word=word, name=name)
+    return shape.format(word=word, name=name)
+
+
 _loader = PackageLoader("messages", "templates")
 _env = Environment(
     loader=_loader,
@@ -35,7 +56,7 @@ _env = Environment(
     keep_trailing_newline=False,
     auto_reload=False,  # templates ship with the code: never stat them per message
 )
-_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm, next_day=_next_day, shorten=shorten)
+_env.filters.update(dmy=_dmy, dmy_hm=_dmy_hm, next_day=_next_day, shorten=shorten, named=_named)
 
 
 @cache

@@ -194,7 +194,7 @@ async def test_the_units_quota_refuses_one_more_and_saves_nothing(rules: Sandbox
     await propose(hoa, GK_CN, "Trần Thị Bình")
     await hoa.say("/huy")
     late = await hung.say("Lê Văn Cường")
-    assert "đã đủ chỉ tiêu của đơn vị (không quá 02), nên chưa thêm «Lê Văn Cường»" in late.text
+    assert 'đã đủ chỉ tiêu của đơn vị (không quá 02), nên chưa thêm "Lê Văn Cường"' in late.text
     assert pick(late.last, "Giấy khen")  # the award choice again
     assert [n.name for n in await nominees(rules, "NV_HTQT")] == ["Nguyễn Văn An", "Trần Thị Bình"]
 

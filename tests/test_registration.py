@@ -48,7 +48,7 @@ async def test_a_whole_registration_with_two_malformed_lines_fixed(season: Sandb
         "Trần Thị Bình; Chuyên viên; LĐTT\nPhạm Thị Dung; Chuyên viên; Lao động tiên tiến"
     )
     # A name typed all in lower case goes into official lists: confirmed once (PRODUCT §5).
-    assert "Dòng 5: hoàng văn em → Ghi là «Hoàng Văn Em»?" in names.text
+    assert 'Dòng 5: hoàng văn em → Ghi là "Hoàng Văn Em"?' in names.text
     summary = await minh.press(names.last, "✍️ Ghi như gợi ý")
     assert "Cá nhân (5)" in summary.text and "Tập thể lao động xuất sắc" in summary.text
     assert summary.last.button_texts() == ["✅ Xác nhận", "✏️ Sửa", "✖️ Hủy"]
@@ -266,7 +266,7 @@ async def test_a_name_kept_as_typed_is_not_asked_about_again(season: Sandbox) ->
     step = await minh.say("/dangky")
     await minh.press(step.last, "Không đăng ký")
     names = await minh.say("nguyen van hung; Chuyên viên; LĐTT")
-    assert "Ghi là «Nguyen Van Hung»?" in names.text
+    assert 'Ghi là "Nguyen Van Hung"?' in names.text
     summary = await minh.press(names.last, "Giữ như đã gõ")
     assert summary.last.button_texts()[0] == "✅ Xác nhận"
     edit = await minh.press(summary.last, "✏️ Sửa")  # back through the steps: not asked again
