@@ -92,7 +92,7 @@ async def test_a_full_dossier_with_status_before_during_and_after(season: Sandbo
     hoa = await join(season, 4001, "Hoa", "NV_HTQT", Role.FOCAL)
     before = (await hoa.say("/hoso")).text
     assert "Hạn nộp hồ sơ: 30/10/2025 · còn 10 ngày (8 ngày làm việc)" in before
-    assert "❌ Biên bản họp xét khen thưởng" in before and "chưa có người" in before
+    assert "❌ Biên bản họp xét khen thưởng" in before and "chưa có cá nhân, tập thể nào" in before
     assert "Còn thiếu 1 tài liệu" in before
 
     added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — tập thể", "Phòng Hợp tác quốc tế")
@@ -200,7 +200,7 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     lan = await join(season, 4007, "Lan", "NV_VP", Role.OFFICE)
 
     queue = await lan.say("/duyet")
-    assert "Hồ sơ chờ duyệt (2)" in queue.text
+    assert "Hồ sơ chờ thẩm định (2)" in queue.text
     assert "Giấy khen của Giám đốc Sở (cá nhân): 1 đề nghị / chỉ tiêu 3" in queue.text
     item = pick(queue.last, "NV_HTQT · Nguyễn Văn An")
     opened = await lan.press(queue.last, item)
@@ -238,16 +238,19 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     opened = await lan.press(again.last, pick(again.last, "NV_HTQT · Nguyễn Văn An"))
     assert "bao-cao-an-ky.docx" in [m.document["file_name"] for m in opened.messages if m.document]
     before = len(hoa.messages)
-    await lan.press(opened.last, "✅ Duyệt")
+    await lan.press(opened.last, "✅ Đủ điều kiện")
     await season.deliver()
     assert (
         "đã được Văn phòng Sở thẩm định, đủ điều kiện trình Hội đồng xét"
         in hoa.messages[before].text
     )
-    assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã duyệt" in (await hoa.say("/hoso")).text
+    assert (
+        "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã thẩm định, đủ điều kiện"
+        in (await hoa.say("/hoso")).text
+    )
     summary = (await lan.say("/tonghop")).text
     assert "2 đề nghị từ 1 đơn vị" in summary
-    assert "đã nộp đủ 1" in summary and "đã duyệt 1" in summary
+    assert "đã nộp đủ 1" in summary and "đủ điều kiện 1" in summary
 
 
 async def test_the_campaign_zip_holds_every_upload_byte_for_byte(season: Sandbox) -> None:

@@ -169,14 +169,17 @@ async def test_award_screen_shows_whole_and_unit_quotas_and_who_decides(rules: S
 
     khanh = await join(rules, 4102, "Khánh", "NV_QLBG", Role.FOCAL)
     own = (await awards_screen(khanh)).text
-    assert "đơn vị bạn không quá 03 (chỉ tiêu riêng); đơn vị đã đề nghị 0" in own
+    assert "đơn vị của bạn không quá 03 (chỉ tiêu riêng); đơn vị đã đề nghị 0" in own
     await khanh.say("/huy")
 
     tam = await join(rules, 4103, "Tâm", "NV_TTDVDN", Role.FOCAL)
     screen = await awards_screen(tam)
-    assert "đơn vị bạn không thuộc diện đề nghị hình thức này" in screen.text
+    assert "đơn vị của bạn không thuộc diện đề nghị" in screen.text
     refused = await tam.press(screen.last, GK_CN)
-    assert "không thuộc diện đề nghị" in refused.text and "chọn hình thức khác" in refused.text
+    assert (
+        "không thuộc diện đề nghị" in refused.text
+        and "chọn danh hiệu, hình thức khác" in refused.text
+    )
     assert await nominees(rules, "NV_TTDVDN") == []
 
 
@@ -341,8 +344,8 @@ async def test_overdue_reviews_come_first_in_the_queue(rules: Sandbox, clock: Cl
 
     clock.set_local("2025-11-07 09:00")  # Friday: 4 working days since Monday, the limit is 3
     queue = await lan.say("/duyet")
-    assert "Hồ sơ chờ duyệt (2), 1 hồ sơ quá hạn thẩm định" in queue.text
-    listed = queue.text.split("Hồ sơ chờ duyệt")[1]
+    assert "Hồ sơ chờ thẩm định (2), 1 hồ sơ quá hạn thẩm định" in queue.text
+    listed = queue.text.split("Hồ sơ chờ thẩm định")[1]
     assert listed.index("Trần Thị Bình") < listed.index("Nguyễn Văn An")
     assert "• ⏰ Phòng Hợp tác quốc tế — Trần Thị Bình" in listed
     assert "Trần Thị Bình (Giấy khen của Giám đốc Sở) · quá hạn 1 ngày làm việc" in listed
@@ -444,7 +447,9 @@ async def test_the_launch_lists_quotas_who_decides_and_optional_documents(
         "• Giấy khen của Giám đốc Sở (cá nhân) — do Giám đốc Sở quyết định: chỉ tiêu 5; "
         "mỗi đơn vị không quá 02; 2 đơn vị có chỉ tiêu riêng"
     ) in launch
-    assert "hồ sơ của người, tập thể được đề nghị: Báo cáo thành tích; Bản sao quyết định" in launch
+    assert (
+        "hồ sơ của cá nhân, tập thể được đề nghị: Báo cáo thành tích; Bản sao quyết định" in launch
+    )
     assert "• Giấy khen của Giám đốc Sở (tập thể hoặc cá nhân): chỉ tiêu 1" in launch
     assert "(hộ gia đình) — do Chủ tịch UBND tỉnh quyết định" in launch
     assert "• Bản sao quyết định khen thưởng trước đó (nếu có; mỗi cá nhân, tập thể" in launch
@@ -528,11 +533,15 @@ def test_screens_with_huge_data_stay_within_telegram_limits() -> None:
     screens["quotas"] = render("review/quotas", report=report, shown=8)
     for name, text in screens.items():
         assert len(text) <= 4096, (name, len(text))
-    assert "… và 34 hình thức khác." in screens["launch"]  # the compact form: 6 awards
-    assert "… và 32 hình thức khác (các nút bên dưới)." in screens["awards"]
+    # The compact form of the launch: 6 awards.
+    assert "… và 34 danh hiệu, hình thức khen thưởng khác." in screens["launch"]
+    assert "… và 32 danh hiệu, hình thức khen thưởng khác (các nút bên dưới)." in screens["awards"]
     assert "… và 31 tài liệu khác" in screens["documents"]
     assert "hiện 20 hồ sơ đầu" in screens["queue"]
-    assert "và 297 đơn vị khác" in screens["quotas"] and "và 32 hình thức khác" in screens["quotas"]
+    assert (
+        "và 297 đơn vị khác" in screens["quotas"]
+        and "và 32 danh hiệu, hình thức khen thưởng khác" in screens["quotas"]
+    )
 
 
 # ---- pure rules -------------------------------------------------------------------------------

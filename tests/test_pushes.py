@@ -137,7 +137,7 @@ async def test_thongbao_later_to_chosen_units_and_bad_times(season: Sandbox, clo
     preview = await office.press(office.messages[-1], "✔️ Xong")
     assert "(1 người)" in preview.text and picked.alert is None
     ask = await office.press(preview.last, "🕒 Hẹn giờ")
-    assert "dd/mm/yyyy hh:mm" in ask.text
+    assert "ngày/tháng/năm giờ:phút" in ask.text
     assert "Chưa đúng dạng" in (await office.say("mai 8 giờ")).text
     assert "đã qua" in (await office.say("01/01/2026 08:00")).text
     saved = await office.say("12/01/2026 08:00")
@@ -189,7 +189,7 @@ async def test_results_are_published_and_shown(sandbox: Sandbox, clock: Clock) -
     clock.set_local("2025-11-10 08:00")
     await sandbox.tick()
     await sandbox.deliver()
-    pushed = [m.text for m in hoa.messages if "🏅 Kết quả khen thưởng" in m.text]
+    pushed = [m.text for m in hoa.messages if "🏅 Kết quả thi đua, khen thưởng" in m.text]
     assert len(pushed) == 1 and "Nguyễn Văn An" in pushed[0] and "Trần Thị Bình" not in pushed[0]
     own = (await khanh.say("/ketqua")).text
     assert "Trần Thị Bình" in own and "Nguyễn Văn An" not in own

@@ -291,7 +291,7 @@ async def test_the_launch_names_titles_awards_and_steps_as_the_document_does(
     )
     async with db.read() as session:
         text, _ = await render_push(session, launch, NOW, TZ)
-    assert "Danh hiệu thi đua đăng ký:" in text and "Hình thức khen thưởng:" in text
+    assert "Danh hiệu thi đua đăng ký:" in text and "Danh hiệu, hình thức khen thưởng:" in text
     assert "• Cá nhân: Lao động tiên tiến, Chiến sĩ thi đua cơ sở" in text
     assert "Báo cáo sơ kết 06 tháng: trong tháng 06/2026" in text
     assert "Hội đồng Thi đua - Khen thưởng Sở họp xét: hạn" in text and "(Văn phòng Sở)" in text

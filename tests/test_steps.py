@@ -114,7 +114,7 @@ async def test_a_unit_marks_its_step_and_the_office_sees_it(documents: Sandbox) 
     lan = await join(documents, 3202, "Lan", "VP", Role.OFFICE)
     office = (await lan.say("/nhiemvu")).text
     assert f"{STEP} · hạn 27/01/2026 · 1/3 đơn vị hoàn thành" in office
-    assert "Chưa xong: BTTP, VP" in office
+    assert "Chưa hoàn thành: BTTP, VP" in office
     assert "Danh sách đề nghị của Phòng Bổ trợ tư pháp · trước ngày 10/03/2026 · 0/1" in office
     assert "Tổng hợp hồ sơ" not in office  # in /lich, with no progress of units
 
