@@ -17,6 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.cli_checks import (
+    CliError,
+    check_archive,
+    check_out,
+    check_port,
+    port_error,
+    read_only_database,
+    reason,
+    write_out,
+)
+from bot.cli_load import load_command, sqlite_file
 from bot.cli_parser import parse
 from bot.config import ConfigError, Settings, load_settings
 from messages import render_text
@@ -27,10 +38,6 @@ from storage.organizations import all_organizations
 from storage.state import BOT_USERNAME, get_state, set_state
 from storage.summary import OfficeSummary, UnknownCampaign, office_summary
 from storage.units import unit_by_code, units_without_active_focal
-
-
-class CliError(Exception):
-    """A failure the operator can fix; its message is the one line printed."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args)
         if args.command == "load":
-            return asyncio.run(_load(settings, args.files, args.replace))
+            return asyncio.run(load_command(settings, args.files, args.replace))
         if args.command == "invite":
             return asyncio.run(_invite(settings, args))
         if args.command in ("backup", "restore"):
@@ -55,9 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "due":
             return asyncio.run(_due(settings, args))
         if args.command == "export":
+            check_out(args.out)
             workbook, summary = asyncio.run(_export(settings, args.campaign, args.org))
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_bytes(workbook)
+            write_out(args.out, workbook)
             print(render_text("cli/export_done", path=args.out, summary=summary))
             return 0
         if args.command == "calendar":
@@ -72,7 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    except (OSError, SQLAlchemyError) as exc:
+    except OSError as exc:
+        if exc.filename is None:  # no path: the database server could not be reached
+            print(render_text("cli/database_error", detail=one_line(exc)), file=sys.stderr)
+            return 1
+        print(render_text("cli/path_error", path=exc.filename, reason=reason(exc)), file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
         print(render_text("cli/database_error", detail=one_line(exc)), file=sys.stderr)
         return 1
     return 0
@@ -81,7 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_application
 
-    # Check token and network first, so a mistake is one line rather than a library traceback.
+    # Check settings, port, token and network first: a mistake is one line, not a traceback.
+    settings.require_token()
+    if args.webhook:
+        settings.require_webhook_secret()
+        check_port(args.listen, args.port)
     asyncio.run(_preflight(settings))
     db = Database(settings.database_url)
     app = build_application(settings, db, dedupe=bool(args.webhook))
@@ -102,6 +119,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(render_text("cli/token_rejected")) from None
     except TelegramError as exc:
         raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
+    except OSError as exc:
+        if args.webhook and exc.errno is not None and exc.filename is None:
+            raise port_error(exc, args.listen, args.port) from None  # taken since the check
+        raise
     return 0
 
 
@@ -114,16 +135,28 @@ def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     database = Path(db.url.database)
     try:
         if args.command == "backup":
+            check_out(args.out)
             summary = backup_sqlite(database, settings.files_dir, args.out)
-            print(render_text("cli/backup_done", path=args.out, summary=summary))
+            created = _local(summary.created_at, settings)
+            print(render_text("cli/backup_done", path=args.out, summary=summary, created=created))
         else:
+            check_archive(args.archive)
             summary = restore_sqlite(args.archive, database, settings.files_dir, force=args.force)
-            print(render_text("cli/restore_done", path=database, summary=summary))
+            created = _local(summary.created_at, settings)
+            print(render_text("cli/restore_done", path=database, summary=summary, created=created))
     except BackupError as error:
         raise CliError(
             render_text("cli/backup_error", reason=error.reason, detail=error.detail)
         ) from None
     return 0
+
+
+def _local(instant: str, settings: Settings) -> str:
+    """An archive's time (ISO 8601, UTC) in the bot's time zone, as every time is shown."""
+    try:
+        return datetime.fromisoformat(instant).astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
+    except ValueError:
+        return instant
 
 
 async def _preflight(settings: Settings) -> str:
@@ -141,31 +174,6 @@ async def _preflight(settings: Settings) -> str:
         raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
 
 
-async def _load(settings: Settings, files: list[Path], replace: bool = False) -> int:
-    from bot.datafiles import LoadRejected, apply, read_files
-
-    load, errors = read_files(files)
-    db = Database(settings.database_url)
-    try:
-        if not errors:
-            await db.migrate()
-            async with db.write() as session:
-                report = await apply(session, load, settings.tz, datetime.now(UTC), replace=replace)
-    except LoadRejected as rejected:  # references that did not resolve: rolled back
-        errors = rejected.errors
-    finally:
-        await db.dispose()
-    if errors:
-        for error in errors:
-            print(error, file=sys.stderr)
-        print(render_text("cli/load_failed", count=len(errors)), file=sys.stderr)
-        return 1
-    for warning in report.warnings:
-        print(render_text("cli/load_warning", warning=warning), file=sys.stderr)
-    print(render_text("cli/load_done", report=report))
-    return 0
-
-
 async def _due(settings: Settings, args: argparse.Namespace) -> int:
     from scheduler.calendar_sync import install_calendar
     from scheduler.due import due_pushes, planned_pushes
@@ -175,9 +183,11 @@ async def _due(settings: Settings, args: argparse.Namespace) -> int:
         args.at is not None and (args.first or args.last)
     ):
         raise CliError(render_text("cli/due_usage"))
-    db = Database(settings.database_url)
+    database = sqlite_file(settings)
+    db = await read_only_database(settings, database)
+    if db is None:  # a dry run creates nothing
+        raise CliError(render_text("cli/no_database", path=database))
     try:
-        await db.migrate()
         async with db.read() as session:
             await install_calendar(session)
             snapshot = await load_snapshot(session, settings.tz)
@@ -204,13 +214,13 @@ async def _calendar(settings: Settings, text: str) -> int:
     year = int(text) if text.strip().isdigit() else 0
     if not 2000 <= year <= 2100:
         raise CliError(render_text("cli/calendar_bad_year", text=text))
-    db = Database(settings.database_url)
-    try:
-        await db.migrate()
-        async with db.read() as session:
-            await install_calendar(session)
-    finally:
-        await db.dispose()
+    db = await read_only_database(settings, sqlite_file(settings))
+    if db is not None:  # without a database: the holidays package alone, nothing created
+        try:
+            async with db.read() as session:
+                await install_calendar(session)
+        finally:
+            await db.dispose()
     entries = year_calendar(year)
     for entry in entries:
         print(render_text("cli/calendar_line", entry=entry))

@@ -100,6 +100,12 @@ class Database:
             await conn.run_sync(_upgrade, self.is_sqlite)
             await conn.commit()
 
+    async def schema_is_current(self) -> bool:
+        """Whether the schema is at the newest migration (False: none yet, or one is pending);
+        only reads, so a dry run can refuse instead of migrating."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_is_current, self.is_sqlite)
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -145,3 +151,12 @@ def _upgrade(connection: Connection, is_sqlite: bool) -> None:
     finally:
         if not is_sqlite:
             connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": locks.MIGRATION})
+
+
+def _is_current(connection: Connection, is_sqlite: bool) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(connection, is_sqlite))
+    current = MigrationContext.configure(connection).get_current_revision()
+    return current is not None and current == script.get_current_head()

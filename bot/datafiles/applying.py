@@ -220,7 +220,8 @@ class _Applier(Resolver):
         entry = f"results ({body.campaign})"
         campaign = await campaign_by_code(self.session, body.campaign)
         if campaign is None:
-            self.error(file, entry, "campaign", "unknown_campaign", code=body.campaign)
+            if body.campaign not in self.unresolved.campaigns:
+                self.error(file, entry, "campaign", "unknown_campaign", code=body.campaign)
             return
         org = next(
             o for o in await all_organizations(self.session) if o.id == campaign.organization_id
@@ -286,6 +287,7 @@ async def apply(
 ) -> LoadReport:
     """Write every document; the caller's transaction makes it all or nothing."""
     applier = _Applier(session, tz, now, replace)
+    applier.unresolved = load.unresolved
     report = applier.report
     for calendar in load.calendars:
         report.calendars.add(await apply_calendar(session, calendar.body, now))

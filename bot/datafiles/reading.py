@@ -21,6 +21,7 @@ from bot.datafiles.checks import (
     check_units,
     problem,
 )
+from bot.datafiles.errors import pydantic_errors, yaml_error
 from bot.datafiles.schema import (
     KINDS,
     CampaignBody,
@@ -31,6 +32,7 @@ from bot.datafiles.schema import (
     ResultsDocument,
     UnitsDocument,
 )
+from bot.datafiles.units_partial import partial_units
 from messages import render_text
 
 T = TypeVar("T")
@@ -45,14 +47,29 @@ class Loaded(NamedTuple, Generic[T]):
 
 
 @dataclass(slots=True)
+class Unresolved:
+    """What documents with errors would define once fixed: references to it from other
+    documents are not reported as unknown (the documents' own errors are)."""
+
+    units: set[str] = field(default_factory=set)
+    organizations: set[str] = field(default_factory=set)
+    campaigns: set[str] = field(default_factory=set)
+    # Files whose units document names an organisation that could not be read.
+    organization_files: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
 class LoadSet:
-    """Every valid document of the files given, ready to write."""
+    """Every valid document of the files given, ready to write. Where there were errors, it
+    also holds the valid part of each units document with errors, so that the rest of the load
+    can be checked against it: such a load is checked, never written."""
 
     units: list[Loaded[UnitsDocument]] = field(default_factory=list)
     plans: list[Loaded[PlanBody]] = field(default_factory=list)
     campaigns: list[Loaded[CampaignBody]] = field(default_factory=list)
     results: list[Loaded[ResultsBody]] = field(default_factory=list)
     calendars: list[Loaded[CalendarBody]] = field(default_factory=list)
+    unresolved: Unresolved = field(default_factory=Unresolved)
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -80,26 +97,36 @@ def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
     for path in paths:
         name = str(path)
         try:
-            documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader))
-        except (FileNotFoundError, IsADirectoryError):
-            errors.append(LoadError(name, "-", "-", problem("not_found")))
+            text = path.read_text(encoding="utf-8")
+            documents = list(yaml.load_all(text, Loader=_Yaml12Loader))
+        except IsADirectoryError:
+            errors.append(LoadError(name, "", "", _said("is_directory", path=name)))
+            continue
+        except FileNotFoundError:
+            errors.append(LoadError(name, "", "", _said("not_found")))
+            continue
+        except PermissionError:
+            errors.append(LoadError(name, "", "", _said("not_readable")))
             continue
         except UnicodeDecodeError:
-            errors.append(LoadError(name, "-", "-", problem("not_utf8")))
+            errors.append(LoadError(name, "", "", _said("not_utf8")))
             continue
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = (
-                render_text("problems/position", line=mark.line + 1, column=mark.column + 1)
-                if mark
-                else "-"
-            )
-            errors.append(LoadError(name, where, "-", problem("yaml", detail=str(exc)[:200])))
+            errors.append(yaml_error(name, exc))
             continue
-        for index, doc in enumerate(d for d in documents if d is not None):
+        present = [d for d in documents if d is not None]
+        if not present:
+            errors.append(
+                LoadError(name, "", "", _said("no_document" if text.strip() else "empty"))
+            )
+        for index, doc in enumerate(present):
             errors.extend(_read_document(name, index, doc, result))
     errors.extend(check_duplicates_across_files(result))
     return result, errors
+
+
+def _said(name: str, **values: Any) -> str:
+    return render_text(f"cli/load/{name}", **values)
 
 
 def _kind_of(doc: Any) -> str | None:
@@ -111,14 +138,21 @@ def _kind_of(doc: Any) -> str | None:
 def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadError]:
     kind = _kind_of(doc)
     if kind is None:
-        label = render_text("problems/document", number=index + 1)
-        return [LoadError(file, label, "-", problem("unknown_kind"))]
+        label = _said("document", number=index + 1)
+        return [LoadError(file, label, "", problem("unknown_kind"))]
     model = DOCUMENT_KINDS[kind]
     problems = check_units(file, doc) if kind == "units" else []
     try:
         parsed = model.model_validate(doc)
     except ValidationError as exc:
-        return problems + [_pydantic_error(file, doc, err) for err in exc.errors()]
+        problems += pydantic_errors(file, doc, exc)
+        parsed = None
+    if kind == "units" and (parsed is None or problems):
+        _unresolved_units(file, doc, into)
+    elif parsed is None:
+        _unresolved(kind, doc, into.unresolved)
+    if parsed is None:
+        return problems
     if isinstance(parsed, UnitsDocument):
         if not problems:
             into.units.append(Loaded(file, parsed))
@@ -132,6 +166,8 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
         org = parsed.campaign.organization or parsed.organization
         if not problems:
             into.campaigns.append(Loaded(file, parsed.campaign, org))
+        else:
+            into.unresolved.campaigns.add(parsed.campaign.code)
     elif isinstance(parsed, ResultsDocument):
         problems += check_results(file, parsed.results)
         if not problems:
@@ -144,42 +180,24 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
     return problems
 
 
-def _ident(node: Any) -> str:
-    if isinstance(node, dict):
-        for key in ("code", "no", "year"):
-            if node.get(key) not in (None, ""):
-                return f" ({node[key]})"
-    return ""
-
-
-def _pydantic_error(file: str, doc: dict[str, Any], err: Any) -> LoadError:
-    """Name the entry (the innermost list item, with its code) and the field (what is left)."""
-    loc = list(err["loc"])
-    ints = [i for i, part in enumerate(loc) if isinstance(part, int)]
-    cut = ints[-1] + 1 if ints else min(1, len(loc))
-    node: Any = doc
-    parts: list[str] = []
-    for i, part in enumerate(loc[:cut]):
-        if isinstance(part, int):
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            parts[-1] += f"[{part + 1}]{_ident(node)}"
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            parts.append(str(part) + (_ident(node) if i == 0 else ""))
-    entry = ", ".join(parts) or "-"
-    if entry in {"units", "plan", "campaign"} and not ints and len(loc) == 1:
-        entry, rest = "-", loc
+def _unresolved_units(file: str, doc: dict[str, Any], into: LoadSet) -> None:
+    """The valid part of a units document with errors joins the load (to be checked against);
+    what it leaves out is unresolved."""
+    partial, dropped = partial_units(doc)
+    into.unresolved.units |= dropped
+    if partial is None:
+        into.unresolved.organization_files.add(file)
+        org = doc.get("organization")
+        code = org.get("code") if isinstance(org, dict) else None
+        if isinstance(code, str):
+            into.unresolved.organizations.add(code)
     else:
-        rest = loc[cut:]
-    hidden = ("str", "TitleEntry", "OrganizationEntry", "date", "function", "literal", "int")
-    # Past the field itself, a part may name the member of a union that failed: not a field.
-    shown = [str(p) for i, p in enumerate(rest) if i == 0 or not str(p).startswith(hidden)]
-    field_name = ".".join(shown) or "-"
-    ctx = err.get("ctx") or {}
-    text = render_text(
-        "problems/pydantic",
-        kind=err["type"],
-        expected=ctx.get("expected", ""),
-        detail=err.get("msg", ""),
-    )
-    return LoadError(file, entry, field_name, text)
+        into.units.append(Loaded(file, partial))
+
+
+def _unresolved(kind: str, doc: dict[str, Any], unresolved: Unresolved) -> None:
+    """A campaign whose document has errors: results may still name it."""
+    body = doc.get(kind)
+    code = body.get("code") if isinstance(body, dict) else None
+    if kind == "campaign" and isinstance(code, str):
+        unresolved.campaigns.add(code)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.datafiles.checks import LoadError, problem
-from bot.datafiles.reading import Loaded
+from bot.datafiles.reading import Loaded, Unresolved
 from bot.datafiles.schema import ALL
 from storage.models import Organization, UnitKind
 from storage.organizations import (
@@ -75,6 +75,8 @@ class Resolver:
         self.errors: list[LoadError] = []
         self.file_orgs: dict[str, set[int]] = {}
         self.scopes: dict[int, Scope] = {}
+        # What documents with errors would define: not reported again as unknown.
+        self.unresolved = Unresolved()
 
     def error(self, file: str, entry: str, field_name: str, name: str, **values: object) -> None:
         self.errors.append(LoadError(file, entry, field_name, problem(name, **values)))
@@ -123,7 +125,7 @@ class Resolver:
         """The organisation a plan or campaign belongs to (see the module's docstring)."""
         if code is not None:
             org = await organization_by_code(self.session, code)
-            if org is None:
+            if org is None and code not in self.unresolved.organizations:
                 known = ", ".join(o.code for o in await all_organizations(self.session))
                 self.error(
                     file, entry, "organization", "unknown_organization", code=code, known=known
@@ -138,6 +140,8 @@ class Resolver:
             return next(o for o in stored if o.id == only)
         if not candidates and len(stored) == 1:
             return stored[0]
+        if self.unresolved.organization_files:
+            return None  # a units document with errors may name it: its errors say enough
         known = ", ".join(o.code for o in stored) or "-"
         self.error(file, entry, "organization", "organization_needed", known=known)
         return None
@@ -154,7 +158,7 @@ class Resolver:
                 ids.add(scope.units[code])
             elif code in scope.groups:
                 ids |= scope.groups[code]
-            else:
+            elif code not in self.unresolved.units:
                 self.error(file, entry, name, "unknown_unit", code=code)
         return ids
 
