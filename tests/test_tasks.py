@@ -77,7 +77,7 @@ async def test_office_sees_per_task_progress_and_other_quarters(season: Sandbox)
     # The seed writes only "Quý I" for this task: no date of its own, so no overdue digest.
     assert "NV 1 · trong quý I · 1/12 đơn vị hoàn thành" in progress.text
     assert "NV 2 · trong quý I · 0/2 đơn vị hoàn thành" in progress.text
-    assert "Chưa xong: LDS, VP" in progress.text
+    assert "Chưa hoàn thành: LDS, VP" in progress.text
     assert progress.last.buttons == []
     q4 = await lan.say("/nhiemvu quý IV")
     assert "quý IV/2026" in q4.text and "NV 19" in q4.text
@@ -94,14 +94,14 @@ async def test_calendar_lists_coming_deadlines_nearest_first(season: Sandbox) ->
     minh = await join(season, 3007, "Minh", "HCTP", Role.FOCAL)
     lines = (await minh.say("/lich")).text.splitlines()
     dated = [line for line in lines if "/2026 (" in line]
-    assert dated[0].startswith("🗓 15/03/2026 (Chủ nhật) · còn 33 ngày, 18 ngày làm việc")
+    assert dated[0].startswith("🗓 15/03/2026 (Chủ nhật) · còn 33 ngày (18 ngày làm việc)")
     assert "Hạn đăng ký thi đua" in lines[lines.index(dated[0]) + 1]
     days = [line.split()[1] for line in dated]
     assert days == sorted(days, key=lambda d: tuple(reversed(d.split("/"))))
 
     lan = await join(season, 3008, "Lan", "VP", Role.OFFICE)
     office = (await lan.say("/lich")).text
-    assert "toàn Sở" in office and "Hạn nộp hồ sơ khen thưởng" in office
+    assert "toàn Sở" in office and "Hạn nộp hồ sơ đề nghị khen thưởng" in office
 
 
 # ---- dates as documents write them: a monthly report, a month, "before" a day, no date ------
@@ -206,7 +206,10 @@ async def test_the_office_sees_each_due_date_of_a_recurring_task(documents: Sand
     lan = await join(documents, 3106, "Lan", "VP", Role.OFFICE)
     text = (await lan.say("/nhiemvu")).text
     assert "NV 2 · định kỳ hằng tháng" in text
-    assert "• Kỳ hạn 25/01/2026: 1/12 đơn vị hoàn thành. Chưa xong: BTTP, CC1, DGTS, HDSK," in text
+    assert (
+        "• Kỳ hạn 25/01/2026: 1/12 đơn vị hoàn thành. Chưa hoàn thành: BTTP, CC1, DGTS, HDSK,"
+        in text
+    )
     assert "• Kỳ hạn 25/02/2026: 0/12 đơn vị hoàn thành" in text
     assert "NV 1 · trong quý I · 0/12 đơn vị hoàn thành" in text
 
@@ -221,7 +224,7 @@ async def test_calendar_reads_months_before_days_and_skips_undated_tasks(
     today = date(2026, 11, 1)
 
     def left(day: date) -> str:
-        return f"còn {(day - today).days} ngày, {working_days_between(today, day)} ngày làm việc"
+        return f"còn {(day - today).days} ngày ({working_days_between(today, day)} ngày làm việc)"
 
     assert f"🗓 25/11/2026 (Thứ Tư) · {left(date(2026, 11, 25))}" in lines
     assert f"🗓 trước ngày 10/12/2026 · {left(date(2026, 12, 9))}" in lines
@@ -285,7 +288,7 @@ async def test_the_results_push_names_who_decided(documents: Sandbox, clock: Clo
     clock.set_local("2026-02-05 08:30")
     await documents.tick()
     await documents.deliver()
-    pushes = [m.text for m in minh.messages if "Kết quả khen thưởng" in m.text]
+    pushes = [m.text for m in minh.messages if "Kết quả thi đua, khen thưởng" in m.text]
     assert any(
         "Quyết định số 345/QĐ-UBND của Chủ tịch UBND tỉnh Lạng Sơn" in p and "Nguyễn Thị Mai" in p
         for p in pushes
