@@ -25,11 +25,11 @@ from messages.callbacks import Announce, Prefix
 from messages.keyboards import button, grid, label, page_row, rows, text_button
 from messages.text import shorten
 from scheduler.due import out_of_quiet_hours
-from storage.announcements import reach, save_announcement
+from storage.announcements import choosable_units, reach, save_announcement
 from storage.campaigns import all_campaigns
 from storage.models import Audience, Role, Unit
 from storage.office_scope import office_campaign, office_unit
-from storage.units import GroupOfUnits, groups_of_organization, units_of_organization
+from storage.units import GroupOfUnits, groups_of_organization
 from storage.windows import launched
 
 PREFIX = Prefix.ANNOUNCE
@@ -152,7 +152,7 @@ async def _pick_units(update: Update, context: BotContext, fresh: bool, page: in
     if draft is None:
         return await _lost(update, context)
     async with context.rt.db.read() as session:
-        units = await units_of_organization(session, _org(context))
+        units = await choosable_units(session, _org(context))
         groups = await groups_of_organization(session, _org(context))
     markup = grid(units_layout(units, groups, draft.unit_ids, page))
     text = render("announce/pick_units", chosen=len(draft.unit_ids))

@@ -21,7 +21,7 @@ from scheduler.facts import (
 from scheduler.recurrence import Step, campaign_step_dates, occurrences
 from storage.campaigns import active_deadlines, all_campaigns, participating_units
 from storage.dossier_status import missing_units, units_with_complete_dossier
-from storage.models import NON_REPORTING_KINDS, Announcement, Audience, Campaign, DeadlineWho, Unit
+from storage.models import Announcement, Audience, Campaign, DeadlineWho, Unit
 from storage.organizations import all_organizations
 from storage.outbox import enqueued_push_keys
 from storage.plan_tasks import plans_from
@@ -31,7 +31,7 @@ from storage.results import result_unit_ids, results_since
 from storage.reviews import awaiting_review
 from storage.scheduled_announcements import announcements_since
 from storage.step_progress import units_done
-from storage.units import all_units
+from storage.units import all_units, reports
 from storage.windows import has_dossier
 
 
@@ -205,17 +205,13 @@ async def load_snapshot(
 async def audience_codes(
     session: AsyncSession, announcement: Announcement, units: list[Unit]
 ) -> list[str]:
-    """The unit codes an announcement goes to: "all" means every unit of the office's
-    organisation that reports."""
+    """The unit codes an announcement goes to, only units that report (as
+    storage.announcements.audience_units): "all" means every one of the office's organisation."""
     if announcement.audience is Audience.ALL:
-        return [
-            u.code
-            for u in units
-            if u.organization_id == announcement.organization_id
-            and u.kind not in NON_REPORTING_KINDS
-        ]
+        org = announcement.organization_id
+        return [u.code for u in units if u.organization_id == org and reports(u)]
     if announcement.audience is Audience.UNITS:
-        by_id = {u.id: u.code for u in units}
+        by_id = {u.id: u.code for u in units if reports(u)}
         return [by_id[uid] for uid in announcement.unit_ids if uid in by_id]
     campaign = (
         await session.get(Campaign, announcement.campaign_id) if announcement.campaign_id else None

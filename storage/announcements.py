@@ -1,5 +1,6 @@
 """The office's announcements: whom one reaches (every reporting unit, chosen units, or the
-units still missing something in a campaign) and saving one to be sent."""
+units still missing something in a campaign) and saving one to be sent. The leadership and
+councils are never an audience's units: announcements go to units' focal points."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ class Reach:
     unreached: list[Unit]  # units of the audience that no active focal point has joined
 
 
+async def choosable_units(session: AsyncSession, org_id: int) -> list[Unit]:
+    """The units the office may choose for an announcement (the /thongbao picker): the
+    organisation's units that report, by code."""
+    return await units_of_organization(session, org_id, reporting_only=True)
+
+
 async def audience_units(
     session: AsyncSession,
     org_id: int,
@@ -31,13 +38,14 @@ async def audience_units(
     unit_ids: Collection[int],
     campaign_id: int | None,
 ) -> list[Unit]:
-    """The units of the organisation an announcement goes to: the chosen ones, those still
-    missing something in the campaign, or every unit that reports."""
-    if audience is Audience.UNITS:
-        return [u for u in await units_of_organization(session, org_id) if u.id in unit_ids]
+    """The units of the organisation an announcement goes to, all of them units that report:
+    the chosen ones, those still missing something in the campaign, or every one."""
     if audience is Audience.MISSING and campaign_id is not None:
         return await missing_units(session, await session.get_one(Campaign, campaign_id))
-    return await units_of_organization(session, org_id, reporting_only=True)
+    units = await choosable_units(session, org_id)
+    if audience is Audience.UNITS:
+        return [u for u in units if u.id in unit_ids]
+    return units
 
 
 async def reach(

@@ -11,7 +11,6 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, delete, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    NON_REPORTING_KINDS,
     Award,
     Campaign,
     CampaignDeadline,
@@ -223,17 +222,17 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
 
 
 def takes_part(unit_id: int | BindParameter[int]) -> ColumnElement[bool]:
-    """SQL condition: the campaign names this unit, or is for every unit of its organisation
-    and this unit is one of them that reports."""
+    """SQL condition: the unit is one that reports, and the campaign names it or is for every
+    unit of its organisation."""
     named = (
         select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == unit_id).scalar_subquery()
     )
-    org_of_unit = (
+    org_of_reporting_unit = (
         select(Unit.organization_id).where(Unit.id == unit_id, reporting()).scalar_subquery()
     )
     return or_(
-        Campaign.all_units.is_(True) & (Campaign.organization_id == org_of_unit),
-        Campaign.id.in_(named),
+        Campaign.all_units.is_(True) & (Campaign.organization_id == org_of_reporting_unit),
+        Campaign.id.in_(named) & org_of_reporting_unit.is_not(None),
     )
 
 
@@ -328,5 +327,5 @@ async def participating_units(session: AsyncSession, campaign: Campaign) -> list
         query = query.where(Unit.organization_id == campaign.organization_id, reporting())
     else:
         named = select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
-        query = query.where(Unit.id.in_(named), Unit.kind.not_in(sorted(NON_REPORTING_KINDS)))
+        query = query.where(Unit.id.in_(named), reporting())
     return list(await session.scalars(query))

@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    NON_REPORTING_KINDS,
     DueForm,
     Plan,
     PlanTask,
@@ -18,7 +17,7 @@ from storage.models import (
     TaskUnit,
     Unit,
 )
-from storage.units import reporting
+from storage.units import reporting, reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +127,20 @@ async def _task_unit_ids(session: AsyncSession, task_ids: list[int]) -> dict[int
 
 
 def _responsible(unit_id: int) -> ColumnElement[bool]:
-    """SQL condition: the unit is named for the task, or the task is for every unit of the
-    plan's organisation and the unit is one that reports."""
+    """SQL condition: the unit is one that reports, and it is named for the task or the task
+    is for every unit of the plan's organisation (a task of the leadership or a council is
+    the office's own: no unit marks it)."""
+    unit_reports = select(Unit.id).where(Unit.id == unit_id, reporting()).exists()
     named = select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id).scalar_subquery()
     of_all = (
         select(Plan.id)
         .join(Unit, Unit.organization_id == Plan.organization_id)
-        .where(Unit.id == unit_id, reporting())
+        .where(Unit.id == unit_id)
         .scalar_subquery()
     )
-    return or_(PlanTask.id.in_(named), PlanTask.all_units.is_(True) & PlanTask.plan_id.in_(of_all))
+    return unit_reports & or_(
+        PlanTask.id.in_(named), PlanTask.all_units.is_(True) & PlanTask.plan_id.in_(of_all)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +269,8 @@ class TaskStatus:
 async def plan_progress(
     session: AsyncSession, plan_id: int, quarter: int | None = None
 ) -> list[TaskStatus]:
-    """Per active task: the responsible units (those that report) and when each marked it done."""
+    """Per active task: the responsible units (only those that report: the leadership and
+    councils a task names are not counted) and when each marked it done."""
     plan = await session.get_one(Plan, plan_id)
     query = select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.active.is_(True))
     if quarter is not None:
@@ -276,11 +280,6 @@ async def plan_progress(
     units = list(
         await session.scalars(
             select(Unit).where(Unit.organization_id == plan.organization_id).order_by(Unit.code)
-        )
-    )
-    everyone = set(
-        await session.scalars(
-            select(Unit.id).where(Unit.organization_id == plan.organization_id, reporting())
         )
     )
     named = await _task_unit_ids(session, ids)
@@ -309,8 +308,11 @@ async def plan_progress(
             tuple(
                 u
                 for u in units
-                if u.kind not in NON_REPORTING_KINDS
-                and (u.id in named.get(t.id, frozenset()) or (t.all_units and u.id in everyone))
+                if reports(u)
+                and (
+                    u.id in named.get(t.id, frozenset())
+                    or (t.all_units and u.organization_id == plan.organization_id)
+                )
             ),
             done.get(t.id, {}),
             t.due_form,

@@ -173,16 +173,17 @@ class GroupOfUnits:
 
 
 async def groups_of_organization(session: AsyncSession, org_id: int) -> list[GroupOfUnits]:
-    """The organisation's groups (emulation clusters and blocks), by code, with their units."""
+    """The organisation's groups (emulation clusters and blocks), by code, with their units
+    that report (a group chooses an audience of units: the leadership and councils are none)."""
     groups = list(
         await session.scalars(
             select(UnitGroup).where(UnitGroup.organization_id == org_id).order_by(UnitGroup.code)
         )
     )
     rows = await session.execute(
-        select(UnitGroupMember.group_id, UnitGroupMember.unit_id).where(
-            UnitGroupMember.group_id.in_([g.id for g in groups])
-        )
+        select(UnitGroupMember.group_id, UnitGroupMember.unit_id)
+        .join(Unit, Unit.id == UnitGroupMember.unit_id)
+        .where(UnitGroupMember.group_id.in_([g.id for g in groups]), reporting())
     )
     members: dict[int, set[int]] = {}
     for group_id, unit_id in rows:
@@ -192,11 +193,17 @@ async def groups_of_organization(session: AsyncSession, org_id: int) -> list[Gro
 
 def reporting(today: date | None = None) -> ColumnElement[bool]:
     """SQL condition: a unit that reports (not the leadership, not a council) and, if a day is
-    given, not retired by then: the units "every unit" means."""
+    given, not retired by then: the units "every unit" means, the only ones counted in a
+    task's progress, reminded, or addressed as units."""
     condition: ColumnElement[bool] = Unit.kind.not_in(sorted(NON_REPORTING_KINDS))
     if today is not None:
         condition = condition & or_(Unit.retired.is_(None), Unit.retired > today)
     return condition
+
+
+def reports(unit: Unit) -> bool:
+    """Whether a unit already read is one that reports: `reporting()` in plain code."""
+    return unit.kind not in NON_REPORTING_KINDS
 
 
 async def units_of_organization(
@@ -212,8 +219,9 @@ async def units_of_organization(
 async def units_without_active_focal(
     session: AsyncSession, org_id: int | None = None
 ) -> list[Unit]:
-    """Units (of an organisation, if given) that no active focal point has joined yet, by code;
-    retired units and councils need none."""
+    """Units (of an organisation, if given) that no active focal point has joined yet, by code:
+    those that report and are current. The leadership's people join as leaders and councils
+    need nobody, so neither gets a focal point's invite from `invite --all`."""
     has_focal = (
         select(Member.unit_id)
         .where(Member.role == Role.FOCAL, Member.active.is_(True))
@@ -223,7 +231,7 @@ async def units_without_active_focal(
         Unit.id.not_in(has_focal),
         Unit.retired.is_(None),
         Unit.merged_into_id.is_(None),
-        Unit.kind != UnitKind.HOI_DONG,
+        reporting(),
     )
     if org_id is not None:
         query = query.where(Unit.organization_id == org_id)

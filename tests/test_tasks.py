@@ -75,9 +75,11 @@ async def test_office_sees_per_task_progress_and_other_quarters(season: Sandbox)
 
     progress = await lan.say("/nhiemvu")
     # The seed writes only "Quý I" for this task: no date of its own, so no overdue digest.
-    assert "NV 1 · trong quý I · 1/12 đơn vị hoàn thành" in progress.text
-    assert "NV 2 · trong quý I · 0/2 đơn vị hoàn thành" in progress.text
-    assert "Chưa hoàn thành: LDS, VP" in progress.text
+    # Lãnh đạo Sở and the councils do not report: nine units, and task 2 (LDS, VP) is VP's.
+    assert "NV 1 · trong quý I · 1/9 đơn vị hoàn thành" in progress.text
+    assert "NV 2 · trong quý I · 0/1 đơn vị hoàn thành" in progress.text
+    assert "Chưa hoàn thành: VP\n" in progress.text
+    assert "LDS" not in progress.text and "HDTDKT" not in progress.text
     assert progress.last.buttons == []
     q4 = await lan.say("/nhiemvu quý IV")
     assert "quý IV/2026" in q4.text and "NV 19" in q4.text
@@ -207,11 +209,11 @@ async def test_the_office_sees_each_due_date_of_a_recurring_task(documents: Sand
     text = (await lan.say("/nhiemvu")).text
     assert "NV 2 · định kỳ hằng tháng" in text
     assert (
-        "• Kỳ hạn 25/01/2026: 1/12 đơn vị hoàn thành. Chưa hoàn thành: BTTP, CC1, DGTS, HDSK,"
+        "• Kỳ hạn 25/01/2026: 1/9 đơn vị hoàn thành. Chưa hoàn thành: BTTP, CC1, DGTS, PBGDPL,"
         in text
     )
-    assert "• Kỳ hạn 25/02/2026: 0/12 đơn vị hoàn thành" in text
-    assert "NV 1 · trong quý I · 0/12 đơn vị hoàn thành" in text
+    assert "• Kỳ hạn 25/02/2026: 0/9 đơn vị hoàn thành" in text
+    assert "NV 1 · trong quý I · 0/9 đơn vị hoàn thành" in text
 
 
 async def test_calendar_reads_months_before_days_and_skips_undated_tasks(
