@@ -248,6 +248,9 @@ def test_any_file_gives_errors_never_an_exception(
     path.write_text("\n".join(lines), encoding="utf-8")
     _, errors = read_files([path])
     assert all(str(e).startswith(str(path)) for e in errors)
+    english = ("Input should", "Field required", "Extra inputs", "found character", "while ")
+    assert not any(word in str(e) for e in errors for word in english)
+    assert not any(", trường -:" in str(e) or ": -, " in str(e) for e in errors)
 
 
 def test_the_same_campaign_twice_is_an_error_even_in_one_file(tmp_path: Path) -> None:
@@ -256,3 +259,42 @@ def test_the_same_campaign_twice_is_an_error_even_in_one_file(tmp_path: Path) ->
     )
     errors = errors_of(tmp_path, one + "---\n" + one)
     assert errors == [next(e for e in errors if "campaign (T-2026), trường code: đã có trong" in e)]
+
+
+@pytest.mark.parametrize(
+    ("task", "said"),
+    [
+        ("{no: 1, quarter: 5, content: A, units: [VP]}", "trường quarter: quá lớn: tối đa 4"),
+        ("{no: 0, quarter: 1, content: A, units: [VP]}", "trường no: quá nhỏ: tối thiểu 1"),
+        ("{no: x, quarter: 1, content: A, units: [VP]}", "trường no: phải là một số nguyên"),
+        ("{no: 1, quarter: 1, units: [VP]}", "trường content: thiếu (bắt buộc)"),
+        ("{no: 1, content: A, units: [VP], ghi_chu: x}", "trường ghi_chu: trường không có"),
+        ("{no: 1, content: [A], units: [VP]}", "trường content: phải là một đoạn chữ"),
+        ("{no: 1, content: A, units: [vp]}", "trường units[1]: không đúng dạng mã"),
+        ("{no: 1, content: A, units: []}", "trường units: cần ít nhất 1 mục"),
+        ("{no: 1, content: A, units: [VP], due: 2026-02-30}", "trường due: không phải ngày hợp lệ"),
+        (
+            "{no: 1, content: A, units: [VP], due_before: 2026-02-03 08:00}",
+            "trường due_before: phải là một ngày, không kèm giờ",
+        ),
+        ("{no: 1, content: A, units: [VP], repeat: weekly, day: 1}", "trường repeat: phải là"),
+    ],
+)
+def test_schema_errors_are_vietnamese_and_name_the_field(
+    tmp_path: Path, task: str, said: str
+) -> None:
+    errors = errors_of(tmp_path, f"plan:\n  year: 2026\n  title: KH\n  tasks:\n    - {task}\n")
+    assert len(errors) == 1 and "bad.yaml: plan (2026), tasks[1]" in errors[0], errors
+    assert said in errors[0], errors
+
+
+def test_a_union_reports_once_in_the_shape_given(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        "organization: {code: stp, name: Sở}\nunits:\n  - {code: VP, name: V, kind: phong}\n",
+    )
+    assert errors == [
+        f"{tmp_path / 'bad.yaml'}: organization (stp), trường code: không đúng dạng mã: "
+        "chữ in hoa không dấu, số, _ và -, bắt đầu bằng chữ hoặc số, tối đa 40 ký tự, "
+        "ví dụ STP-LS-2026"
+    ]
