@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import signal
@@ -120,7 +121,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     except TelegramError as exc:
         raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
     except OSError as exc:
-        if args.webhook and exc.errno is not None and exc.filename is None:
+        binding = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+        if args.webhook and exc.errno in binding and exc.filename is None:
             raise port_error(exc, args.listen, args.port) from None  # taken since the check
         raise
     return 0
