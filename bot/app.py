@@ -12,11 +12,13 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.conversations import SharedConversations
+from bot.fitting import FittingBot
 from bot.request_guard import RequestGuard
 from handlers.runtime import BotContext, BotData, Runtime
 from messages.commands import GUEST_COMMANDS
@@ -72,18 +74,8 @@ def build_application(
     processor = PerChatUpdateProcessor()
     app: BotApplication = (
         ApplicationBuilder()
-        .token(settings.require_token())
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.bot_api_file_url)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                tzinfo=settings.tz,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
+        .bot(build_bot(settings))
         .concurrent_updates(processor)
-        .rate_limiter(RequestGuard())
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
@@ -93,6 +85,25 @@ def build_application(
     handlers.register(app)
     processor.handle = SharedConversations(handlers.flows_of(app), db).handle
     return app
+
+
+def build_bot(settings: Settings) -> FittingBot:
+    """The bot every request goes through: HTML by default, texts and captions that always
+    fit (bot/fitting.py), every request seen by the guard (bot/request_guard.py)."""
+    return FittingBot(
+        token=settings.require_token(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_api_file_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            tzinfo=settings.tz,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        # The pool sizes ApplicationBuilder would choose: many requests at once, one poll.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=RequestGuard(),
+    )
 
 
 async def on_startup(app: BotApplication) -> None:

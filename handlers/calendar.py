@@ -7,12 +7,13 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.constants import MessageLimit
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers.common import guard
+from handlers.common import guard, stale
+from handlers.replies import show_page
 from handlers.runtime import BotContext
 from messages import render
+from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from scheduler.calendar import working_days_between
 from scheduler.recurrence import Step, campaign_step_dates, occurrences
 from storage.members import Membership
@@ -22,7 +23,7 @@ from storage.registrations import registration_of
 from storage.steps import CampaignSteps, organization_campaign_steps, unit_campaign_steps
 from storage.windows import launched
 
-MAX_EVENTS = 15
+PER_PAGE = 8  # entries per screen: the nearest on the first, the later ones a page further
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,36 +171,52 @@ async def _office_events(context: BotContext, member: Membership, today: date) -
     return events
 
 
-@guard()
-async def show_calendar(update: Update, context: BotContext) -> None:
-    """`/lich`: the unit's (or, for the office and leaders, the organisation's) coming
-    deadlines, nearest first, with the working days left."""
-    assert update.effective_message is not None and context.member is not None
-    member = context.member
+async def _screens(context: BotContext, member: Membership) -> list[str]:
+    """The coming deadlines, nearest first, PER_PAGE to a screen (each entry's words are
+    bounded by the template, so a page always fits in one message)."""
     today = context.rt.now().astimezone(context.rt.tz).date()
     if member.role is Role.FOCAL:
         events = await _unit_events(context, member, today)
     else:
         events = await _office_events(context, member, today)
     coming = sorted((e for e in events if e.day >= today), key=lambda e: (e.day, e.kind, e.label))
-    shown = [
-        (e, (e.day - today).days, working_days_between(today, e.day)) for e in coming[:MAX_EVENTS]
-    ]
-    while True:
-        text = render(
+    rows = [(e, (e.day - today).days, working_days_between(today, e.day)) for e in coming]
+    return [
+        render(
             "calendar/list",
-            events=shown,
-            more=len(coming) - len(shown),
+            events=rows[start : start + PER_PAGE],
             unit=member.unit_name,
             office=member.role is not Role.FOCAL,
             today=today,
         )
-        if len(text) <= MessageLimit.MAX_TEXT_LENGTH or not shown:
-            break
-        shown.pop()  # long titles: fewer entries, and the count of the rest says so
-    await update.effective_message.reply_text(text)
+        for start in range(0, max(len(rows), 1), PER_PAGE)
+    ]
+
+
+@guard()
+async def show_calendar(update: Update, context: BotContext) -> None:
+    """`/lich`: the unit's (or, for the office and leaders, the organisation's) coming
+    deadlines, nearest first, with the working days left; the later ones on further pages."""
+    assert context.member is not None
+    await show_page(update, await _screens(context, context.member), 0, Prefix.PAGE, Page.CALENDAR)
+
+
+@guard()
+async def turn_calendar_page(update: Update, context: BotContext) -> None:
+    """‹ Trước · Sau › under /lich: that page, as the calendar is now."""
+    assert update.callback_query is not None and context.member is not None
+    _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
+    page = int_arg(args, 0)
+    if page is None:
+        await stale(update)
+        return
+    screens = await _screens(context, context.member)
+    await show_page(update, screens, page, Prefix.PAGE, Page.CALENDAR)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The calendar command."""
-    return [CommandHandler("lich", show_calendar)]
+    return [
+        CommandHandler("lich", show_calendar),
+        CallbackQueryHandler(turn_calendar_page, pattern=pattern(Prefix.PAGE, Page.CALENDAR)),
+    ]

@@ -1,12 +1,15 @@
-"""The two ways every handler answers: a reply (or a button's pop-up), and a new message
-after taking a pressed button's keyboard away."""
+"""The ways every handler answers: a reply (or a button's pop-up), a new message after
+taking a pressed button's keyboard away, and one page of a list a person browses."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
+
+from messages.keyboards import grid, page_row
 
 
 async def answer(update: Update, html_text: str, alert: str | None = None) -> None:
@@ -27,3 +30,22 @@ async def say_anew(update: Update, text: str, markup: InlineKeyboardMarkup | Non
             await update.callback_query.edit_message_reply_markup(None)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def show_page(
+    update: Update, screens: Sequence[str], page: int, prefix: str, action: str, *args: int | str
+) -> None:
+    """Page `page` of a browsed list, with ‹ Trước · n/N · Sau › when there are several:
+    a new message for a command, the pressed message itself for a page button."""
+    page = min(max(page, 0), len(screens) - 1)
+    markup = (
+        grid([page_row(page, len(screens), prefix, action, *args)]) if len(screens) > 1 else None
+    )
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        with contextlib.suppress(BadRequest):  # the page shown pressed again: nothing to change
+            await query.edit_message_text(screens[page], reply_markup=markup)
+        return
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(screens[page], reply_markup=markup)

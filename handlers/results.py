@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telegram import Update
-from telegram.constants import MessageLimit
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers.common import guard
+from handlers.common import guard, stale
+from handlers.replies import show_page
 from handlers.runtime import BotContext
 from messages import render
+from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
+from messages.long_text import MAX_TEXT, PAGE_ROOM, visible_length
 from storage.campaigns import launched_campaigns_of_unit
 from storage.models import Role
 from storage.results import PublishedResult, published_results
@@ -38,8 +40,8 @@ def _screens(lines: list[Line], **values: object) -> list[str]:
     page: list[Line] = []
     for line in lines:
         candidate = [*page, line]
-        if page and len(render("results/list", lines=candidate, **values)) > (
-            MessageLimit.MAX_TEXT_LENGTH
+        if page and visible_length(render("results/list", lines=candidate, **values)) > (
+            MAX_TEXT - PAGE_ROOM
         ):
             screens.append(render("results/list", lines=page, **values))
             candidate = [line]
@@ -48,11 +50,8 @@ def _screens(lines: list[Line], **values: object) -> list[str]:
     return screens
 
 
-@guard()
-async def show_results(update: Update, context: BotContext) -> None:
-    """`/ketqua`: the last decisions published so far, each with its number, who decided
-    and when."""
-    assert update.effective_message is not None and context.member is not None
+async def _results_screens(context: BotContext) -> list[str]:
+    assert context.member is not None
     member, now = context.member, context.rt.now()
     own = member.unit_id if member.role is Role.FOCAL else None
     async with context.rt.db.read() as session:
@@ -61,12 +60,33 @@ async def show_results(update: Update, context: BotContext) -> None:
             campaigns = {c.id for c in await launched_campaigns_of_unit(session, own, now)}
             # A unit's decisions: those of its campaigns, and any that names it.
             results = [r for r in results if r.campaign.id in campaigns or r.items]
-    for text in _screens(
+    return _screens(
         _lines(results[-SHOWN:]), unit=member.unit_name if own else None, tz=context.rt.tz
-    ):
-        await update.effective_message.reply_text(text)
+    )
+
+
+@guard()
+async def show_results(update: Update, context: BotContext) -> None:
+    """`/ketqua`: the last decisions published so far, each with its number, who decided
+    and when; in pages when they do not fit in one message."""
+    await show_page(update, await _results_screens(context), 0, Prefix.PAGE, Page.RESULTS)
+
+
+@guard()
+async def turn_results_page(update: Update, context: BotContext) -> None:
+    """‹ Trước · Sau › under /ketqua: that page, as the results are now."""
+    assert update.callback_query is not None
+    _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
+    page = int_arg(args, 0)
+    if page is None:
+        await stale(update)
+        return
+    await show_page(update, await _results_screens(context), page, Prefix.PAGE, Page.RESULTS)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
     """The results command."""
-    return [CommandHandler("ketqua", show_results)]
+    return [
+        CommandHandler("ketqua", show_results),
+        CallbackQueryHandler(turn_results_page, pattern=pattern(Prefix.PAGE, Page.RESULTS)),
+    ]

@@ -2,53 +2,110 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.constants import MessageLimit
-from telegram.ext import BaseHandler, CommandHandler
+from datetime import date
 
-from handlers.common import guard
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from handlers.common import guard, stale
+from handlers.replies import show_page
 from handlers.runtime import BotContext
 from messages import render, render_text
+from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
+from messages.long_text import MAX_TEXT, PAGE_ROOM, page_ranges, visible_length
 from scheduler.calendar import working_days_between
 from storage.campaigns import launched_campaigns_of_unit
-from storage.dossier_status import dossier_statuses
+from storage.dossier_status import DossierStatus, dossier_statuses
+from storage.members import Membership
 from storage.models import Role
 from storage.windows import dossier_open
 
 
-@guard(Role.FOCAL)
-async def show_status(update: Update, context: BotContext) -> None:
-    """`/hoso`: the unit's dossiers of the campaigns that take files, one message each."""
-    assert update.effective_message is not None and context.member is not None
-    member, now = context.member, context.rt.now()
+def screens(dossier: DossierStatus, unit: str, today: date) -> list[str]:
+    """The dossier as one screen, or as pages of nominees when it does not fit in one
+    (the campaign's heading and the verdict on every page, the unit's documents on the first)."""
+    deadline = dossier.campaign.dossier_deadline
+    assert deadline is not None
+    values = {
+        "dossier": dossier,
+        "unit": unit,
+        "days": (deadline - today).days,
+        "working": working_days_between(today, deadline),
+    }
+    whole = render("status/dossier", shown=dossier.nominees, first=True, **values)
+    if visible_length(whole) <= MAX_TEXT:
+        return [whole]
+    room = MAX_TEXT - PAGE_ROOM
+    frames = [
+        room - visible_length(render("status/dossier", shown=(), first=first, **values))
+        for first in (True, False)
+    ]
+    widths = [visible_length(render("status/nominee", n=n)) + 2 for n in dossier.nominees]
+    return [
+        render("status/dossier", shown=dossier.nominees[r.start : r.stop], first=i == 0, **values)
+        for i, r in enumerate(page_ranges(widths, frames))
+    ]
+
+
+async def _dossiers(context: BotContext, member: Membership) -> list[DossierStatus]:
+    """The unit's dossiers of the campaigns that take files now, nearest deadline first."""
+    now = context.rt.now()
     today = now.astimezone(context.rt.tz).date()
     async with context.rt.db.read() as session:
         campaigns = [
             c
             for c in await launched_campaigns_of_unit(session, member.unit_id, now)
-            if dossier_open(c, today)
+            if dossier_open(c, today) and c.dossier_deadline is not None
         ]
         dossiers = await dossier_statuses(session, campaigns, member.unit_id)
+    return sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today)
+
+
+@guard(Role.FOCAL)
+async def show_status(update: Update, context: BotContext) -> None:
+    """`/hoso`: the unit's dossiers of the campaigns that take files: one message if they
+    all fit in it, else one per campaign, in pages when a campaign needs them."""
+    assert update.effective_message is not None and context.member is not None
+    member, today = context.member, context.rt.now().astimezone(context.rt.tz).date()
+    dossiers = await _dossiers(context, member)
     if not dossiers:
         await update.effective_message.reply_text(render("status/none_open"))
         return
-    screens = [
-        render(
-            "status/dossier",
-            dossier=dossier,
-            unit=member.unit_name,
-            days=(dossier.campaign.dossier_deadline - today).days,
-            working=working_days_between(today, dossier.campaign.dossier_deadline),
-        )
-        for dossier in sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today)
-        if dossier.campaign.dossier_deadline is not None
-    ]
-    # One message when every campaign fits in it, else one message per campaign.
-    together = f"\n\n{render_text('status/separator')}\n\n".join(screens)
-    for text in [together] if len(together) <= MessageLimit.MAX_TEXT_LENGTH else screens:
-        await update.effective_message.reply_text(text)
+    each = [(d.campaign.id, screens(d, member.unit_name, today)) for d in dossiers]
+    together = f"\n\n{render_text('status/separator')}\n\n".join(s[0] for _, s in each)
+    if all(len(s) == 1 for _, s in each) and visible_length(together) <= MAX_TEXT:
+        await update.effective_message.reply_text(together)
+        return
+    for campaign_id, pages in each:
+        await show_page(update, pages, 0, Prefix.PAGE, Page.STATUS, campaign_id)
+
+
+@guard(Role.FOCAL)
+async def turn_status_page(update: Update, context: BotContext) -> None:
+    """‹ Trước · Sau › under a campaign's /hoso: that page, as the unit's dossier is now."""
+    assert update.callback_query is not None and context.member is not None
+    _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
+    campaign_id, page = int_arg(args, 0), int_arg(args, 1)
+    member, today = context.member, context.rt.now().astimezone(context.rt.tz).date()
+    dossier = next(
+        (d for d in await _dossiers(context, member) if d.campaign.id == campaign_id), None
+    )
+    if dossier is None or page is None:  # not this unit's, closed, or never was: one answer
+        await stale(update)
+        return
+    await show_page(
+        update,
+        screens(dossier, member.unit_name, today),
+        page,
+        Prefix.PAGE,
+        Page.STATUS,
+        dossier.campaign.id,
+    )
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, object]]:
-    """The status command."""
-    return [CommandHandler("hoso", show_status)]
+    """The status command and its page buttons."""
+    return [
+        CommandHandler("hoso", show_status),
+        CallbackQueryHandler(turn_status_page, pattern=pattern(Prefix.PAGE, Page.STATUS)),
+    ]

@@ -23,6 +23,15 @@ class Prefix(enum.StrEnum):
     REVIEW = "dy"  # /duyet
     LAUNCH = "pd"  # /phatdong
     TASKS = "nv"  # /nhiemvu and the campaign steps
+    PAGE = "pg"  # the pages of a list a person browses (/hoso, /lich, /ketqua)
+
+
+class Page(enum.StrEnum):
+    """Which list a page button turns (Prefix.PAGE)."""
+
+    STATUS = "hs"  # /hoso: pg:hs:<campaign id>:<page>
+    CALENDAR = "lc"  # /lich: pg:lc:<page>
+    RESULTS = "kq"  # /ketqua: pg:kq:<page>
 
 
 class Registration(enum.StrEnum):

@@ -13,6 +13,7 @@ from messages import render
 from messages.organizations import org_words, speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
+from scheduler.outgoing import outgoing
 from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
 from storage.announcements import reach
@@ -211,9 +212,9 @@ class Scheduler:
             # between two ticks harmless.
             async with self.db.read() as session:
                 await install_calendar(session)  # follow a newly loaded calendar document
-                outgoing = await self._due_messages(session, now)
+                messages = await self._due_messages(session, now)
             async with self.db.write() as session:
-                added = await self._enqueue(session, outgoing, now)
+                added = await self._enqueue(session, messages, now)
         else:
             async with self.db.write() as session:
                 await install_calendar(session)  # every instance, lock or not: its handlers too
@@ -221,8 +222,8 @@ class Scheduler:
                 if not await take_due_lock(session):
                     self.next_at = None
                     return 0
-                outgoing = await self._due_messages(session, now)
-                added = await self._enqueue(session, outgoing, now)
+                messages = await self._due_messages(session, now)
+                added = await self._enqueue(session, messages, now)
         if added:
             log.info("tick enqueued %s messages", added)
             if self.on_enqueued is not None:
@@ -233,36 +234,34 @@ class Scheduler:
         """One message per due push and recipient; remembers when the next push falls due."""
         snapshot = await load_snapshot(session, self.tz, since=now - HORIZON)
         self.next_at = next_due_at(snapshot, now)
-        outgoing: list[Outgoing] = []
+        rows: list[Outgoing] = []
         for push in due_pushes(snapshot, now):
             members = await recipients(session, push.unit, push.org)
             if not members:
                 continue  # no one to tell yet: stays due until someone joins
             text, document = await render_push(session, push, now, self.tz)
-            outgoing += [
-                Outgoing(
-                    key=f"{push.key}:{m.chat_id}",
-                    push_key=push.key,
-                    kind=push.kind,
-                    chat_id=m.chat_id,
-                    member_id=m.id,
-                    text=text,
-                    not_before=now,
-                    document_file_id=document,
+            for m in members:
+                rows += outgoing(
+                    f"{push.key}:{m.chat_id}",
+                    push.key,
+                    push.kind,
+                    m.chat_id,
+                    text,
+                    now,
+                    m.id,
+                    document,
                 )
-                for m in members
-            ]
-        return outgoing
+        return rows
 
-    async def _enqueue(self, session: AsyncSession, outgoing: list[Outgoing], now: datetime) -> int:
-        added = await enqueue(session, outgoing, now)
+    async def _enqueue(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> int:
+        added = await enqueue(session, messages, now)
         added += await self._finished_reports(session, now)
         await forget_old_updates(session, now, timedelta(days=2))
         return added
 
     async def _finished_reports(self, session: AsyncSession, now: datetime) -> int:
         """Once every message of an announcement has an outcome, the office gets the report."""
-        reports = []
+        reports: list[Outgoing] = []
         for announcement in await unreported_announcements(session, now):
             report = await delivery_report(session, f"announcement:{announcement.id}", prefix=True)
             if not report.done:
@@ -288,16 +287,8 @@ class Scheduler:
                 uncertain_names=[names.get(c, str(c)) for c in report.uncertain_chats],
             )
             assert announcement.report_chat_id is not None
-            reports.append(
-                Outgoing(
-                    key=f"report:announcement:{announcement.id}",
-                    push_key=f"report:announcement:{announcement.id}",
-                    kind="report",
-                    chat_id=announcement.report_chat_id,
-                    text=text,
-                    not_before=now,
-                )
-            )
+            key = f"report:announcement:{announcement.id}"
+            reports += outgoing(key, key, "report", announcement.report_chat_id, text, now)
             announcement.reported_at = now
         return await enqueue(session, reports, now)
 
@@ -319,9 +310,12 @@ class Scheduler:
             await enqueue(
                 session,
                 [
-                    Outgoing(f"{key}:{m.chat_id}", key, "blocked", m.chat_id, text, now, m.id)
+                    row
                     for m in office
                     if m.role is Role.OFFICE and m.chat_id != chat_id
+                    for row in outgoing(
+                        f"{key}:{m.chat_id}", key, "blocked", m.chat_id, text, now, m.id
+                    )
                 ],
                 now,
             )

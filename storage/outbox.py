@@ -255,6 +255,17 @@ async def next_due(session: AsyncSession) -> datetime | None:
     )
 
 
+# Which state of its parts a recipient is counted in: the first that any part is in.
+_WORST = (
+    OutboxStatus.PENDING,
+    OutboxStatus.SENDING,
+    OutboxStatus.BLOCKED,
+    OutboxStatus.FAILED,
+    OutboxStatus.UNCERTAIN,
+    OutboxStatus.SENT,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     """How the messages of one push ended, for the office."""
@@ -282,19 +293,29 @@ async def delivery_report(
         if prefix
         else OutboxMessage.push_key == push_key
     )
-    rows = (
+    found = (
         await session.execute(
             select(
-                OutboxMessage.status, OutboxMessage.chat_id, OutboxMessage.resent_after_crash
+                OutboxMessage.push_key,
+                OutboxMessage.chat_id,
+                OutboxMessage.status,
+                OutboxMessage.resent_after_crash,
             ).where(match)
         )
     ).all()
+    # A long message is several rows (its parts): a recipient counts once, as its worst part.
+    per_chat: dict[tuple[str, int], OutboxStatus] = {}
+    for push, chat, status, _ in found:
+        held = per_chat.get((push, chat))
+        if held is None or _WORST.index(status) < _WORST.index(held):
+            per_chat[(push, chat)] = status
+    rows = [(status, chat) for (_, chat), status in per_chat.items()]
     counts: dict[OutboxStatus, int] = {}
-    for status, _, _ in rows:
+    for status, _ in rows:
         counts[status] = counts.get(status, 0) + 1
 
     def chats(status: OutboxStatus) -> tuple[int, ...]:
-        return tuple(sorted(chat for s, chat, _ in rows if s is status))
+        return tuple(sorted(chat for s, chat in rows if s is status))
 
     return DeliveryReport(
         push_key,
@@ -302,5 +323,5 @@ async def delivery_report(
         chats(OutboxStatus.BLOCKED),
         chats(OutboxStatus.UNCERTAIN),
         chats(OutboxStatus.FAILED),
-        sum(r for _, _, r in rows),
+        sum(r for *_, r in found),
     )

@@ -14,6 +14,8 @@ from bot.emulator.wire import ApiError, Params, bad
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MAX_INLINE_BUTTONS = 100  # per keyboard: more is refused as "reply markup is too long"
+MAX_INLINE_ROW = 8  # buttons in one row of an inline keyboard
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -66,6 +68,9 @@ class MessageMethods(EmulatorState):
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
                 raise bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
+            count = sum(len(r) for r in rows)
+            if count > MAX_INLINE_BUTTONS or any(len(r) > MAX_INLINE_ROW for r in rows):
+                raise bad("reply markup is too long")
             for row in rows:
                 for button in row:
                     if not isinstance(button, dict) or not isinstance(button.get("text"), str):

@@ -61,10 +61,16 @@ class Person:
         return await self._act(lambda: self.user.send(text))
 
     async def send_document(
-        self, content: bytes, file_name: str, mime_type: str | None = None
+        self,
+        content: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
     ) -> Reply:
-        """Send a file and return the bot's answer."""
-        return await self._act(lambda: self.user.send_document(content, file_name, mime_type))
+        """Send a file (with a caption, if given) and return the bot's answer."""
+        return await self._act(
+            lambda: self.user.send_document(content, file_name, mime_type, caption=caption)
+        )
 
     async def send_photo(self, content: bytes) -> Reply:
         """Send a picture as a photo and return the bot's answer."""
