@@ -426,7 +426,7 @@ async def roomy_box(database_url: str, tmp_path: Path, clock: Clock) -> AsyncIte
         yield box
 
 
-MEMBERS = 120  # with the launch and quarter-I catch-up, ~340 rows
+MEMBERS = 120  # with the launch and quarter-I catch-up, ~300 rows
 
 
 async def test_eight_updates_during_a_broadcast(

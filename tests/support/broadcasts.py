@@ -10,13 +10,15 @@ from sqlalchemy import select
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.models import Announcement, Audience, Member, Role, Unit
+from storage.units import reporting
 from tests.support.clock import TZ
 
 
 async def add_focal_points(db: Database, first_id: int, count: int, now: datetime) -> list[int]:
-    """Focal points bound directly in the database, spread over the units; their chat ids."""
+    """Focal points bound directly in the database, spread over the units that report (the
+    leadership and the councils have none); their chat ids."""
     async with db.write() as session:
-        units = list(await session.scalars(select(Unit).order_by(Unit.id)))
+        units = list(await session.scalars(select(Unit).where(reporting()).order_by(Unit.id)))
         for i in range(count):
             session.add(
                 Member(
