@@ -63,6 +63,8 @@ class Dossier(enum.StrEnum):
     TARGET = "t"
     DOCUMENT = "d"
     DONE = "done"
+    NOMINEES_PAGE = "np"  # np:np:<page>: another page of the nominees
+    AWARDS_PAGE = "ap"  # np:ap:<page>: another page of the award forms
 
 
 class Announce(enum.StrEnum):

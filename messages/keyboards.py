@@ -72,3 +72,25 @@ def page_row(
 def task_button(done: bool, no: int, task_id: int) -> InlineKeyboardButton:
     """The button that marks a task done, or takes the mark back."""
     return text_button(label("task", done=done, no=no), "nv", "u" if done else "d", task_id)
+
+
+KEYS_PER_PAGE = 40  # choice buttons on one page of a long keyboard: well under Telegram's 100
+
+
+def paged(
+    buttons: Sequence[InlineKeyboardButton],
+    page: int,
+    prefix: str,
+    action: str,
+    *args: int | str,
+    per_page: int = KEYS_PER_PAGE,
+) -> tuple[list[list[InlineKeyboardButton]], int]:
+    """One page of `buttons` (one to a row) and, when there are several, the
+    ‹ Trước · n/N · Sau › row whose data end with the page (after `args`). Returns the rows and
+    the page shown (clamped), so that any number of choices fits in one keyboard."""
+    pages = max(1, -(-len(buttons) // per_page))
+    page = min(max(page, 0), pages - 1)
+    layout = [[b] for b in buttons[page * per_page : (page + 1) * per_page]]
+    if pages > 1:
+        layout.append(page_row(page, pages, prefix, action, *args))
+    return layout, page

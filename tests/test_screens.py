@@ -220,3 +220,25 @@ async def test_a_150_unit_picker_in_pages_within_100_buttons(
 def pick_label(message: BotMessage, part: str) -> str:
     """The label of the button whose words hold `part`."""
     return next(t for t in message.button_texts() if part in t)
+
+
+async def test_a_unit_with_many_nominees_turns_the_pages_of_its_nominee_buttons(
+    season: Sandbox,
+) -> None:
+    minh = await join(season, 6501, "Minh", "HCTP", Role.FOCAL)
+    names = await _propose_many(season, minh, "HCTP", 120)
+    step = (await minh.say("/nophoso")).last
+    _within_limits([step])
+    labels = step.button_texts()
+    assert "Sau ›" in labels and "➕ Thêm đề nghị" in labels[-1]
+    seen: set[str] = set()
+    while True:
+        seen |= {n for n in names if any(t.startswith(n) for t in step.button_texts())}
+        if "Sau ›" not in step.button_texts():
+            break
+        await minh.press(step, "Sau ›")  # the same message, the next page of buttons
+        _within_limits([step])
+    assert seen == set(names)
+    last = names[-1]
+    chosen = await minh.press(step, pick_label(step, last))
+    assert chosen.messages and last in chosen.text

@@ -16,6 +16,7 @@ from handlers.dossier.nominee import (
     choose_target,
     nominee_name,
     press_a_button,
+    turn_awards_page,
 )
 from handlers.dossier.stray import stray_document, stray_handlers, stray_photo
 from handlers.dossier.upload import (
@@ -28,6 +29,7 @@ from handlers.dossier.upload import (
     finish,
     photo_in_flow,
     start,
+    turn_nominees_page,
 )
 from handlers.flow import current_slot
 from handlers.runtime import BotContext
@@ -64,8 +66,13 @@ FLOW.steps = {
     State.NOMINEE: [
         route(PREFIX, Act.NOMINEE, choose_nominee),
         route(PREFIX, Act.ADD, ask_award),
+        route(PREFIX, Act.NOMINEES_PAGE, turn_nominees_page),
     ],
-    State.AWARD: [route(PREFIX, Act.AWARD, choose_award), MessageHandler(TYPED, press_a_button)],
+    State.AWARD: [
+        route(PREFIX, Act.AWARD, choose_award),
+        route(PREFIX, Act.AWARDS_PAGE, turn_awards_page),
+        MessageHandler(TYPED, press_a_button),
+    ],
     State.TARGET: [
         route(PREFIX, Act.TARGET, choose_target),
         MessageHandler(TYPED, press_a_button),

@@ -3,17 +3,21 @@ is for an award open to either, the name; then the new nominee's documents."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from handlers.common import draft_of, end_conversation, guard, pressed_number
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
-from handlers.dossier.screens import MAX_BUTTONS, refuse_press
+from handlers.dossier.screens import refuse_press
 from handlers.dossier.upload import document_step
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import unpack
-from messages.keyboards import rows, text_button
+from messages.keyboards import grid, paged, rows, text_button
 from storage.dossier_slots import EITHER, propose_nominee
 from storage.models import Role, Target
 from storage.people_lines import tidy
@@ -58,17 +62,39 @@ async def _award_step(
         await say_anew(update, render("dossier/no_awards"))
         return end_conversation(context, DRAFT_KEY)
     draft.award_id, draft.target = None, None
-    buttons = [
-        text_button(render_text("buttons/award", award=c.award), PREFIX, Act.AWARD, c.award.id)
-        for c in choices[:MAX_BUTTONS]
-    ]
     text = render("dossier/choose_award", choices=choices, shown=AWARDS_LISTED)
     if notice is None:
-        await say_anew(update, text, rows(buttons))
+        await say_anew(update, text, _award_keyboard(choices, 0))
     else:
         await say_anew(update, notice)
         assert update.effective_chat is not None
-        await update.effective_chat.send_message(text, reply_markup=rows(buttons))
+        await update.effective_chat.send_message(text, reply_markup=_award_keyboard(choices, 0))
+    return State.AWARD
+
+
+def _award_keyboard(choices: Sequence[AwardChoice], page: int) -> InlineKeyboardMarkup:
+    """One page of the award forms: any number of them fits."""
+    buttons = [
+        text_button(render_text("buttons/award", award=c.award), PREFIX, Act.AWARD, c.award.id)
+        for c in choices
+    ]
+    return grid(paged(buttons, page, PREFIX, Act.AWARDS_PAGE)[0])
+
+
+@guard(Role.FOCAL)
+@FLOW.with_draft
+async def turn_awards_page(update: Update, context: BotContext, draft: Draft) -> int:
+    """‹ Trước · Sau › under the award forms: the same message, another page of buttons."""
+    assert update.callback_query is not None
+    page = pressed_number(update, PREFIX)
+    async with context.rt.db.read() as session:
+        choices = await award_choices(session, draft.campaign_id, draft.unit_id)
+    if page is None or not choices:
+        await refuse_press(update)
+        return State.AWARD
+    await update.callback_query.answer()
+    with contextlib.suppress(BadRequest):  # the page shown pressed again
+        await update.callback_query.edit_message_reply_markup(_award_keyboard(choices, page))
     return State.AWARD
 
 

@@ -3,7 +3,10 @@ document, the file; adding a nominee is handlers.dossier.nominee."""
 
 from __future__ import annotations
 
-from telegram import Update
+import contextlib
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from handlers.common import begin, draft_of, end_conversation, guard, local_today, pressed_number
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
@@ -13,7 +16,7 @@ from handlers.flow import END
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render, render_text
-from messages.keyboards import button, rows, text_button
+from messages.keyboards import button, grid, paged, rows, text_button
 from messages.text import shorten
 from storage.dossier_slots import (
     campaigns_taking_files,
@@ -22,6 +25,7 @@ from storage.dossier_slots import (
     slot_documents,
     unit_dossier,
 )
+from storage.dossier_status import DossierStatus
 from storage.models import RequiredDocument, Role
 from storage.nominees import nominee_for_unit
 
@@ -67,19 +71,45 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
         return end_conversation(context, DRAFT_KEY)
     campaign = dossier.campaign
     begin(context, DRAFT_KEY, Draft(unit_id=member.unit_id, campaign_id=campaign.id))
-    buttons = []
-    if dossier.unit_documents:
-        buttons.append(button("unit_documents", PREFIX, Act.NOMINEE, 0))
-    buttons += [
+    await say_anew(
+        update,
+        render("dossier/choose_nominee", campaign=campaign, dossier=dossier),
+        _nominee_keyboard(dossier, 0),
+    )
+    return State.NOMINEE
+
+
+def _nominee_keyboard(dossier: DossierStatus, page: int) -> InlineKeyboardMarkup:
+    """The unit's documents, one page of its nominees (any number of them), "add"."""
+    nominees = [
         text_button(
             shorten(f"{n.nominee.name} ({n.award.code})", 60), PREFIX, Act.NOMINEE, n.nominee.id
         )
         for n in dossier.nominees
     ]
-    buttons.append(button("add_nominee", PREFIX, Act.ADD))
-    await say_anew(
-        update, render("dossier/choose_nominee", campaign=campaign, dossier=dossier), rows(buttons)
-    )
+    layout, _ = paged(nominees, page, PREFIX, Act.NOMINEES_PAGE)
+    if dossier.unit_documents:
+        layout.insert(0, [button("unit_documents", PREFIX, Act.NOMINEE, 0)])
+    layout.append([button("add_nominee", PREFIX, Act.ADD)])
+    return grid(layout)
+
+
+@guard(Role.FOCAL)
+@FLOW.with_draft
+async def turn_nominees_page(update: Update, context: BotContext, draft: Draft) -> int:
+    """‹ Trước · Sau › under the nominees: the same message, another page of buttons."""
+    assert update.callback_query is not None and context.member is not None
+    page = pressed_number(update, PREFIX)
+    async with context.rt.db.read() as session:
+        dossier = await unit_dossier(
+            session, draft.campaign_id, draft.unit_id, context.rt.now(), local_today(context)
+        )
+    if dossier is None or page is None:
+        await refuse_press(update)
+        return State.NOMINEE
+    await update.callback_query.answer()
+    with contextlib.suppress(BadRequest):  # the page shown pressed again
+        await update.callback_query.edit_message_reply_markup(_nominee_keyboard(dossier, page))
     return State.NOMINEE
 
 
