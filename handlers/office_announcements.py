@@ -23,7 +23,7 @@ from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import Announce, Prefix
 from messages.keyboards import button, grid, label, page_row, rows, text_button
-from messages.text import shorten
+from messages.text import short_labels
 from scheduler.due import out_of_quiet_hours
 from storage.announcements import choosable_units, reach, save_announcement
 from storage.campaigns import all_campaigns
@@ -130,8 +130,11 @@ async def audience(update: Update, context: BotContext) -> int:
     if not campaigns:
         await say_anew(update, render("announce/no_campaigns"))
         return State.AUDIENCE
+    shown = campaigns[-10:]
+    labels = short_labels([c.title for c in shown], 60)
     buttons = [
-        text_button(shorten(c.title, 60), PREFIX, Act.CAMPAIGN, c.id) for c in campaigns[-10:]
+        text_button(label, PREFIX, Act.CAMPAIGN, c.id)
+        for label, c in zip(labels, shown, strict=True)
     ]
     await say_anew(update, render("announce/ask_campaign"), rows(buttons))
     return State.CAMPAIGN

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Person, Reply, Sandbox
-from handlers.dossier.screens import short_labels
 from handlers.office_review import by_urgency, overdue_by
 from messages import render
 from messages.long_text import pack_blocks as pack
+from messages.text import short_labels
 from scheduler.tick import Scheduler
 from storage.campaigns import campaign_by_code, participating_units
 from storage.dossier_status import (

@@ -242,3 +242,22 @@ async def test_a_unit_with_many_nominees_turns_the_pages_of_its_nominee_buttons(
     last = names[-1]
     chosen = await minh.press(step, pick_label(step, last))
     assert chosen.messages and last in chosen.text
+
+
+async def test_a_file_sent_outside_the_flow_reaches_the_last_of_many_nominees(
+    season: Sandbox,
+) -> None:
+    minh = await join(season, 6601, "Minh", "HCTP", Role.FOCAL)
+    names = await _propose_many(season, minh, "HCTP", 120)
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    step = (await minh.send_document(pdf, "bao-cao.pdf")).last
+    if not any(n in " ".join(step.button_texts()) for n in names):  # which campaign first
+        step = (await minh.press(step, step.button_texts()[0])).last
+    pages = 1
+    while not any(t.startswith(names[-1]) for t in step.button_texts()):
+        _within_limits([step])
+        step = (await minh.press(step, "Sau ›")).last
+        pages += 1
+    assert pages > 1
+    chosen = await minh.press(step, pick_label(step, names[-1]))
+    assert chosen.messages and chosen.last.button_texts()  # the documents of that nominee

@@ -10,35 +10,12 @@ from telegram import InlineKeyboardButton, Update
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.keyboards import text_button
-from messages.text import ELLIPSIS, shorten
+from messages.text import short_labels
 from storage.dossier_status import DocumentStatus
 from storage.uploads import Placed
 
 MAX_BUTTONS = 90  # Telegram allows 100 per keyboard; a few are kept for the fixed ones
 LABEL = 56  # characters of a document's name on its button
-
-
-def short_labels(names: Sequence[str], limit: int) -> list[str]:
-    """Names shortened to `limit` characters at a word boundary with "…"; where two would
-    then read alike, each keeps its beginning and its end instead, which tell them apart."""
-    heads = [_head(n, limit) for n in names]
-    alike = {h for h in heads if heads.count(h) > 1}
-    return [_ends(n, limit) if h in alike else h for n, h in zip(names, heads, strict=True)]
-
-
-def _head(name: str, limit: int) -> str:
-    return shorten(name, limit)
-
-
-def _ends(name: str, limit: int) -> str:
-    if len(name) <= limit:
-        return name
-    first = _head(name, limit // 2)[:-1]
-    room = limit - len(first) - 3  # " … "
-    last = name[-room:] if room > 0 else ""
-    if " " in last and not name[-room - 1 : -room].isspace():
-        last = last[last.index(" ") + 1 :]  # start the end at a word
-    return f"{first} {ELLIPSIS} {last}".strip()
 
 
 def document_buttons(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from handlers.common import guard, local_today
@@ -16,8 +16,8 @@ from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render
 from messages.callbacks import int_arg, pattern, unpack
-from messages.keyboards import button, rows, text_button
-from messages.text import shorten
+from messages.keyboards import button, grid, paged, rows, text_button
+from messages.text import short_labels
 from storage.dossier_slots import (
     campaigns_taking_files,
     document_of,
@@ -35,6 +35,7 @@ PLACE = "pl"  # placing a file that came outside /nophoso
 #   pl:c:<upload>:<campaign>                       campaign chosen: which slot?
 #   pl:n:<upload>:<campaign>:<nominee>             slot chosen (0: the unit's own): which document?
 #   pl:d:<upload>:<campaign>:<nominee>:<document>  document chosen (0: another one): place the file
+#   pl:c:<upload>:<campaign>:<page>                another page of the slots
 _IDS_OF = {"c": 2, "n": 3, "d": 4}
 
 
@@ -48,6 +49,7 @@ class Placement:
     campaign_id: int
     nominee_id: int | None = None
     document_id: int | None = None
+    page: int = 0  # of the slots, when there are many nominees
 
     def ids(self) -> tuple[int, ...]:
         """The ids as the buttons carry them (0 for None), up to the slot."""
@@ -72,7 +74,11 @@ def parse_placement(data: str | None) -> Placement | None:
     action, args = parsed
     numbers = [int_arg(args, i) for i in range(len(args))]
     ids = [n for n in numbers if n is not None]
-    if len(ids) != len(numbers) or _IDS_OF.get(action) != len(ids):
+    if len(ids) != len(numbers):
+        return None
+    if action == "c" and len(ids) == 3:
+        return Placement(action, ids[0], ids[1], page=ids[2])
+    if _IDS_OF.get(action) != len(ids):
         return None
     extra = [n or None for n in ids[2:]]  # 0 on a button: the unit's own / another document
     return Placement(action, ids[0], ids[1], *extra)
@@ -117,7 +123,11 @@ async def stray_document(update: Update, context: BotContext) -> None:
     if not campaigns:
         await update.effective_message.reply_text(render("dossier/stray_kept_no_campaign"))
         return
-    buttons = [text_button(shorten(c.title, 60), PLACE, "c", upload_id, c.id) for c in campaigns]
+    labels = short_labels([c.title for c in campaigns], 60)
+    buttons = [
+        text_button(label, PLACE, "c", upload_id, c.id)
+        for label, c in zip(labels, campaigns, strict=True)
+    ]
     await update.effective_message.reply_text(
         render("dossier/stray_where", name=received.upload.original_name),
         reply_markup=rows(buttons),
@@ -176,14 +186,15 @@ async def _stray_and_dossier(
 async def _ask_slot(update: Update, placement: Placement, dossier: DossierStatus) -> None:
     """Which slot: the unit's own documents (if the campaign asks for any) or a nominee."""
     upload_id, campaign_id, _ = placement.ids()
-    buttons: list[InlineKeyboardButton] = []
-    if dossier.unit_documents:
-        buttons.append(button("unit_documents", PLACE, "n", upload_id, campaign_id, 0))
-    buttons += [
-        text_button(shorten(n.nominee.name, 50), PLACE, "n", upload_id, campaign_id, n.nominee.id)
-        for n in dossier.nominees
+    labels = short_labels([n.nominee.name for n in dossier.nominees], 50)
+    nominees = [
+        text_button(label, PLACE, "n", upload_id, campaign_id, n.nominee.id)
+        for label, n in zip(labels, dossier.nominees, strict=True)
     ]
-    await say_anew(update, render("dossier/stray_which_nominee", dossier=dossier), rows(buttons))
+    layout, _ = paged(nominees, placement.page, PLACE, "c", upload_id, campaign_id)
+    if dossier.unit_documents:
+        layout.insert(0, [button("unit_documents", PLACE, "n", upload_id, campaign_id, 0)])
+    await say_anew(update, render("dossier/stray_which_nominee", dossier=dossier), grid(layout))
 
 
 def _documents(placement: Placement, dossier: DossierStatus) -> InlineKeyboardMarkup:

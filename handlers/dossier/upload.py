@@ -17,7 +17,7 @@ from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.keyboards import button, grid, paged, rows, text_button
-from messages.text import shorten
+from messages.text import short_labels
 from storage.dossier_slots import (
     campaigns_taking_files,
     place_in_slot,
@@ -46,7 +46,11 @@ async def start(update: Update, context: BotContext) -> int:
         return END
     if len(campaigns) == 1:
         return await _nominee_step(update, context, campaigns[0].id)
-    buttons = [text_button(shorten(c.title, 60), PREFIX, Act.CAMPAIGN, c.id) for c in campaigns]
+    labels = short_labels([c.title for c in campaigns], 60)
+    buttons = [
+        text_button(label, PREFIX, Act.CAMPAIGN, c.id)
+        for label, c in zip(labels, campaigns, strict=True)
+    ]
     await say_anew(update, render("dossier/choose_campaign"), rows(buttons))
     return State.CAMPAIGN
 
@@ -81,11 +85,10 @@ async def _nominee_step(update: Update, context: BotContext, campaign_id: int) -
 
 def _nominee_keyboard(dossier: DossierStatus, page: int) -> InlineKeyboardMarkup:
     """The unit's documents, one page of its nominees (any number of them), "add"."""
+    labels = short_labels([f"{n.nominee.name} ({n.award.code})" for n in dossier.nominees], 60)
     nominees = [
-        text_button(
-            shorten(f"{n.nominee.name} ({n.award.code})", 60), PREFIX, Act.NOMINEE, n.nominee.id
-        )
-        for n in dossier.nominees
+        text_button(label, PREFIX, Act.NOMINEE, n.nominee.id)
+        for label, n in zip(labels, dossier.nominees, strict=True)
     ]
     layout, _ = paged(nominees, page, PREFIX, Act.NOMINEES_PAGE)
     if dossier.unit_documents:
