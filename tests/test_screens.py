@@ -261,3 +261,25 @@ async def test_a_file_sent_outside_the_flow_reaches_the_last_of_many_nominees(
     assert pages > 1
     chosen = await minh.press(step, pick_label(step, names[-1]))
     assert chosen.messages and chosen.last.button_texts()  # the documents of that nominee
+
+
+async def test_every_office_screen_of_a_2000_unit_body_is_taken_by_the_emulator(
+    sandbox: Sandbox, clock: Clock, tmp_path: Path
+) -> None:
+    clock.set_local("2026-03-02 09:00")
+    path = tmp_path / "units.yaml"
+    path.write_text(_units_file(2000), encoding="utf-8")
+    await load_files(sandbox.db, path)
+    lan = await join(sandbox, 6701, "Lan", "VPT", Role.OFFICE)
+    for command in ("/tonghop", "/nhiemvu", "/lich", "/duyet", "/phatdong", "/ketqua", "/trogiup"):
+        reply = await lan.say(command)
+        assert reply.messages, command
+        _within_limits(reply.messages)
+    await lan.say("/thongbao")
+    audience = await lan.say("Đề nghị các xã gửi báo cáo.")
+    preview = await lan.press(audience.last, "🏢 Tất cả đơn vị")
+    _within_limits(preview.messages)
+    assert "Gửi đến 2001 đơn vị" in preview.text  # the xã and the office's own unit
+    refused = [r for r in sandbox.emulator.requests if not r.ok]
+    assert not refused, refused[:1]
+    assert all("Có lỗi xảy ra" not in m.text for m in lan.messages)
