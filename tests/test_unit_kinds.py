@@ -18,7 +18,7 @@ from storage.invites import Redeemed, redeem_invite
 from storage.models import Announcement, Audience, Role
 from storage.plans import plan_for_year, plan_progress, unit_tasks
 from storage.units import all_units, unit_by_code, units_without_active_focal
-from tests.support.clock import TZ
+from tests.support.clock import TZ, Clock
 from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
 from tests.support.people import issue_invite, join
@@ -159,3 +159,17 @@ async def test_a_task_of_a_council_is_nobody_s_progress_and_never_reminded(
     assert council_tasks == []
     facts = {t.no: set(t.unit_codes) for t in snapshot.tasks}
     assert facts == statuses
+
+
+async def test_the_office_sees_a_council_s_own_task_as_theirs_not_as_0_of_0(
+    sandbox: Sandbox, clock: Clock, tmp_path: Path
+) -> None:
+    clock.set_local("2026-02-10 09:00")
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN, encoding="utf-8")
+    await load_files(sandbox.db, path)
+    lan = await join(sandbox, 7801, "Lan", "VP", Role.OFFICE)
+    screen = (await lan.say("/nhiemvu")).text
+    own = screen[screen.index("NV 2") :].split("\n\n")[0]
+    assert "việc của lãnh đạo, hội đồng" in own and " 0/0 đơn vị" not in screen
+    assert "1/1 đơn vị" not in own
