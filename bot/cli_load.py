@@ -68,7 +68,14 @@ async def _apply(
         await db.migrate()
         try:
             async with db.write() as session:
-                report = await apply(session, load, settings.tz, datetime.now(UTC), replace=replace)
+                report = await apply(
+                    session,
+                    load,
+                    settings.tz,
+                    datetime.now(UTC),
+                    replace=replace,
+                    check_only=bool(errors),
+                )
                 if errors:  # only checked: rolled back
                     raise LoadRejected([])
         except LoadRejected as rejected:

@@ -63,7 +63,7 @@ class _Applier(Resolver):
             )
         tasks = []
         for i, t in enumerate(plan.tasks):
-            task_entry = f"{entry}, " + entry_label("tasks", i, t.no)
+            task_entry = f"{entry}, " + entry_label("tasks", loaded.kept.at("tasks", i), t.no)
             unit_ids = self.resolve(scope, t.units, file, task_entry, "units")
             lead = self.resolve(scope, [t.lead] if t.lead else [], file, task_entry, "lead")
             due, form = _task_due(t)
@@ -99,7 +99,7 @@ class _Applier(Resolver):
             else frozenset(self.resolve(scope, c.units, file, entry, "units"))
         )
         stored = await campaign_by_code(self.session, c.code)
-        if stored is not None and not self.replace:
+        if stored is not None and not self.replace:  # a units list cut by its errors: not compared
             if stored.organization_id != org.id:
                 other = next(
                     o
@@ -109,7 +109,7 @@ class _Applier(Resolver):
                 self.error(
                     file, entry, "code", "campaign_other_org", stored=other.name, new=org.name
                 )
-            else:
+            elif not loaded.kept.units_cut:
                 current = await campaign_unit_ids(self.session, stored)
                 if current != unit_ids:
                     self.error(
@@ -136,7 +136,7 @@ class _Applier(Resolver):
         )
         awards = []
         for i, a in enumerate(c.awards):
-            award_entry = f"{entry}, " + entry_label("awards", i, a.code)
+            award_entry = f"{entry}, " + entry_label("awards", loaded.kept.at("awards", i), a.code)
             overrides: dict[str, int] = {}
             for code, n in a.quota_overrides.items():
                 for unit_id in sorted(
@@ -157,7 +157,8 @@ class _Applier(Resolver):
             )
         deadlines = []
         for i, d in enumerate(c.deadlines):
-            deadline_entry = f"{entry}, " + entry_label("deadlines", i, d.code)
+            at = loaded.kept.at("deadlines", i)
+            deadline_entry = f"{entry}, " + entry_label("deadlines", at, d.code)
             named = (
                 sorted(self.resolve(scope, d.units, file, deadline_entry, "units"))
                 if isinstance(d.units, list)
@@ -233,10 +234,13 @@ class _Applier(Resolver):
         awards = {a.code: a.id for a in await active_awards(self.session, campaign.id)}
         items = []
         for i, item in enumerate(body.items):
-            item_entry = f"{entry}, " + entry_label("items", i, item.nominee)
-            if item.unit not in scope.units:
+            item_entry = f"{entry}, " + entry_label(
+                "items", loaded.kept.at("items", i), item.nominee
+            )
+            if item.unit not in scope.units and item.unit not in self.unresolved.units:
                 self.error(file, item_entry, "unit", "unknown_unit", code=item.unit)
-            if item.award not in awards:
+            left_out = {(body.campaign, item.award), (body.campaign, None)} & self.unresolved.awards
+            if item.award not in awards and not left_out:
                 known = ", ".join(sorted(awards))
                 self.error(file, item_entry, "award", "unknown_award", code=item.award, known=known)
             if item.unit in scope.units and item.award in awards:
@@ -284,8 +288,12 @@ async def apply(
     now: datetime,
     *,
     replace: bool = False,
+    check_only: bool = False,
 ) -> LoadReport:
-    """Write every document; the caller's transaction makes it all or nothing."""
+    """Write every document; the caller's transaction makes it all or nothing. With
+    `check_only` (a load with errors, rolled back by the caller) the documents, which may be
+    parts of documents with errors, are checked against the database: the plans are not
+    written, the campaigns that are right are, for the results to be checked against."""
     applier = _Applier(session, tz, now, replace)
     applier.unresolved = load.unresolved
     report = applier.report
@@ -294,20 +302,31 @@ async def apply(
     for units in load.units:
         await applier.units(units)
     plan_specs = [await applier.plan(p) for p in load.plans]
-    campaign_specs = [await applier.campaign(c) for c in load.campaigns]
-    if applier.errors:
-        raise LoadRejected(applier.errors)
-    for plan_spec in plan_specs:
-        assert plan_spec is not None
-        outcome = await upsert_plan(session, plan_spec, replace=replace)
-        report.plans.record("updated" if outcome == "replaced" else outcome, plan_spec.code)
+    campaign_specs, unchecked = [], set()
+    for campaign in load.campaigns:
+        before = len(applier.errors)
+        campaign_specs.append(spec := await applier.campaign(campaign))
+        if (
+            spec is None
+            or len(applier.errors) > before
+            or campaign.body.code in load.unresolved.campaigns
+        ):
+            unchecked.add(campaign.body.code)
+    # With errors nothing is written; the results are still checked against the campaigns
+    # that are right, so that their errors show in the same run.
+    if not applier.errors and not check_only:
+        for plan_spec in plan_specs:
+            if plan_spec is not None:
+                outcome = await upsert_plan(session, plan_spec, replace=replace)
+                report.plans.record("updated" if outcome == "replaced" else outcome, plan_spec.code)
     for campaign_spec in campaign_specs:
-        assert campaign_spec is not None
-        report.campaigns.record(
-            await upsert_campaign(session, campaign_spec, now), campaign_spec.code
-        )
+        if campaign_spec is not None and campaign_spec.code not in unchecked:
+            report.campaigns.record(
+                await upsert_campaign(session, campaign_spec, now), campaign_spec.code
+            )
     for results in load.results:  # after the campaigns: a results file may name a new one
-        await applier.results(results)
+        if results.body.campaign not in unchecked:  # else: that campaign's errors say enough
+            await applier.results(results)
     if applier.errors:
         raise LoadRejected(applier.errors)
     return report

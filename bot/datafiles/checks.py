@@ -3,7 +3,8 @@ the file, chains without loops. Each problem names the file, the entry and the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,30 @@ class LoadError:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What of a document with errors is checked: where each entry kept is in its file (by
+    section), the codes of the entries left out (None: one without a readable code), and
+    whether a campaign's own units list lost a code."""
+
+    positions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    dropped: Mapping[str, frozenset[str | None]] = field(default_factory=dict)
+    units_cut: bool = False
+
+    def at(self, section: str, index: int) -> int:
+        """The position in the file of the index-th entry kept of a section."""
+        where = self.positions.get(section)
+        return where[index] if where is not None else index
+
+    def left_out(self, section: str, code: str) -> bool:
+        """Whether a reference may name an entry left out (its own errors are reported)."""
+        dropped = self.dropped.get(section, frozenset())
+        return code in dropped or None in dropped
+
+
+WHOLE = Kept()
+
+
 def problem(name: str, **values: Any) -> str:
     """The text of a problem, from its template."""
     return render_text(f"problems/{name}", **values)
@@ -53,21 +78,27 @@ def entry_label(section: str, index: int, code: object | None) -> str:
 
 
 def _duplicates(
-    file: str, prefix: str, section: str, codes: list[Any], field: str = "code"
+    file: str,
+    prefix: str,
+    section: str,
+    codes: list[Any],
+    field: str = "code",
+    kept: Kept = WHOLE,
 ) -> list[LoadError]:
     seen: dict[Any, int] = {}
     problems = []
     for i, code in enumerate(codes):
+        at = kept.at(section, i)
         if code in seen:
             problems.append(
                 LoadError(
                     file,
-                    f"{prefix}" + entry_label(section, i, code),
+                    f"{prefix}" + entry_label(section, at, code),
                     field,
                     problem("duplicate", other=seen[code] + 1),
                 )
             )
-        seen.setdefault(code, i)
+        seen.setdefault(code, at)
     return problems
 
 
@@ -118,12 +149,13 @@ def check_units(file: str, doc: dict[str, Any]) -> list[LoadError]:
     return problems
 
 
-def check_plan(file: str, plan: PlanBody) -> list[LoadError]:
+def check_plan(file: str, plan: PlanBody, kept: Kept = WHOLE) -> list[LoadError]:
     """Task numbers once each; each task dated one way; dates in the plan's year."""
-    problems = _duplicates(file, f"plan ({plan.key}), ", "tasks", [t.no for t in plan.tasks], "no")
+    numbers = [t.no for t in plan.tasks]
+    problems = _duplicates(file, f"plan ({plan.key}), ", "tasks", numbers, "no", kept)
     first, last = date(plan.year, 1, 1), date(plan.year, 12, 31)
     for i, task in enumerate(plan.tasks):
-        entry = f"plan ({plan.key}), " + entry_label("tasks", i, task.no)
+        entry = f"plan ({plan.key}), " + entry_label("tasks", kept.at("tasks", i), task.no)
 
         def bad(field: str, name: str, **values: Any) -> None:
             problems.append(LoadError(file, entry, field, problem(name, **values)))  # noqa: B023
@@ -162,7 +194,7 @@ def last_day_of(value: date | str) -> date:
     return following - timedelta(days=1)
 
 
-def check_campaign(file: str, c: CampaignBody) -> list[LoadError]:
+def check_campaign(file: str, c: CampaignBody, kept: Kept = WHOLE) -> list[LoadError]:
     """Period, launch and deadlines that fit together; codes once each; chains that resolve."""
     entry = f"campaign ({c.code})"
     problems = []
@@ -190,7 +222,8 @@ def check_campaign(file: str, c: CampaignBody) -> list[LoadError]:
         ("documents", c.documents),
         ("deadlines", c.deadlines),
     ):
-        problems += _duplicates(file, f"{entry}, ", section, [item.code for item in items])
+        codes = [item.code for item in items]
+        problems += _duplicates(file, f"{entry}, ", section, codes, kept=kept)
     for target in ("tap_the", "ca_nhan"):
         names = [t if isinstance(t, str) else t.name for t in getattr(c.titles, target)]
         for i, title in enumerate(names):
@@ -203,11 +236,11 @@ def check_campaign(file: str, c: CampaignBody) -> list[LoadError]:
                 )
     documents = {d.code for d in c.documents}
     for i, award in enumerate(c.awards):
-        where = f"{entry}, " + entry_label("awards", i, award.code)
+        where = f"{entry}, " + entry_label("awards", kept.at("awards", i), award.code)
         for code in award.documents or ():
-            if code not in documents:
+            if code not in documents and not kept.left_out("documents", code):
                 bad(where, "documents", "unknown_document", code=code, known=", ".join(documents))
-    problems += _check_deadlines(file, entry, c)
+    problems += _check_deadlines(file, entry, c, kept)
     return problems
 
 
@@ -215,11 +248,11 @@ def _reminders_ok(reminders: list[int]) -> bool:
     return all(0 <= r <= 90 for r in reminders) and len(set(reminders)) == len(reminders)
 
 
-def _check_deadlines(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
+def _check_deadlines(file: str, entry: str, c: CampaignBody, kept: Kept) -> list[LoadError]:
     problems = []
     codes = {d.code for d in c.deadlines}
     for i, d in enumerate(c.deadlines):
-        where = f"{entry}, " + entry_label("deadlines", i, d.code)
+        where = f"{entry}, " + entry_label("deadlines", kept.at("deadlines", i), d.code)
         ways = [n for n in ("due", "due_before", "after") if getattr(d, n) is not None]
         if not ways:
             problems.append(LoadError(file, where, "due", problem("deadline_undated")))
@@ -228,7 +261,8 @@ def _check_deadlines(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
         if d.after is not None:
             if d.days is None:
                 problems.append(LoadError(file, where, "days", problem("after_needs_days")))
-            if d.after not in codes and d.after not in BUILT_IN_STEPS:
+            known = d.after in codes or d.after in BUILT_IN_STEPS
+            if not known and not kept.left_out("deadlines", d.after):  # else: its own errors
                 steps = ", ".join([*BUILT_IN_STEPS, *sorted(codes)])
                 problems.append(
                     LoadError(
@@ -248,11 +282,11 @@ def _check_deadlines(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
             problems.append(LoadError(file, where, "days", problem("days_without_after")))
         if d.reminders is not None and not _reminders_ok(d.reminders):
             problems.append(LoadError(file, where, "reminders", problem("reminders")))
-    problems += _loops(file, entry, c)
+    problems += _loops(file, entry, c, kept)
     return problems
 
 
-def _loops(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
+def _loops(file: str, entry: str, c: CampaignBody, kept: Kept) -> list[LoadError]:
     """A deadline counted, step by step, from itself."""
     after = {d.code: d.after for d in c.deadlines}
     problems = []
@@ -263,7 +297,7 @@ def _loops(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
                 problems.append(
                     LoadError(
                         file,
-                        f"{entry}, " + entry_label("deadlines", i, d.code),
+                        f"{entry}, " + entry_label("deadlines", kept.at("deadlines", i), d.code),
                         "after",
                         problem("after_loop"),
                     )
@@ -274,7 +308,7 @@ def _loops(file: str, entry: str, c: CampaignBody) -> list[LoadError]:
     return problems
 
 
-def check_results(file: str, body: ResultsBody) -> list[LoadError]:
+def check_results(file: str, body: ResultsBody, kept: Kept = WHOLE) -> list[LoadError]:
     """A results document's instant is local time, as every time a person types."""
     if body.publish_at.tzinfo is not None:
         return [

@@ -74,7 +74,7 @@ def pydantic_errors(file: str, doc: Any, exc: ValidationError) -> list[LoadError
     """Each field once. A union reports each of its members: when the value has the shape of
     one (a mapping for a model), that member says what is wrong; otherwise the first."""
     found = exc.errors()
-    tags = [_real_path(doc, tuple(err["loc"]))[1] for err in found]
+    tags = [real_path(doc, tuple(err["loc"]))[1] for err in found]
     shaped: dict[tuple[Any, ...], set[Any]] = {}
     for err, tag in zip(found, tags, strict=True):
         loc = tuple(err["loc"])
@@ -90,7 +90,7 @@ def pydantic_errors(file: str, doc: Any, exc: ValidationError) -> list[LoadError
     return list(errors.values())
 
 
-def _real_path(doc: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], int | None]:
+def real_path(doc: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], int | None]:
     """The parts of `loc` that are keys and positions of the document, and where the first
     part naming the member of a union that failed ('constrained-str', 'TitleEntry', …) was."""
     node, path, tag = doc, [], None
@@ -118,7 +118,7 @@ def _is_union_member(part: str) -> bool:
 def _pydantic_error(file: str, doc: Any, err: Any) -> LoadError:
     """The entry is the innermost list item, with its code; the field is what is left. An
     error about a list item itself names the item as the field of the entry around it."""
-    path, _ = _real_path(doc, tuple(err["loc"]))
+    path, _ = real_path(doc, tuple(err["loc"]))
     positions = [i for i, part in enumerate(path) if isinstance(part, int)]
     if len(positions) >= 2 and positions[-1] == len(path) - 1:
         cut = positions[-2] + 1

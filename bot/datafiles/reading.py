@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -13,6 +13,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.datafiles.calendar_documents import CalendarBody, CalendarDocument, check_calendar
 from bot.datafiles.checks import (
+    WHOLE,
+    Kept,
     LoadError,
     check_campaign,
     check_duplicates_across_files,
@@ -22,28 +24,27 @@ from bot.datafiles.checks import (
     problem,
 )
 from bot.datafiles.errors import pydantic_errors, yaml_error
+from bot.datafiles.partial import Part, partial_document, partial_units
 from bot.datafiles.schema import (
     KINDS,
     CampaignBody,
-    CampaignDocument,
     PlanBody,
-    PlanDocument,
     ResultsBody,
-    ResultsDocument,
     UnitsDocument,
 )
-from bot.datafiles.units_partial import partial_units
 from messages import render_text
 
 T = TypeVar("T")
 
 
 class Loaded(NamedTuple, Generic[T]):
-    """One valid document: the file it came from and the organisation it names, if any."""
+    """One valid document (or the valid part of one with errors): the file it came from, the
+    organisation it names, if any, and what of it is kept."""
 
     file: str
     body: T
     organization: str | None = None
+    kept: Kept = WHOLE
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ class Unresolved:
     units: set[str] = field(default_factory=set)
     organizations: set[str] = field(default_factory=set)
     campaigns: set[str] = field(default_factory=set)
+    # (campaign, award) left out of a campaign document with errors; award None: any.
+    awards: set[tuple[str, str | None]] = field(default_factory=set)
     # Files whose units document names an organisation that could not be read.
     organization_files: set[str] = field(default_factory=set)
 
@@ -61,8 +64,8 @@ class Unresolved:
 @dataclass(slots=True)
 class LoadSet:
     """Every valid document of the files given, ready to write. Where there were errors, it
-    also holds the valid part of each units document with errors, so that the rest of the load
-    can be checked against it: such a load is checked, never written."""
+    also holds the valid part of each document with errors (bot.datafiles.partial), so that it
+    and the rest of the load can be checked: such a load is checked, never written."""
 
     units: list[Loaded[UnitsDocument]] = field(default_factory=list)
     plans: list[Loaded[PlanBody]] = field(default_factory=list)
@@ -149,34 +152,47 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
         parsed = None
     if kind == "units" and (parsed is None or problems):
         _unresolved_units(file, doc, into)
-    elif parsed is None:
-        _unresolved(kind, doc, into.unresolved)
-    if parsed is None:
-        return problems
     if isinstance(parsed, UnitsDocument):
         if not problems:
             into.units.append(Loaded(file, parsed))
-    elif isinstance(parsed, PlanDocument):
-        problems += check_plan(file, parsed.plan)
-        org = parsed.plan.organization or parsed.organization
-        if not problems:
-            into.plans.append(Loaded(file, parsed.plan, org))
-    elif isinstance(parsed, CampaignDocument):
-        problems += check_campaign(file, parsed.campaign)
-        org = parsed.campaign.organization or parsed.organization
-        if not problems:
-            into.campaigns.append(Loaded(file, parsed.campaign, org))
-        else:
-            into.unresolved.campaigns.add(parsed.campaign.code)
-    elif isinstance(parsed, ResultsDocument):
-        problems += check_results(file, parsed.results)
-        if not problems:
-            into.results.append(Loaded(file, parsed.results, parsed.organization))
     elif isinstance(parsed, CalendarDocument):
         earlier = [(c.file, c.body) for c in into.calendars]
         problems += check_calendar(file, parsed.calendar, earlier)
         if not problems:
             into.calendars.append(Loaded(file, parsed.calendar))
+    elif kind in _CHECKS:
+        problems += _read_part(file, kind, doc, parsed, into)
+    return problems
+
+
+_CHECKS: dict[str, Callable[[str, Any, Kept], list[LoadError]]] = {
+    "plan": check_plan,
+    "campaign": check_campaign,
+    "results": check_results,
+}
+
+
+def _read_part(
+    file: str, kind: str, doc: dict[str, Any], parsed: Any, into: LoadSet
+) -> list[LoadError]:
+    """A plan, campaign or results document's own checks; what is right in it joins the load
+    (all of it, or the part bot.datafiles.partial keeps where there are errors)."""
+    part = Part(parsed) if parsed is not None else partial_document(kind, doc)
+    if part is None:
+        _unresolved(kind, doc, into.unresolved)
+        return []
+    body, org = getattr(part.document, kind), part.document.organization
+    problems = _CHECKS[kind](file, body, part.kept)
+    if isinstance(body, PlanBody):
+        into.plans.append(Loaded(file, body, body.organization or org, part.kept))
+    elif isinstance(body, CampaignBody):
+        if problems:  # its references are checked; the results naming it are not
+            into.unresolved.campaigns.add(body.code)
+        left_out = part.kept.dropped.get("awards", frozenset())
+        into.unresolved.awards |= {(body.code, award) for award in left_out}
+        into.campaigns.append(Loaded(file, body, body.organization or org, part.kept))
+    else:
+        into.results.append(Loaded(file, body, org, part.kept))
     return problems
 
 
