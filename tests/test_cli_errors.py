@@ -8,7 +8,9 @@ import argparse
 import json
 import re
 import socket
+import sqlite3
 import tarfile
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,6 +89,105 @@ async def test_a_broken_set_of_files_lists_every_error_once_in_one_run(tmp_path:
     assert not ENGLISH.search(err) and "trường -" not in err and ": -," not in err
     # Nothing written: no database file, no scratch left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # noqa: ASYNC240
+
+
+async def test_a_file_with_a_schema_error_still_gets_its_references_checked(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    units = write(
+        data,
+        "units.yaml",
+        "organization: {code: XA-TT, name: UBND xã Tân Thanh}\nunits:\n"
+        "  - {code: VP, name: Văn phòng, kind: phong}\n"
+        "  - {code: TP, name: Tư pháp, kind: phong}\n",
+    )
+    code, _, err = await thiduabot(tmp_path, "load", str(units))
+    assert code == 0, err
+    plan = write(
+        data,
+        "plan.yaml",
+        "organization: XA-TT\nplan:\n  year: 2026\n  title: Kế hoạch\n  tasks:\n"
+        "    - {no: 1, quarter: 7, content: Báo cáo, units: [VP, KHONGCO1]}\n"
+        "    - {no: 2, quarter: 1, content: Tổng kết, units: [VP, KHONGCO2]}\n"
+        "    - {no: 3, content: Họp, units: [vp, KHONGCO3], due: 2027-01-05}\n",
+    )
+    campaign = write(
+        data,
+        "campaign.yaml",
+        "organization: XA-TT\ncampaign:\n  code: XA-2026\n  title: Thi đua 2026\n"
+        "  kind: theo_dot\n  start: 2026-01-01\n  end: 2026-12-31\n  units: [VP, KHONGCO4]\n"
+        "  deadlines:\n    - {code: B1, title: Bước 1, due: 2026-13-01}\n"
+        "    - {code: B2, title: Bước 2, after: B1, days: 3}\n"
+        "    - {code: B3, title: Bước 3, after: B9, days: 3}\n"
+        "  documents:\n    - {code: TT, name: Tờ trình, per: ho_so}\n"
+        "    - {code: BC, name: Báo cáo thành tích, per: unit}\n"
+        "  awards:\n    - {code: GK, name: Giấy khen, target: ca_nhan, quota: 0}\n"
+        "    - {code: BK, name: Bằng khen, target: ca_nhan, documents: [TT, BC, XX],"
+        " quota_overrides: {KHONGCO5: 1}}\n",
+    )
+    # Its campaign is right but for entries left out: the results are checked against it.
+    good_campaign = write(
+        data,
+        "campaign-2.yaml",
+        "organization: XA-TT\ncampaign:\n  code: XA-2027\n  title: Thi đua 2027\n"
+        "  kind: theo_dot\n  start: 2027-01-01\n  end: 2027-12-31\n"
+        "  awards:\n    - {code: GK, name: Giấy khen, target: ca_nhan, quota: 0}\n"
+        "    - {code: BK, name: Bằng khen, target: ca_nhan}\n",
+    )
+    results = write(
+        data,
+        "results.yaml",
+        "organization: XA-TT\nresults:\n  campaign: XA-2027\n  decision: QĐ 1\n"
+        "  publish_at: 2027-12-01 08:00\n  items:\n"
+        "    - {unit: VP, nominee: Nguyễn Văn A, award: GK}\n"
+        "    - {unit: VP, nominee: Trần Thị B, award: KHONG}\n"
+        "    - {unit: KHONGCO6, nominee: Lê Văn C, award: BK}\n"
+        "    - {unit: VP, nominee: Phạm Văn D}\n",
+    )
+    files = [plan, campaign, good_campaign, results]
+
+    code, out, err = await thiduabot(tmp_path, "load", *(str(f) for f in files))
+
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    known = "(hãy nạp tệp đơn vị trước hoặc cùng lúc)"
+    expected = [
+        f"{plan}: plan (2026), tasks[1] (1), trường quarter: quá lớn: tối đa 4",
+        f"{plan}: plan (2026), tasks[2] (2), trường units: không có đơn vị mã KHONGCO2 {known}",
+        f"{plan}: plan (2026), tasks[3] (3), trường units[1]: không đúng dạng mã",
+        f"{plan}: plan (2026), tasks[3] (3), trường due: hạn phải nằm trong năm 2026",
+        f"{plan}: plan (2026), tasks[3] (3), trường units: không có đơn vị mã KHONGCO3 {known}",
+        f"{campaign}: campaign (XA-2026), deadlines[1] (B1), trường due: không phải ngày hợp lệ",
+        f"{campaign}: campaign (XA-2026), deadlines[3] (B3), trường after: không có bước B9",
+        f"{campaign}: campaign (XA-2026), documents[1] (TT), trường per: phải là một trong:",
+        f"{campaign}: campaign (XA-2026), awards[1] (GK), trường quota: quá nhỏ: tối thiểu 1",
+        f"{campaign}: campaign (XA-2026), awards[2] (BK), trường documents: "
+        "không có tài liệu mã XX trong documents của phong trào (có: BC)",
+        f"{campaign}: campaign (XA-2026), trường units: không có đơn vị mã KHONGCO4 {known}",
+        f"{campaign}: campaign (XA-2026), awards[2] (BK), trường quota_overrides: "
+        f"không có đơn vị mã KHONGCO5 {known}",
+        f"{good_campaign}: campaign (XA-2027), awards[1] (GK), trường quota: quá nhỏ",
+        f"{results}: results, items[4], trường award: thiếu (bắt buộc)",
+        f"{results}: results (XA-2027), items[2] (Trần Thị B), trường award: "
+        "phong trào không có hình thức khen thưởng mã KHONG (có: BK)",
+        f"{results}: results (XA-2027), items[3] (Lê Văn C), trường unit: "
+        f"không có đơn vị mã KHONGCO6 {known}",
+    ]
+    for start in expected:
+        assert sum(line.startswith(start) for line in lines) == 1, (start, err)
+    # Nothing is reported twice: not the unit of a task with a schema error, not a reference
+    # to an entry left out for its own errors (B1, TT, GK).
+    for left_out in ("mã KHONGCO1", "(B2)", "mã TT", "mã GK"):
+        assert left_out not in err, (left_out, err)
+    assert lines[-1] == f"Có {len(expected)} lỗi; chưa ghi gì vào cơ sở dữ liệu."
+    assert len(lines) == len(expected) + 1
+    assert not ENGLISH.search(err)
+    with closing(sqlite3.connect(tmp_path / "cli.db")) as db:
+        for table in ("plans", "plan_tasks", "campaigns", "awards", "council_results"):
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        assert db.execute("SELECT count(*) FROM units").fetchone() == (2,)
 
 
 async def test_a_good_load_after_a_failed_one_and_a_bad_one_against_stored_data(
