@@ -49,3 +49,11 @@ async def show_page(
         return
     assert update.effective_message is not None
     await update.effective_message.reply_text(screens[page], reply_markup=markup)
+
+
+async def turn_keyboard(update: Update, markup: InlineKeyboardMarkup) -> None:
+    """Another page of a long keyboard: the pressed message keeps its text, its buttons change."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    with contextlib.suppress(BadRequest):  # the page shown pressed again: nothing to change
+        await update.callback_query.edit_message_reply_markup(markup)

@@ -184,14 +184,19 @@ def _units_file(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def _body_of(sandbox: Sandbox, clock: Clock, tmp_path: Path, xa: int, office: int) -> Person:
+    """A province of `xa` communes loaded on 02/03/2026, and its office joined."""
+    clock.set_local("2026-03-02 09:00")
+    path = tmp_path / "units.yaml"
+    path.write_text(_units_file(xa), encoding="utf-8")
+    await load_files(sandbox.db, path)
+    return await join(sandbox, office, "Lan", "VPT", Role.OFFICE)
+
+
 async def test_a_150_unit_picker_in_pages_within_100_buttons(
     sandbox: Sandbox, clock: Clock, tmp_path: Path
 ) -> None:
-    clock.set_local("2026-03-02 09:00")
-    path = tmp_path / "units.yaml"
-    path.write_text(_units_file(150), encoding="utf-8")
-    await load_files(sandbox.db, path)
-    lan = await join(sandbox, 6401, "Lan", "VPT", Role.OFFICE)
+    lan = await _body_of(sandbox, clock, tmp_path, 150, 6401)
     x120 = await join(sandbox, 6402, "Xã 120", "X120", Role.FOCAL)
     x001 = await join(sandbox, 6403, "Xã 1", "X001", Role.FOCAL)
     await lan.say("/thongbao")
@@ -266,11 +271,7 @@ async def test_a_file_sent_outside_the_flow_reaches_the_last_of_many_nominees(
 async def test_every_office_screen_of_a_2000_unit_body_is_taken_by_the_emulator(
     sandbox: Sandbox, clock: Clock, tmp_path: Path
 ) -> None:
-    clock.set_local("2026-03-02 09:00")
-    path = tmp_path / "units.yaml"
-    path.write_text(_units_file(2000), encoding="utf-8")
-    await load_files(sandbox.db, path)
-    lan = await join(sandbox, 6701, "Lan", "VPT", Role.OFFICE)
+    lan = await _body_of(sandbox, clock, tmp_path, 2000, 6701)
     for command in ("/tonghop", "/nhiemvu", "/lich", "/duyet", "/phatdong", "/ketqua", "/trogiup"):
         reply = await lan.say(command)
         assert reply.messages, command

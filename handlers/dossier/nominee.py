@@ -3,17 +3,15 @@ is for an award open to either, the name; then the new nominee's documents."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from handlers.common import draft_of, end_conversation, guard, pressed_number
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.screens import refuse_press
 from handlers.dossier.upload import document_step
-from handlers.replies import say_anew
+from handlers.replies import say_anew, turn_keyboard
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import unpack
@@ -92,9 +90,7 @@ async def turn_awards_page(update: Update, context: BotContext, draft: Draft) ->
     if page is None or not choices:
         await refuse_press(update)
         return State.AWARD
-    await update.callback_query.answer()
-    with contextlib.suppress(BadRequest):  # the page shown pressed again
-        await update.callback_query.edit_message_reply_markup(_award_keyboard(choices, page))
+    await turn_keyboard(update, _award_keyboard(choices, page))
     return State.AWARD
 
 

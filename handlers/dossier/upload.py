@@ -3,17 +3,14 @@ document, the file; adding a nominee is handlers.dossier.nominee."""
 
 from __future__ import annotations
 
-import contextlib
-
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from handlers.common import begin, draft_of, end_conversation, guard, local_today, pressed_number
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.receive import ACCEPTED, receive
 from handlers.dossier.screens import document_buttons, placed_text, refuse_press
 from handlers.flow import END
-from handlers.replies import say_anew
+from handlers.replies import say_anew, turn_keyboard
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.keyboards import button, grid, paged, rows, text_button
@@ -110,9 +107,7 @@ async def turn_nominees_page(update: Update, context: BotContext, draft: Draft) 
     if dossier is None or page is None:
         await refuse_press(update)
         return State.NOMINEE
-    await update.callback_query.answer()
-    with contextlib.suppress(BadRequest):  # the page shown pressed again
-        await update.callback_query.edit_message_reply_markup(_nominee_keyboard(dossier, page))
+    await turn_keyboard(update, _nominee_keyboard(dossier, page))
     return State.NOMINEE
 
 
