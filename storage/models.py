@@ -564,6 +564,9 @@ class Nominee(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
+    # The name as one name whatever its case and Unicode form (storage.text.name_key): the
+    # unique index below refuses a second "ánh dương" beside "Ánh Dương" on every backend.
+    name_key: Mapped[str] = mapped_column(String(200))
     target: Mapped[Target] = mapped_column(_enum(Target, "nominee_target"))
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"))
     created_by: Mapped[int] = mapped_column(BigInteger)
@@ -576,7 +579,9 @@ class Nominee(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (
-        UniqueConstraint("campaign_id", "unit_id", "target", "name", name="uq_nominees_name"),
+        UniqueConstraint(
+            "campaign_id", "unit_id", "target", "name_key", name="uq_nominees_name_key"
+        ),
         Index("ix_nominees_campaign_unit", "campaign_id", "unit_id"),
     )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Award, Nominee, ReviewState, Target
+from storage.text import name_key
 
 
 async def active_awards(session: AsyncSession, campaign_id: int) -> list[Award]:
@@ -53,12 +55,13 @@ async def add_nominee(
     `target` is what the nominee is (a collective or a person for an award open to either);
     by default the award's own target. Quotas are checked by storage.quotas.propose."""
     target = target or award.target
+    key = name_key(name)
     existing = await session.scalar(
-        select(Nominee).where(
+        select(Nominee.id).where(
             Nominee.campaign_id == campaign_id,
             Nominee.unit_id == unit_id,
             Nominee.target == target,
-            func.lower(Nominee.name) == name.lower(),
+            Nominee.name_key == key,
         )
     )
     if existing is not None:
@@ -67,12 +70,17 @@ async def add_nominee(
         campaign_id=campaign_id,
         unit_id=unit_id,
         name=name,
+        name_key=key,
         target=target,
         award_id=award.id,
         created_by=by,
         created_at=now,
         review_state=ReviewState.NONE,
     )
-    session.add(nominee)
-    await session.flush()
+    try:
+        # Two focal points adding one name at once: the unique index decides, politely.
+        async with session.begin_nested():
+            session.add(nominee)
+    except IntegrityError:
+        return None
     return nominee

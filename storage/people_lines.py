@@ -54,8 +54,11 @@ def initials(name: str) -> str:
 
 
 def tidy(text: str) -> str:
-    """Text as typed, with non-breaking and repeated spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+    """Text as typed, with non-breaking and repeated spaces collapsed and control characters
+    (a NUL, a tab) read as spaces: what a name of an official list may hold."""
+    composed = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    visible = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in composed)
+    return " ".join(visible.split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,3 +59,57 @@ def test_a_database_of_the_previous_version_keeps_its_meaning(tmp_path: Path) ->
         assert tuple(progress) == (1, 2, "")
         keys = set(conn.execute(text("SELECT push_key FROM outbox")).scalars())
         assert keys == {"quarterly_tasks:2026-Q1:1:VP", "results:C1:1:VP"}
+
+
+def test_0013_gives_every_nominee_its_name_key_and_keeps_two_spellings_of_one_name(
+    tmp_path: Path,
+) -> None:
+    """Before 0013, SQLite let "Ánh Dương" and "ánh dương" be two nominees: both rows stay, the
+    later one's key carries its id, and from now on the unique index holds."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "0012")
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, code, name, office, head, short) VALUES "
+                "(1, 'O', 'Sở', 'Văn phòng Sở', 'Giám đốc Sở', 'Sở')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO units (id, code, name, kind, organization_id, created_at) VALUES "
+                "(1, 'HCTP', 'Phòng HCTP', 'phong', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO campaigns (id, organization_id, code, title, theme, kind, start,"
+                ' "end", all_units, launch_at, reminders) VALUES'
+                " (1, 1, 'C1', 'Phong trào', '', 'thuong_xuyen', '2026-01-01', '2026-12-31', 1,"
+                " '2026-01-15 01:00:00', '[7]')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO awards (id, campaign_id, code, name, target, position, active) VALUES"
+                " (1, 1, 'GK', 'Giấy khen', 'ca_nhan', 0, 1)"
+            )
+        )
+        for n, name in enumerate(["Ánh Dương", "ánh dương", "Lê Văn Hải"], start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO nominees (id, campaign_id, unit_id, name, target, award_id,"
+                    " created_by, created_at, review_state) VALUES (:id, 1, 1, :name, 'ca_nhan',"
+                    " 1, 1, '2026-02-01 00:00:00', 'none')"
+                ),
+                {"id": n, "name": name},
+            )
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "head")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT id, name, name_key FROM nominees ORDER BY id")).all()
+    assert [tuple(k) for k in keys] == [
+        (1, "Ánh Dương", "ánh dương"),
+        (2, "ánh dương", "ánh dương #2"),
+        (3, "Lê Văn Hải", "lê văn hải"),
+    ]
