@@ -6,7 +6,7 @@ import contextlib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import BadRequest
@@ -36,6 +36,7 @@ PREFIX = Prefix.ANNOUNCE
 Act = Announce
 DRAFT_KEY = "thongbao"
 MAX_TEXT = 3500  # room for the heading within Telegram's 4096 characters
+LATEST_AHEAD = timedelta(days=365)  # how far ahead an announcement may be scheduled
 
 
 class State(enum.IntEnum):
@@ -317,9 +318,13 @@ async def when_given(update: Update, context: BotContext) -> int:
     except ValueError:
         await message.reply_text(render("announce/bad_when"))
         return State.WHEN
-    at = local.replace(tzinfo=context.rt.tz)
-    if at <= context.rt.now():
+    at, now = local.replace(tzinfo=context.rt.tz), context.rt.now()
+    if at <= now:
         await message.reply_text(render("announce/past_when"))
+        return State.WHEN
+    if at > now + LATEST_AHEAD:  # a typo like 31/12/9999: refused here, never scheduled
+        latest = (now + LATEST_AHEAD).astimezone(context.rt.tz)
+        await message.reply_text(render("announce/far_when", latest=latest))
         return State.WHEN
     return await _save(update, context, at)
 

@@ -67,7 +67,7 @@ def in_quiet_hours(moment: time) -> bool:
 
 def out_of_quiet_hours(local: datetime) -> datetime:
     """The instant itself, or 07:00 of the morning that ends the quiet hours it falls in."""
-    if local.time() >= QUIET_FROM:
+    if local.time() >= QUIET_FROM and local.date() < date.max:
         return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL)
     if local.time() < QUIET_UNTIL:
         return datetime.combine(local.date(), QUIET_UNTIL)

@@ -236,22 +236,48 @@ class Scheduler:
         self.next_at = next_due_at(snapshot, now)
         rows: list[Outgoing] = []
         for push in due_pushes(snapshot, now):
-            members = await recipients(session, push.unit, push.org)
-            if not members:
-                continue  # no one to tell yet: stays due until someone joins
-            text, document = await render_push(session, push, now, self.tz)
-            for m in members:
-                rows += outgoing(
-                    f"{push.key}:{m.chat_id}",
-                    push.key,
-                    push.kind,
-                    m.chat_id,
-                    text,
-                    now,
-                    m.id,
-                    document,
-                )
+            try:
+                async with session.begin_nested():  # a failed statement spoils only this push
+                    rows += await self._push_rows(session, push, now)
+            except Exception:
+                # One bad row never stops the scheduler: this push is recorded as failed and
+                # the office told; the others go on (PRODUCT §8).
+                log.exception("push %s could not be prepared; recorded as failed", push.key)
+                rows += await self._failed_push(session, push, now)
         return rows
+
+    async def _push_rows(self, session: AsyncSession, push: Push, now: datetime) -> list[Outgoing]:
+        """The outbox rows of one due push: its parts for each recipient (none yet: it stays
+        due until someone joins)."""
+        members = await recipients(session, push.unit, push.org)
+        if not members:
+            return []
+        text, document = await render_push(session, push, now, self.tz)
+        rows: list[Outgoing] = []
+        for m in members:
+            rows += outgoing(
+                f"{push.key}:{m.chat_id}", push.key, push.kind, m.chat_id, text, now, m.id, document
+            )
+        return rows
+
+    async def _failed_push(
+        self, session: AsyncSession, push: Push, now: datetime
+    ) -> list[Outgoing]:
+        """A push that could not be prepared: one failed row under its key (so it is not tried
+        every minute again and counts in its report), and a message to the office."""
+        key = f"failed:{push.key}"
+        office = [m for m in await recipients(session, None, push.org) if m.role is Role.OFFICE]
+        text = render(
+            "push/failed", kind=push.kind, subject=push.subject, at=now.astimezone(self.tz)
+        )
+        told = [
+            row
+            for m in office
+            for row in outgoing(
+                f"{key}:{m.chat_id}", key, "push_failed", m.chat_id, text, now, m.id
+            )
+        ]
+        return [Outgoing(f"{push.key}:failed", push.key, push.kind, 0, "", now, failed=True), *told]
 
     async def _enqueue(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> int:
         added = await enqueue(session, messages, now)

@@ -30,6 +30,7 @@ class Outgoing:
     not_before: datetime
     member_id: int | None = None
     document_file_id: str | None = None
+    failed: bool = False  # a push that could not be prepared: recorded, never sent
 
 
 async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: datetime) -> int:
@@ -45,7 +46,7 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: date
             "member_id": m.member_id,
             "text": m.text,
             "document_file_id": m.document_file_id,
-            "status": OutboxStatus.PENDING,
+            "status": OutboxStatus.FAILED if m.failed else OutboxStatus.PENDING,
             "not_before": m.not_before,
             "created_at": now,
             "attempts": 0,

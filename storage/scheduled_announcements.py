@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Announcement
 
+# Beyond this, a send time is no instant the scheduler plans for (a row written before input
+# was bounded, e.g. 31/12/9999): it is left out of the schedule, never a date overflow.
+LATEST_SEND = datetime(9000, 1, 1, tzinfo=UTC)
+
 
 async def announcements_since(session: AsyncSession, since: datetime | None) -> list[Announcement]:
-    """Announcements to send at or after `since` (every one, when None)."""
-    scheduled = select(Announcement)
+    """Announcements to send at or after `since` (every one, when None), up to LATEST_SEND."""
+    scheduled = select(Announcement).where(Announcement.send_at < LATEST_SEND)
     if since is not None:
         scheduled = scheduled.where(Announcement.send_at >= since)
     return list(await session.scalars(scheduled))

@@ -4,12 +4,24 @@ Vietnamese names compared as one name on every backend, races that end in a poli
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Person, Reply, Sandbox
+from scheduler import tick
 from storage.campaigns import campaign_by_code
-from storage.models import Member, Nominee, Role
+from storage.models import (
+    Announcement,
+    Audience,
+    Member,
+    Nominee,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+)
 from storage.nominees import active_awards
 from storage.quotas import propose
 from storage.units import unit_by_code
@@ -93,3 +105,78 @@ async def test_two_focal_points_adding_one_name_at_once_both_get_an_answer(
     async with season.db.read() as session:
         count = await session.scalar(select(func.count()).select_from(Nominee))
     assert count == 1
+
+
+# ---- one bad row never stops the scheduler ---------------------------------------------------
+
+
+async def _announce(box: Sandbox, text: str, send_at: datetime) -> int:
+    async with box.db.write() as session:
+        announcement = Announcement(
+            organization_id=1,
+            text=text,
+            audience=Audience.ALL,
+            unit_ids=[],
+            send_at=send_at,
+            created_by=1,
+            created_at=box.clock(),
+        )
+        session.add(announcement)
+        await session.flush()
+        return announcement.id
+
+
+async def test_a_send_time_of_9999_is_refused_where_it_is_typed(season: Sandbox) -> None:
+    lan = await join(season, 7201, "Lan", "VP", Role.OFFICE)
+    await lan.say("/thongbao")
+    audience = await lan.say("Họp giao ban.")
+    preview = await lan.press(audience.last, "🏢 Tất cả đơn vị")
+    await lan.press(preview.last, pick(preview.last, "Hẹn giờ"))
+    far = await lan.say("31/12/9999 22:00")
+    assert "quá xa" in far.text and "10/02/2027" in far.text
+    fine = await lan.say("12/02/2026 08:00")
+    assert "Đã hẹn gửi" in fine.text
+
+
+async def test_a_stored_send_time_of_9999_never_stops_the_other_pushes(season: Sandbox) -> None:
+    minh = await join(season, 7202, "Minh", "HCTP", Role.FOCAL)
+    await _announce(season, "Hẹn xa không tưởng.", datetime(9999, 12, 31, 15, tzinfo=UTC))
+    await _announce(season, "Họp giao ban sáng nay.", season.clock())
+    for _ in range(2):  # every tick, not only the first
+        await season.tick()
+        await season.deliver()
+    assert sum("Họp giao ban sáng nay." in m.text for m in minh.messages) == 1
+    assert not any("Hẹn xa" in m.text for m in minh.messages)
+
+
+async def test_a_push_that_cannot_be_prepared_is_recorded_the_office_told_the_rest_sent(
+    season: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lan = await join(season, 7203, "Lan", "VP", Role.OFFICE)
+    minh = await join(season, 7204, "Minh", "HCTP", Role.FOCAL)
+    broken = await _announce(season, "Tin hỏng.", season.clock())
+    await _announce(season, "Tin lành.", season.clock())
+    real = tick.render_push
+
+    async def render_push(session: Any, push: Any, now: datetime, tz: Any) -> Any:
+        if push.kind == "announcement" and push.subject == str(broken):
+            raise ValueError("a row no version of the code can read")
+        return await real(session, push, now, tz)
+
+    monkeypatch.setattr(tick, "render_push", render_push)
+    for _ in range(3):
+        await season.tick()
+        await season.deliver()
+    assert sum("Tin lành." in m.text for m in minh.messages) == 1
+    assert not any("Tin hỏng." in m.text for m in minh.messages)
+    told = [m for m in lan.messages if "chưa gửi được thông báo" in m.text]
+    assert len(told) == 1  # once, not once a tick
+    async with season.db.read() as session:
+        states = set(
+            await session.scalars(
+                select(OutboxMessage.status).where(
+                    OutboxMessage.push_key.startswith(f"announcement:{broken}:")
+                )
+            )
+        )
+    assert states == {OutboxStatus.FAILED}
