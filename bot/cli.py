@@ -105,13 +105,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     app = build_application(settings, db, dedupe=bool(args.webhook))
     stop = (signal.SIGINT, signal.SIGTERM)
     try:
-        if args.webhook:
-            app.run_webhook(
+        if args.webhook:  # our listener (bot/webhook.py), not PTB's: see there why
+            from bot.webhook import run_webhook
+
+            run_webhook(
+                app,
                 listen=args.listen,
                 port=args.port,
-                url_path="telegram",
-                webhook_url=args.webhook,
-                secret_token=settings.require_webhook_secret(),
+                url=args.webhook,
+                secret=settings.require_webhook_secret(),
                 stop_signals=stop,
             )
         else:

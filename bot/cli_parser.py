@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = command("run")
     run.add_argument("--webhook", metavar=_metavar("url"), help=_help("webhook"))
     run.add_argument(
-        "--listen", default="0.0.0.0", metavar=_metavar("address"), help=_help("listen")
+        "--listen", default="127.0.0.1", metavar=_metavar("address"), help=_help("listen")
     )
     run.add_argument(
         "--port", type=_port, default=8443, metavar=_metavar("port"), help=_help("port")
