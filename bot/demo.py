@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import tempfile
@@ -9,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pypdf
 import yaml
 from sqlalchemy import select
 
@@ -167,8 +169,10 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
 
 
 def _pdf(title: str) -> bytes:
-    """A small valid PDF, enough for the content check."""
-    return (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Title (" + title.encode() + b") >> endobj\n"
-        b"trailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    """A small one-page PDF, whole as the content check wants (pypdf writes its xref)."""
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.files import FileKind, StoredBlob, sniff
+from storage.files import FileKind, Refused, StoredBlob, check
 from storage.models import RequiredDocument, Upload
 from storage.requirements import accepts
 from storage.uploads import stored_file_for
@@ -19,7 +19,8 @@ class Refusal(enum.StrEnum):
     """Why a file is not kept."""
 
     TOO_BIG = "too_big"
-    TYPE = "type"  # not a type units may send at all
+    TYPE = "type"  # not a type units may send at all, or not whole as the type it claims
+    MACRO = "macro"  # an Office file with macros or ActiveX controls
     FORMAT = "format"  # a type the document asked for does not take
 
 
@@ -36,9 +37,10 @@ def judge(
     (its `formats`) is refused before anything is kept."""
     if too_big(len(data), limit):
         return None, Refusal.TOO_BIG
-    kind = sniff(data)
+    checked = check(data)
+    kind = checked.kind
     if kind is None:
-        return None, Refusal.TYPE
+        return None, Refusal.MACRO if checked.refused is Refused.MACRO else Refusal.TYPE
     if document_asked is not None and not accepts(document_asked, kind.value):
         return kind, Refusal.FORMAT
     return kind, None

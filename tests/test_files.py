@@ -1,4 +1,5 @@
-"""Uploaded files: kinds told by content, the content-addressed store, the dossier ZIP."""
+"""Uploaded files: the content-addressed store, the names files go back under, the dossier ZIP
+(what a file is: tests/test_file_checks.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,12 @@ import csv
 import hashlib
 import io
 import os
-import struct
-import time
 import unicodedata
 import zipfile
-import zlib
 from datetime import datetime
 from pathlib import Path
 
-import openpyxl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from messages.exports.dossier_archive import (
     MANIFEST_HEADER,
@@ -25,34 +20,12 @@ from messages.exports.dossier_archive import (
     build_dossier_zip,
     safe_name,
 )
-from storage.files import MIME, FileKind, blob_path, read_blob, sniff, store_blob
+from storage.files import FileKind, blob_path, delivery_name, read_blob, store_blob
+from tests.support.uploads import docx, jpeg, odt, pdf, png, xlsx
 
-# --- samples, built here so no binary fixture is committed -------------------------------
+# --- samples (tests/support/uploads.py builds them whole, as the content checks want) ---
 
-
-def make_pdf() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-        b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
-        b"trailer <</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
-def make_png() -> bytes:
-    def chunk(tag: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(tag + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
-    pixels = zlib.compress(b"\x00\xff\x00\x00")  # filter byte + one red pixel
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def make_jpeg() -> bytes:
-    app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8" + app0 + b"\x00" * 64 + b"\xff\xd9"
+make_pdf, make_png, make_jpeg, make_xlsx, make_odt = pdf, png, jpeg, xlsx, odt
 
 
 def make_zip(members: dict[str, bytes]) -> bytes:
@@ -63,220 +36,8 @@ def make_zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def make_docx() -> bytes:
-    return make_zip(
-        {
-            "[Content_Types].xml": b"<Types/>",
-            "_rels/.rels": b"<Relationships/>",
-            "word/document.xml": b"<w:document/>",
-        }
-    )
-
-
-def make_xlsx() -> bytes:
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "Tập thể lao động xuất sắc"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def make_odf(kind: str, *, stored: bool = True) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        mode = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-        zf.writestr("mimetype", f"application/vnd.oasis.opendocument.{kind}", compress_type=mode)
-        zf.writestr("content.xml", "<office:document-content/>")
-        zf.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
-    return buf.getvalue()
-
-
-FREE, END, FAT_SECTOR, NONE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-
-
-def _dir_entry(
-    name: str, kind: int, left: int, right: int, child: int, start: int, size: int
-) -> bytes:
-    encoded = (name + "\0").encode("utf-16-le")
-    return (
-        encoded.ljust(64, b"\0")
-        + struct.pack("<HBB", len(encoded), kind, 1)
-        + struct.pack("<III", left, right, child)
-        + b"\0" * 16  # CLSID
-        + b"\0" * 4  # state bits
-        + b"\0" * 16  # creation and modification times
-        + struct.pack("<IQ", start, size)
-    )
-
-
-def make_ole(streams: list[str], *, nested: tuple[str, ...] = ()) -> bytes:
-    """A minimal CFB v3 file: the given streams under the root, `nested` inside a storage.
-
-    Sector 0 is the FAT, sectors 1-2 the directory, sectors 3-10 one 4096-byte stream that
-    every stream entry points at (each entry's content is irrelevant to sniffing).
-    """
-    entries = [("Root Entry", 5)] + [(s, 2) for s in streams]
-    storage_id = None
-    if nested:
-        storage_id = len(entries)
-        entries.append(("ObjectPool", 1))
-    nested_ids = list(range(len(entries), len(entries) + len(nested)))
-    entries += [(s, 2) for s in nested]
-    root_children = list(range(1, 1 + len(streams))) + ([storage_id] if storage_id else [])
-
-    def chain(ids: list[int]) -> dict[int, int]:
-        # A degenerate (all-right) tree: each sibling's right points to the next one.
-        return dict(zip(ids, [*ids[1:], NONE], strict=False))
-
-    right = chain(root_children) | chain(nested_ids)
-    directory = b""
-    for i, (name, kind) in enumerate(entries):
-        if kind == 5:
-            directory += _dir_entry(name, 5, NONE, NONE, root_children[0], END, 0)
-        elif kind == 1:
-            directory += _dir_entry(name, 1, NONE, right[i], nested_ids[0], END, 0)
-        else:
-            directory += _dir_entry(name, 2, NONE, right.get(i, NONE), NONE, 3, 4096)
-    assert len(directory) <= 1024
-    directory = directory.ljust(1024, b"\0")
-    for unused in range(len(directory) // 128):
-        start = unused * 128
-        if directory[start : start + 128] == b"\0" * 128:
-            blank = _dir_entry("", 0, NONE, NONE, NONE, 0, 0)
-            directory = directory[:start] + blank + directory[start + 128 :]
-
-    # FAT, then the directory chain 1 -> 2, then the stream chain 3 -> ... -> 10.
-    fat = [FAT_SECTOR, 2, END, 4, 5, 6, 7, 8, 9, 10, END]
-    fat_sector = struct.pack(f"<{len(fat)}I", *fat).ljust(512, b"\xff")
-    header = (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-        + b"\0" * 16
-        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-        + b"\0" * 6
-        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, END, 0, END, 0)
-        + struct.pack("<I", 0)  # DIFAT[0]: the FAT is sector 0
-        + b"\xff" * (4 * 108)
-    )
-    assert len(header) == 512
-    return header + fat_sector + directory + b"\x42" * 4096
-
-
-def make_exe() -> bytes:
-    dos = bytearray(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00")
-    dos = dos.ljust(0x3C, b"\0") + struct.pack("<I", 0x80)
-    dos = dos.ljust(0x80, b"\0")
-    pe = b"PE\0\0" + struct.pack("<HHIIIHH", 0x14C, 1, 0, 0, 0, 0xE0, 0x102)
-    return bytes(dos) + pe + b"\0" * 400
-
-
-# --- sniff ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("data", "kind"),
-    [
-        (make_pdf(), FileKind.PDF),
-        (b"\r\n" * 20 + make_pdf(), FileKind.PDF),  # junk before the header, as readers allow
-        (make_png(), FileKind.PNG),
-        (make_jpeg(), FileKind.JPG),
-        (make_docx(), FileKind.DOCX),
-        (make_xlsx(), FileKind.XLSX),
-        (make_odf("text"), FileKind.ODT),
-        (make_odf("spreadsheet"), FileKind.ODS),
-        (make_ole(["WordDocument", "1Table", "\x05SummaryInformation"]), FileKind.DOC),
-        (make_ole(["\x05SummaryInformation", "Workbook"]), FileKind.XLS),
-        (make_ole(["Book"]), FileKind.XLS),
-        # An Excel file with an embedded Word object is still Excel.
-        (make_ole(["Workbook"], nested=("WordDocument",)), FileKind.XLS),
-    ],
-)
-def test_accepted_kinds_are_told_by_content(data: bytes, kind: FileKind) -> None:
-    assert sniff(data) is kind
-    assert MIME[kind]
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        make_exe(),
-        make_exe() + b"%PDF-1.4 hidden",  # mentions a PDF header but is an executable
-        b"<!DOCTYPE html><html><body>%PDF-1.4</body></html>",
-        make_zip({"a.txt": b"hello", "b/c.bin": b"\0" * 10}),
-        make_zip({"word/document.xml": b"<w:document/>"}),  # no [Content_Types].xml
-        make_odf("text", stored=False),  # ODF requires the mimetype stored
-        make_odf("presentation"),
-        make_ole(["PowerPoint Document"]),
-        make_ole(["Contents"], nested=("WordDocument",)),  # Word only inside a sub-storage
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504,  # OLE signature, nothing behind it
-        b"PK\x03\x04" + b"\0" * 100,
-        b"",
-        b"\0" * 2048 + make_pdf(),  # header too far in
-        os.urandom(4096),
-    ],
-    ids=[
-        "exe",
-        "exe-mentioning-pdf",
-        "html",
-        "random-zip",
-        "docx-without-content-types",
-        "odt-deflated-mimetype",
-        "odp",
-        "ppt",
-        "word-nested-only",
-        "bare-ole",
-        "broken-zip",
-        "empty",
-        "late-pdf",
-        "random",
-    ],
-)
-def test_other_content_is_refused(data: bytes) -> None:
-    assert sniff(data) is None
-
-
-def test_an_executable_named_pdf_is_refused(tmp_path: Path) -> None:
-    upload = tmp_path / "hoso.pdf"
-    upload.write_bytes(make_exe())
-    assert sniff(upload.read_bytes()) is None
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.sampled_from([b"", b"%PDF-", b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"MZ"]),
-    st.binary(max_size=4096),
-)
-def test_sniff_never_raises(prefix: bytes, tail: bytes) -> None:
-    assert sniff(prefix + tail) in (None, *FileKind)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.data())
-def test_sniff_survives_damaged_containers(data: st.DataObject) -> None:
-    # Flip bytes inside real ZIP and OLE files to reach deep into the parsers.
-    sample = bytearray(
-        data.draw(st.sampled_from([make_docx(), make_odf("text"), make_ole(["WordDocument"])]))
-    )
-    for _ in range(data.draw(st.integers(1, 8))):
-        at = data.draw(st.integers(0, len(sample) - 1))
-        sample[at] = data.draw(st.integers(0, 255))
-    sniff(bytes(sample))
-
-
-def test_sniff_is_fast_on_a_large_file() -> None:
-    big = make_pdf() + os.urandom(20 * 1024 * 1024)
-    zip_big = make_zip({"[Content_Types].xml": b"", "word/document.xml": os.urandom(1 << 20)})
-    started = time.perf_counter()
-    assert sniff(big) is FileKind.PDF
-    assert sniff(b"\0" + big) is FileKind.PDF
-    assert sniff(os.urandom(20 * 1024 * 1024)) is None
-    assert sniff(zip_big) is FileKind.DOCX
-    assert time.perf_counter() - started < 2
-
-
-def test_a_zip_with_too_many_members_is_refused() -> None:
-    members = {f"{i}.xml": b"" for i in range(10_001)}
-    members |= {"[Content_Types].xml": b"", "word/document.xml": b""}
-    assert sniff(make_zip(members)) is None
+def make_docx(text: str = "") -> bytes:
+    return docx(text)
 
 
 # --- the store -----------------------------------------------------------------------------
@@ -358,6 +119,44 @@ def test_safe_name_is_nfc_and_trimmed_keeping_the_extension() -> None:
     assert safe_name("CON.abc" + " x" * 100 + ".pdf", max_chars=12) == "_CON.abc.pdf"
 
 
+# --- names of files the office receives ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parts", "kind", "name"),
+    [
+        (
+            ("HCTP", "Nguyễn Văn An", "Báo cáo thành tích"),
+            FileKind.PDF,
+            "HCTP-nguyen-van-an-bao-cao-thanh-tich.pdf",
+        ),
+        (
+            ("NV_HTQT", None, "Biên bản họp xét khen thưởng"),
+            FileKind.XLSX,
+            "NV-HTQT-bien-ban-hop-xet-khen-thuong.xlsx",
+        ),
+        (("VP", "Đặng Thị Đào", None), FileKind.JPG, "VP-dang-thi-dao-0123abcd.jpg"),
+        (
+            ("BTTP", "Phòng Bổ trợ tư pháp", "Tóm tắt.bat"),
+            FileKind.DOCX,
+            "BTTP-phong-bo-tro-tu-phap-tom-tat-bat.docx",
+        ),
+        (("../..", "\u202eexe.gpj", "<script>"), FileKind.PNG, "exe-gpj-script.png"),
+        (("", "", ""), FileKind.ODT, "0123abcd.odt"),
+    ],
+)
+def test_a_file_goes_back_under_a_name_of_its_dossier_and_its_real_type(
+    parts: tuple[str, str | None, str | None], kind: FileKind, name: str
+) -> None:
+    assert delivery_name(*parts, "0123abcd" + "f" * 56, kind) == name
+
+
+def test_a_delivery_name_is_short_and_ascii() -> None:
+    name = delivery_name("HCTP", "Nguyễn " * 60, "Báo cáo " * 60, "a" * 64, FileKind.PDF)
+    assert name.isascii() and name.endswith(".pdf") and len(name) <= 104
+    assert not name.removesuffix(".pdf").endswith("-")
+
+
 # --- the dossier ZIP -----------------------------------------------------------------------
 
 
@@ -382,7 +181,7 @@ def test_dossier_zip_round_trip(tmp_path: Path) -> None:
         "sheet": (make_xlsx(), FileKind.XLSX),
         "hostile1": (make_jpeg(), FileKind.JPG),
         "hostile2": (make_pdf() + b"% second\n", FileKind.PDF),
-        "hostile3": (make_odf("text"), FileKind.ODT),
+        "hostile3": (make_odt(), FileKind.ODT),
     }
     blobs = {key: _blob(tmp_path, data, kind) for key, (data, kind) in samples.items()}
 

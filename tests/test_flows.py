@@ -18,8 +18,8 @@ from storage.people_lines import PersonLine as Line
 from storage.people_lines import Title
 from tests.support.people import join
 from tests.support.registrations import saved
+from tests.support.uploads import PDF
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PEOPLE = "Nguyễn Văn An; Trưởng phòng; LĐTT\nTrần Thị Bình; Chuyên viên; LĐTT"
 
 

@@ -18,6 +18,7 @@ from tests.support.clock import Clock
 from tests.support.databases import load_files
 from tests.support.pages import every_page
 from tests.support.people import join
+from tests.support.uploads import PDF
 
 NOMINEES = 45
 
@@ -254,8 +255,7 @@ async def test_a_file_sent_outside_the_flow_reaches_the_last_of_many_nominees(
 ) -> None:
     minh = await join(season, 6601, "Minh", "HCTP", Role.FOCAL)
     names = await _propose_many(season, minh, "HCTP", 120)
-    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-    step = (await minh.send_document(pdf, "bao-cao.pdf")).last
+    step = (await minh.send_document(PDF, "bao-cao.pdf")).last
     if not any(n in " ".join(step.button_texts()) for n in names):  # which campaign first
         step = (await minh.press(step, step.button_texts()[0])).last
     pages = 1

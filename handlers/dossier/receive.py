@@ -44,7 +44,8 @@ async def receive(
     data = await _download(message, context, document, document_asked)
     if data is None:
         return None
-    kind, refusal = judge(data, context.rt.max_file_bytes, document_asked)
+    # Parsing a whole file takes a while for a large one: not on the loop other chats share.
+    kind, refusal = await asyncio.to_thread(judge, data, context.rt.max_file_bytes, document_asked)
     if refusal is not None or kind is None:
         await _refuse(message, context, refusal or Refusal.TYPE, document_asked, kind)
         return None
@@ -99,6 +100,8 @@ async def _refuse(
         await message.reply_text(render("dossier/too_big", limit_mb=limit_mb))
     elif refusal is Refusal.TYPE:
         await message.reply_text(render("dossier/refused_type", accepted=ACCEPTED))
+    elif refusal is Refusal.MACRO:
+        await message.reply_text(render("dossier/refused_macro"))
     else:
         await message.reply_text(
             render(
