@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # httpx logs every request URL, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosqlite's debug lines quote every statement's parameters (names, Telegram ids).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = load_settings()
         if args.command == "run":

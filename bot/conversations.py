@@ -85,9 +85,9 @@ class SharedConversations:
             if failure is not None:
                 raise
             if handled:  # e.g. the lock's connection lost while the update was handled
-                log.warning("chat %s: conversation step not stored: %s", chat, one_line(exc))
+                log.warning("conversation step not stored: %s", one_line(exc))
                 return
-            log.warning("chat %s: conversation step not read: %s", chat, one_line(exc))
+            log.warning("conversation step not read: %s", one_line(exc))
             put_slot(ChatSlot())
             await handling
 
@@ -98,7 +98,7 @@ class SharedConversations:
                     self._rows[chat] = await load_flow(session, chat) or (None, None)
                 self._slots[chat] = self._slot_of(chat, self._rows[chat])
             except Exception as exc:
-                log.warning("chat %s: conversation step not read: %s", chat, one_line(exc))
+                log.warning("conversation step not read: %s", one_line(exc))
         slot = self._slots.get(chat) or ChatSlot()
         put_slot(slot)
         await handling
@@ -123,7 +123,7 @@ class SharedConversations:
             async with self._db.write() as session:
                 await save_flow(session, chat, after, now)
         except Exception as exc:
-            log.warning("chat %s: conversation step not stored: %s", chat, one_line(exc))
+            log.warning("conversation step not stored: %s", one_line(exc))
             return row
         return (after, now)
 
@@ -135,7 +135,8 @@ class SharedConversations:
         try:
             decoded = decode_flow(data)
         except UnreadableFlow as exc:
-            log.warning("chat %s: stored conversation unreadable, dropped (%s)", chat, exc)
+            # Not the error itself: it may quote the stored draft, which is what a person typed.
+            log.warning("stored conversation unreadable, dropped (%s)", type(exc).__name__)
             return ChatSlot()
         stored = self._from_legacy(chat, decoded) if isinstance(decoded, LegacyFlows) else decoded
         if stored is not None and not stored.flow:  # no flow, only parked drafts
@@ -152,7 +153,7 @@ class SharedConversations:
         if utcnow() - written > flow.timeout:
             return ChatSlot()  # left idle too long: as if it had never started
         if stored.draft_version != flow.draft_version:
-            log.warning("chat %s: draft of %s of another version, dropped", chat, flow.name)
+            log.warning("draft of %s of another version, dropped", flow.name)
             stored.draft = None
         return ChatSlot(stored=stored, parked=stored.parked)
 
@@ -173,9 +174,9 @@ class SharedConversations:
                 draft = with_field_names(flow.draft_type, draft)
             if step is None or (draft is not None and flow.decode(draft) is None):
                 break
-            log.info("chat %s: stored step of %s converted from the first format", chat, name)
+            log.info("stored step of %s converted from the first format", name)
             return StoredFlow(name, step.name, draft, flow.draft_version)
-        log.warning("chat %s: stored conversation of the first format dropped", chat)
+        log.warning("stored conversation of the first format dropped")
         return None
 
 

@@ -110,7 +110,7 @@ class _UpdateHandler(RequestHandler):
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
-    def initialize(self, endpoint: _Endpoint) -> None:  # type: ignore[override]
+    def initialize(self, endpoint: _Endpoint) -> None:
         self.endpoint = endpoint
         self.chunks: list[bytes] = []
         self.size = 0

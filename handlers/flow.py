@@ -147,7 +147,10 @@ class Flow(Generic[D, S]):
             draft: D = _adapter(self.draft_type).validate_python(data)
             return draft
         except Exception as exc:
-            log.warning("flow %s: stored draft unreadable, dropped: %s", self.name, exc)
+            # The error names the draft's values (what a person typed): only its kind is logged.
+            log.warning(
+                "flow %s: stored draft unreadable, dropped: %s", self.name, type(exc).__name__
+            )
             return None
 
     def encode(self, draft: D) -> dict[str, Any]:

@@ -141,7 +141,7 @@ async def _set_menu(context: BotContext, member: Membership) -> None:
     try:
         await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(member.chat_id))
     except TelegramError as exc:  # the menu is a convenience; joining already succeeded
-        log.warning("set_my_commands for chat %s failed: %s", member.chat_id, exc)
+        log.warning("set_my_commands for a member of %s failed: %s", member.unit_code, exc)
 
 
 @guard()

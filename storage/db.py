@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -58,7 +60,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # No SQL parameters in any log or error text: they hold names, titles and Telegram ids.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             _ensure_parent_dir(self.url.database)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
@@ -70,11 +73,13 @@ class Database:
         if not self.is_sqlite or (self.url.database or ":memory:") != ":memory:":
             kwargs.update(pool_size=POOL_SIZE, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        event.listen(self.engine.sync_engine, "handle_error", _without_values)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         # Writers start with BEGIN IMMEDIATE on SQLite: they queue on the busy timeout up front
         # instead of failing with "database is locked" when a read transaction tries to upgrade.
         self._writer = self.engine.execution_options(sqlite_immediate=True)
+        self._identity: tuple[int, int] | None = None  # the file watched (see watch_file)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(self._writer, expire_on_commit=False)
 
@@ -106,9 +111,57 @@ class Database:
         async with self.engine.connect() as conn:
             return await conn.run_sync(_is_current, self.is_sqlite)
 
+    @property
+    def file_path(self) -> Path | None:
+        """The SQLite database's file (None: PostgreSQL, or a database in memory)."""
+        database = self.url.database if self.is_sqlite else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).expanduser()
+
+    def file_identity(self) -> tuple[int, int] | None:
+        """The file's (device, inode) now; None when no file is there under its name."""
+        path = self.file_path
+        try:
+            stat = os.stat(path) if path is not None else None
+        except FileNotFoundError:
+            return None
+        return (stat.st_dev, stat.st_ino) if stat is not None else None
+
+    def watch_file(self) -> None:
+        """Remember which file the bot opened, to notice later if it was deleted or replaced
+        (the open connections would go on writing into a file no name leads to)."""
+        self._identity = self.file_identity()
+
+    def file_lost(self) -> bool:
+        """Whether the watched file is gone or another file now has its name (a stat: cheap)."""
+        return self._identity is not None and self.file_identity() != self._identity
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+# asyncpg names a refused argument's value in its message ("query argument $2: 'Nguyễn…'").
+_ARGUMENT_VALUE = re.compile(r"(query argument \$\d+): .*", re.DOTALL)
+
+
+def _without_values(context: Any) -> None:
+    """Take the data out of a database error before anyone logs it: PostgreSQL's DETAIL
+    ("Key (telegram_user_id)=(…) already exists", "Failing row contains (…)") and asyncpg's
+    quote of a refused argument. The message line, which names the constraint, stays."""
+    pending = [context.sqlalchemy_exception, context.original_exception]
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if getattr(error, "detail", None):
+            error.detail = None
+        if error.args and isinstance(error.args[0], str):
+            error.args = (_ARGUMENT_VALUE.sub(r"\1: …", error.args[0]), *error.args[1:])
+        pending += [getattr(error, "orig", None), error.__cause__, error.__context__]
 
 
 def _ensure_parent_dir(database: str | None) -> None:

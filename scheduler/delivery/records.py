@@ -146,10 +146,10 @@ class Recorder:
         await self.write(lambda s: outbox.mark_final(s, row.id, status, error))
         if status is OutboxStatus.UNCERTAIN:
             self.stats.uncertain += 1
-            log.warning("outbox row %s to chat %s is uncertain: %s", row.id, row.chat_id, error)
+            log.warning("outbox row %s is uncertain: %s", row.id, error)
         elif status is OutboxStatus.FAILED:
             self.stats.failed += 1
-            log.warning("outbox row %s to chat %s failed: %s", row.id, row.chat_id, error)
+            log.warning("outbox row %s failed: %s", row.id, error)
 
     async def _blocked(self, row: OutboxMessage, error: str) -> None:
         member_id = row.member_id
@@ -165,4 +165,4 @@ class Recorder:
             try:
                 await self.on_blocked(row.chat_id, member_id)
             except Exception:
-                log.exception("on_blocked failed for chat %s", row.chat_id)
+                log.exception("on_blocked failed for outbox row %s", row.id)
