@@ -47,6 +47,7 @@ from storage.models import (
     Unit,
     Upload,
 )
+from storage.text import name_key
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Wednesday 11 March 2026, 10:00 local: a working day, quarter I, between the pushes of 08:00.
@@ -425,12 +426,14 @@ async def seed(db: Database, files_dir: Path, scale: Scale, *, rng_seed: int = 2
                     target = "tap_the" if n == 0 else "ca_nhan"
                     award = next(a for a, t in award_ids[c["id"]] if t == target)
                     nid = len(nominees) + 1
+                    name = f"Phòng {u}" if n == 0 else f"Trần Thị {u}-{n}"
                     nominees.append(
                         {
                             "id": nid,
                             "campaign_id": c["id"],
                             "unit_id": u,
-                            "name": f"Phòng {u}" if n == 0 else f"Trần Thị {u}-{n}",
+                            "name": name,
+                            "name_key": name_key(name),
                             "target": target,
                             "award_id": award,
                             "created_by": FOCAL_BASE + u,
