@@ -20,6 +20,7 @@ from pathlib import Path
 FORMAT = "thidua-backup-1"
 DB_NAME = "thidua.db"
 MANIFEST = "manifest.json"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class BackupError(Exception):
@@ -39,6 +40,8 @@ class BackupSummary:
     files: int
     bytes: int
     tables: dict[str, int]
+    # Restored: the archive's schema is older than this code's; the next start migrates it.
+    older_schema: bool = False
 
 
 def _sha256(path: Path) -> str:
@@ -81,6 +84,48 @@ def _counts(database: Path) -> tuple[dict[str, int], list[str]]:
         conn.close()
 
 
+def _check_database(database: Path, tables: dict[str, int]) -> bool:
+    """An archive's database, checked before it replaces anything: SQLite's integrity check
+    passes, every table holds the rows the manifest counted, and its schema revision is one
+    this code knows. Returns whether that revision is older than the newest (then the next
+    start migrates it); a database that fails is a BackupError."""
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if verdict != ["ok"]:
+                raise BackupError("database_damaged")
+            counts, _ = _counts(database)
+            version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:  # not a database at all, or unreadable pages
+        message = str(exc)
+        if "no such table: alembic_version" in message:
+            raise BackupError("schema_missing") from None
+        raise BackupError("database_damaged") from None
+    if counts != tables:
+        raise BackupError("database_damaged")
+    if len(version) != 1:
+        raise BackupError("schema_missing")
+    revision = str(version[0][0])
+    head, known = _revisions()
+    if revision not in known:
+        raise BackupError("schema_newer", revision)
+    return revision != head
+
+
+def _revisions() -> tuple[str | None, set[str]]:
+    """This code's newest schema revision, and every revision it knows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return script.get_current_head(), {r.revision for r in script.walk_revisions()}
+
+
 def backup_sqlite(database: Path, files_dir: Path, out: Path) -> BackupSummary:
     """Write a .tar.gz holding a consistent copy of the database and every stored file."""
     if not database.exists():
@@ -113,7 +158,9 @@ def backup_sqlite(database: Path, files_dir: Path, out: Path) -> BackupSummary:
 def restore_sqlite(
     archive_path: Path, database: Path, files_dir: Path, *, force: bool
 ) -> BackupSummary:
-    """Put an archive's database and files in place, after checking every file's hash."""
+    """Put an archive's database and files in place, after checking the database itself
+    (integrity, row counts, schema revision) and every file's hash: nothing is replaced
+    unless all of it is right."""
     if database.exists() and database.stat().st_size > 0 and not force:
         raise BackupError("database_exists", str(database))
     try:
@@ -129,6 +176,9 @@ def restore_sqlite(
             raise BackupError("not_a_backup", str(manifest.get("format")))
         archive.extractall(tmp, filter="data")  # refuses absolute paths and links outside
         staged = Path(tmp)
+        if not (staged / DB_NAME).is_file():
+            raise BackupError("not_a_backup", DB_NAME)
+        older = _check_database(staged / DB_NAME, dict(manifest["tables"]))
         for relative, facts in manifest["files"].items():
             path = staged / "files" / relative
             if not path.exists() or _sha256(path) != facts["sha256"]:
@@ -148,4 +198,5 @@ def restore_sqlite(
         len(files),
         sum(int(f["size"]) for f in files.values()),
         dict(manifest["tables"]),
+        older_schema=older,
     )

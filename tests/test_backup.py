@@ -6,11 +6,15 @@ import asyncio
 import io
 import sqlite3
 import tarfile
+import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from messages import render_text
 from storage.backup import BackupError, backup_sqlite, restore_sqlite
 from storage.db import Database
 from storage.files import FileKind, store_blob
@@ -146,3 +150,112 @@ async def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
         DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test",
     )
     assert code == 2 and "pg_dump" in err
+
+
+def rewritten(archive: Path, out: Path, change: Callable[[Path], None]) -> Path:
+    """A copy of a real backup whose database was changed by `change` (the manifest and the
+    files as they were, so that only the database itself can tell)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "thidua.db"
+        with tarfile.open(archive, "r:gz") as source, tarfile.open(out, "w:gz") as target:
+            for member in source.getmembers():
+                data = source.extractfile(member)
+                payload = data.read() if data else b""
+                if member.name == "thidua.db":
+                    database.write_bytes(payload)
+                    change(database)
+                    payload = database.read_bytes()
+                member.size = len(payload)
+                target.addfile(member, io.BytesIO(payload))
+    return out
+
+
+def flip_bytes(database: Path) -> None:
+    """Bytes flipped in the header of every page after the first (the b-tree pages)."""
+    data = bytearray(database.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    for start in range(page, len(data), page):
+        for i in range(start, start + 12):
+            data[i] ^= 0xFF
+    database.write_bytes(bytes(data))
+
+
+def set_revision(revision: str) -> Callable[[Path], None]:
+    def change(database: Path) -> None:
+        conn = sqlite3.connect(database)
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        conn.commit()
+        conn.close()
+
+    return change
+
+
+async def test_a_damaged_database_is_refused_and_the_live_one_keeps_working(
+    tmp_path: Path,
+) -> None:
+    """A real backup whose database had bytes flipped (every file's hash still right): restore
+    says so in one Vietnamese line, exits non-zero, and the database in place still works."""
+    db, database, files, _ = await seeded(tmp_path)
+    await db.dispose()
+    live = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", "FILES_DIR": str(files)}
+    code, _, err = await thiduabot(tmp_path, "backup", "--out", str(tmp_path / "b.tar.gz"), **live)
+    assert code == 0, err
+    before = database.read_bytes()
+    damaged = rewritten(tmp_path / "b.tar.gz", tmp_path / "damaged.tar.gz", flip_bytes)
+    code, out, err = await thiduabot(tmp_path, "restore", str(damaged), "--force", **live)
+    assert code == 2 and out == "", out
+    assert err.strip() == (
+        "Không thực hiện được: cơ sở dữ liệu trong bản sao lưu bị hỏng, không qua được kiểm tra "
+        "toàn vẹn; cơ sở dữ liệu hiện tại được giữ nguyên."
+    )
+    assert database.read_bytes() == before  # untouched
+    code, out, err = await thiduabot(
+        tmp_path, "due", "--from", "2026-03-01", "--to", "2026-03-31", **live
+    )
+    assert code == 0 and "Traceback" not in err, err  # the live database still answers
+    again = Database(f"sqlite+aiosqlite:///{database}")
+    async with again.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Unit)) == 12
+    await again.dispose()
+
+
+async def test_the_schema_revision_of_an_archive_is_checked(tmp_path: Path) -> None:
+    """Newer than this code (unknown revision): refused, nothing replaced. Older: restored,
+    and the operator is told the next start migrates it. None at all: refused."""
+    db, database, files, _ = await seeded(tmp_path)
+    await db.dispose()
+    archive = tmp_path / "b.tar.gz"
+    backup_sqlite(database, files, archive)
+    target, target_files = tmp_path / "x" / "t.db", tmp_path / "x" / "f"
+
+    newer = rewritten(archive, tmp_path / "newer.tar.gz", set_revision("9999_from_the_future"))
+    with pytest.raises(BackupError) as refused:
+        restore_sqlite(newer, target, target_files, force=False)
+    assert refused.value.reason == "schema_newer" and not target.exists()
+    line = render_text("cli/backup_error", reason="schema_newer", detail="9999_from_the_future")
+    assert "phiên bản bot mới hơn" in line and len(line.splitlines()) == 1
+
+    def no_revision(database: Path) -> None:
+        conn = sqlite3.connect(database)
+        conn.execute("DELETE FROM alembic_version")
+        conn.commit()
+        conn.close()
+
+    bare = rewritten(archive, tmp_path / "bare.tar.gz", no_revision)
+    with pytest.raises(BackupError) as refused:
+        restore_sqlite(bare, target, target_files, force=False)
+    assert refused.value.reason in {"schema_missing", "database_damaged"} and not target.exists()
+
+    first = "0001"
+    older = rewritten(archive, tmp_path / "older.tar.gz", set_revision(first))
+    conn = sqlite3.connect(database)
+    (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    conn.close()
+    assert head != first
+    summary = restore_sqlite(older, target, target_files, force=False)
+    assert (
+        summary.older_schema
+        and not restore_sqlite(archive, target, target_files, force=True).older_schema
+    )
+    text = render_text("cli/restore_done", path=target, summary=summary, created="09:00 10/02/2026")
+    assert "sẽ được nâng cấp tự động khi bot khởi động" in text
