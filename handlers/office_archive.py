@@ -16,7 +16,7 @@ from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import Prefix, Review
 from messages.exports.dossier_archive import ArchiveEntry, build_dossier_zip
-from storage.files import blob_path
+from storage.files import FileKind, blob_path, delivery_name
 from storage.models import Campaign, Role
 from storage.reviews import (
     CampaignUpload,
@@ -76,7 +76,8 @@ async def _send_archive(chat: Chat, campaign: Campaign, entries: list[ArchiveEnt
 def _archive_entries(
     uploads: Sequence[CampaignUpload], tz: ZoneInfo, files_dir: Path
 ) -> list[ArchiveEntry]:
-    """The ZIP's entries: each placed file with where it belongs, its blob and its hash."""
+    """The ZIP's entries: each placed file with where it belongs, its blob and its hash,
+    named after its dossier with its real extension (the sender's name is in the manifest)."""
     return [
         ArchiveEntry(
             unit_code=unit.code,
@@ -89,6 +90,13 @@ def _archive_entries(
             size=stored.size,
             uploaded_at=upload.uploaded_at.astimezone(tz).replace(tzinfo=None),
             uploaded_by=str(upload.uploaded_by),
+            file_name=delivery_name(
+                unit.code,
+                nominee.name if nominee else None,
+                document.name if document else None,
+                stored.sha256,
+                FileKind(stored.kind),
+            ),
         )
         for unit, nominee, document, upload, stored in uploads
     ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CommandHandler,
@@ -25,7 +27,16 @@ from messages.callbacks import Prefix, Review
 from messages.keyboards import button, label, rows, text_button
 from messages.long_text import pack_blocks
 from scheduler.calendar import working_days_between
-from storage.models import Campaign, Nominee, RequiredDocument, ReviewState, Role, Upload
+from storage.files import FileKind, delivery_name, read_blob
+from storage.models import (
+    Campaign,
+    Nominee,
+    RequiredDocument,
+    ReviewState,
+    Role,
+    StoredFile,
+    Upload,
+)
 from storage.review_decisions import OpenedDossier, decide
 from storage.review_decisions import open_dossier as open_for_review
 from storage.reviews import (
@@ -33,6 +44,9 @@ from storage.reviews import (
     nominee_by_id,
     review_screen,
 )
+from storage.uploads import stored_files_of
+
+log = logging.getLogger(__name__)
 
 PREFIX = Prefix.REVIEW
 Act = Review
@@ -152,7 +166,7 @@ def _queue_buttons(
 
 @guard(Role.OFFICE)
 async def open_dossier(update: Update, context: BotContext) -> None:
-    """Open a dossier: it is now in review; its files are re-sent by file_id."""
+    """Open a dossier: it is now in review; its files are re-sent from the store."""
     query, chat, member = update.callback_query, update.effective_chat, context.member
     assert query is not None and chat is not None and member is not None
     nominee_id = pressed_number(update, PREFIX)
@@ -164,15 +178,41 @@ async def open_dossier(update: Update, context: BotContext) -> None:
             if nominee_id
             else None
         )
+        stored = await stored_files_of(session, [u for _, u in opened.files]) if opened else {}
     if opened is None:
         await query.answer(render_text("alerts/stale_button"), show_alert=True)
         return
     await query.answer()
     for document, upload in opened.files:
-        await chat.send_document(
-            upload.telegram_file_id, caption=_file_caption(document, upload, context.rt.tz)
-        )
+        await _resend(chat, context, opened, document, upload, stored[upload.stored_file_id])
     await chat.send_message(_decide_text(opened), reply_markup=_decide_keyboard(opened.nominee.id))
+
+
+async def _resend(
+    chat: Chat,
+    context: BotContext,
+    opened: OpenedDossier,
+    document: RequiredDocument | None,
+    upload: Upload,
+    stored: StoredFile,
+) -> None:
+    """One file of the dossier, sent from the store under a name of the dossier with the
+    extension of its real type (a file_id would keep the sender's name, e.g. "x.bat");
+    the sender's name is in the caption."""
+    try:
+        data = await asyncio.to_thread(read_blob, context.rt.files_dir, stored.path)
+    except (OSError, ValueError):
+        log.error("stored file %s of upload %s cannot be read", stored.path, upload.id)
+        return
+    name = delivery_name(
+        opened.unit.code,
+        opened.nominee.name if upload.nominee_id is not None else None,
+        document.name if document else None,
+        stored.sha256,
+        FileKind(stored.kind),
+    )
+    caption = _file_caption(document, upload, context.rt.tz)
+    await chat.send_document(data, filename=name, caption=caption)
 
 
 def _file_caption(document: RequiredDocument | None, upload: Upload, tz: ZoneInfo) -> str:

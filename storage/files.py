@@ -119,6 +119,7 @@ def read_blob(files_dir: Path, relative_path: str) -> bytes:
 # gateway or unzip tool misreads them; short enough for any file system.
 _NAME_PART = re.compile(r"[^0-9A-Za-z]+")
 _NAME_CHARS = 100
+_PART_CHARS = 40  # of each of unit code, nominee, document: long titles cut at a word
 _SHA_PREFIX = 8
 
 
@@ -136,8 +137,16 @@ def delivery_name(
     ASCII (e.g. "HCTP-nguyen-van-an-bao-cao-thanh-tich.pdf"), with the extension of the type
     its content was judged to be. A file of no required document (None) is told apart by the
     start of its hash; so is one whose parts fold to nothing."""
-    parts = [_ascii(unit_code)] + [_ascii(p).lower() for p in (nominee, document) if p]
+    parts = [_ascii(unit_code)[:_PART_CHARS]]
+    parts += [_words(_ascii(p).lower(), _PART_CHARS) for p in (nominee, document) if p]
     if document is None or not any(parts):
         parts.append(sha256[:_SHA_PREFIX])
     stem = "-".join(p for p in parts if p)[:_NAME_CHARS].rstrip("-")
     return f"{stem}.{kind.value}"
+
+
+def _words(slug: str, limit: int) -> str:
+    """The slug cut to at most `limit` characters at a hyphen (a word kept whole)."""
+    if len(slug) <= limit:
+        return slug
+    return slug[: limit + 1].rsplit("-", 1)[0] or slug[:limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,3 +111,14 @@ async def unplaced_upload(session: AsyncSession, upload_id: int, unit_id: int) -
         .options(joinedload(Upload.stored_file))
         .where(Upload.id == upload_id, Upload.unit_id == unit_id, Upload.campaign_id.is_(None))
     )
+
+
+async def stored_files_of(
+    session: AsyncSession, uploads: Sequence[Upload]
+) -> dict[int, StoredFile]:
+    """The stored content behind each of these uploads, by stored file id."""
+    ids = {u.stored_file_id for u in uploads}
+    if not ids:
+        return {}
+    found = await session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))
+    return {s.id: s for s in found}

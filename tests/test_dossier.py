@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,20 @@ from tests.support.clock import Clock
 from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
 from tests.support.people import join, pick
-from tests.support.uploads import PDF, docx, xlsx
+from tests.support.uploads import (
+    BAT_WITH_PDF,
+    PDF,
+    PNG_HEADED_BAT,
+    PNG_HEADED_HTA,
+    PNG_HEADED_JS,
+    docx,
+    docx_with_vba,
+    jpeg,
+    odt,
+    png,
+    xlsm_as_xlsx,
+    xlsx,
+)
 
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
@@ -205,11 +219,15 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     item = pick(queue.last, "NV_HTQT · Nguyễn Văn An")
     opened = await lan.press(queue.last, item)
     sent = [m for m in opened.messages if m.document]
-    assert sorted(m.document["file_name"] for m in sent if m.document) == [
-        "bao-cao-an.docx",
-        "bien-ban-hop-xet.xlsx",
-        "tom-tat-an.pdf",
+    # Each file goes back under a name of its dossier, its original name in the caption.
+    names = {m.document["file_name"]: m.text for m in sent if m.document}
+    assert sorted(names) == [
+        "NV-HTQT-bien-ban-hop-xet-khen-thuong-cua-phong.xlsx",
+        "NV-HTQT-nguyen-van-an-bao-cao-thanh-tich-cua-tap-the-ca-nhan.docx",
+        "NV-HTQT-nguyen-van-an-tom-tat-thanh-tich-cua-tap-the-ca-nhan.pdf",
     ]
+    assert "— bien-ban-hop-xet.xlsx (nộp lúc" in names[sorted(names)[0]]
+    assert "— bao-cao-an.docx (nộp lúc" in names[sorted(names)[1]]
     assert "Đang thẩm định" in (await hoa.say("/hoso")).text
 
     ask = await lan.press(opened.last, "↩️ Yêu cầu bổ sung")
@@ -236,7 +254,11 @@ async def test_review_return_with_note_resubmit_and_approve(season: Sandbox) -> 
     assert "Nguyễn Văn An — Giấy khen của Giám đốc Sở · Đã nộp đủ" in (await hoa.say("/hoso")).text
     again = await lan.say("/duyet")
     opened = await lan.press(again.last, pick(again.last, "NV_HTQT · Nguyễn Văn An"))
-    assert "bao-cao-an-ky.docx" in [m.document["file_name"] for m in opened.messages if m.document]
+    resent = [m for m in opened.messages if m.document]
+    assert any("bao-cao-an-ky.docx" in m.text for m in resent)
+    assert [m.document["content"] for m in resent if m.document and "-ky" in m.text] == [
+        docx("an, co chu ky")
+    ]
     before = len(hoa.messages)
     await lan.press(opened.last, "✅ Đủ điều kiện")
     await season.deliver()
@@ -265,9 +287,83 @@ async def test_the_campaign_zip_holds_every_upload_byte_for_byte(season: Sandbox
     archive = zipfile.ZipFile(io.BytesIO(document["content"]))
     names = archive.namelist()
     assert "manifest.csv" in names and "SHA256SUMS" in names
-    for file_name, content in uploads.items():
-        entry = next(n for n in names if n.endswith("/" + file_name))
-        assert archive.read(entry) == content
+    for content in uploads.values():
+        entry = next(n for n in names if n.endswith("/") is False and archive.read(n) == content)
+        assert entry.rsplit("/", 1)[-1].startswith("NV-HTQT-")  # a name of its dossier
         assert hashlib.sha256(content).hexdigest() in archive.read("SHA256SUMS").decode()
     assert any(n.startswith("NV_HTQT - ") and "/Nguyễn Văn An/" in n for n in names)
     assert len([n for n in names if not n.endswith("/")]) == len(uploads) + 2
+
+
+async def test_scripts_and_macro_files_are_refused_and_real_files_of_every_type_kept(
+    season: Sandbox,
+) -> None:
+    hoa = await join(season, 4010, "Hoa", "NV_HTQT", Role.FOCAL)
+    hostile = {
+        "anh.js": PNG_HEADED_JS,
+        "anh.hta": PNG_HEADED_HTA,
+        "anh.png": PNG_HEADED_BAT,
+        "bao-cao.pdf": BAT_WITH_PDF,
+        "bao-cao.bat": BAT_WITH_PDF,
+    }
+    for name, content in hostile.items():
+        refused = await hoa.send_document(content, name)
+        assert "không phải loại được nhận" in refused.text, name
+        assert "PDF, DOC, DOCX, XLS, XLSX, ODT, ODS, JPG, PNG" in refused.text
+    for name, content in {"bien-ban.xlsx": xlsm_as_xlsx(), "bao-cao.docx": docx_with_vba()}.items():
+        refused = await hoa.send_document(content, name)
+        assert "tệp có macro" in refused.text and "không phải loại" not in refused.text, name
+    assert not [p for p in season.files_dir.rglob("*") if p.is_file()]  # nothing kept
+
+    real = {
+        "a.pdf": PDF,
+        "b.png": png(),
+        "c.jpg": jpeg(),
+        "d.docx": docx("d"),
+        "e.xlsx": xlsx(),
+        "f.odt": odt("f"),
+    }
+    for name, content in real.items():
+        kept = await hoa.send_document(content, name)
+        assert f'Đã nhận và lưu tệp "{name}"' in kept.text, name
+    stored = sorted(p.suffix for p in season.files_dir.rglob("*") if p.is_file())
+    assert stored == sorted(p.suffix for p in map(Path, real))
+
+
+async def test_duyet_sends_each_file_under_a_safe_name_with_its_real_extension(
+    season: Sandbox,
+) -> None:
+    hoa = await join(season, 4011, "Hoa", "NV_HTQT", Role.FOCAL)
+    added = await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Nguyễn Văn An")
+    # A real PDF and a real DOCX under the names a hostile sender would give them.
+    done = await upload(hoa, added.last, "Tóm tắt", PDF, "bao-cao-thanh-tich.bat")
+    assert 'Đã nhận "bao-cao-thanh-tich.bat"' in done.text
+    await upload(hoa, done.last, "Báo cáo", docx("an"), "bao-cao.pdf.exe")
+    await hoa.say("/huy")
+    step = await hoa.say("/nophoso")
+    own = await hoa.press(step.last, pick(step.last, "📁"))
+    await upload(hoa, own.last, "Biên bản", xlsx(), "bien ban\u202exslx.hta")
+    await hoa.say("/huy")
+
+    lan = await join(season, 4012, "Lan", "NV_VP", Role.OFFICE)
+    queue = await lan.say("/duyet")
+    opened = await lan.press(queue.last, pick(queue.last, "NV_HTQT · Nguyễn Văn An"))
+    sent = {m.document["file_name"]: m for m in opened.messages if m.document}
+    assert sorted(sent) == [
+        "NV-HTQT-bien-ban-hop-xet-khen-thuong-cua-phong.xlsx",
+        "NV-HTQT-nguyen-van-an-bao-cao-thanh-tich-cua-tap-the-ca-nhan.docx",
+        "NV-HTQT-nguyen-van-an-tom-tat-thanh-tich-cua-tap-the-ca-nhan.pdf",
+    ]
+    pdf_sent = sent["NV-HTQT-nguyen-van-an-tom-tat-thanh-tich-cua-tap-the-ca-nhan.pdf"]
+    assert pdf_sent.document is not None and pdf_sent.document["content"] == PDF
+    assert pdf_sent.document["mime_type"] == "application/pdf"
+    assert "bao-cao-thanh-tich.bat" in pdf_sent.text  # the original name, as data
+    assert "bao-cao.pdf.exe" in sent[sorted(sent)[1]].text
+
+    zipped = await lan.press(queue.last, pick(queue.last, "📦"))
+    assert zipped.last.document is not None
+    archive = zipfile.ZipFile(io.BytesIO(zipped.last.document["content"]))
+    files = sorted(n.rsplit("/", 1)[-1] for n in archive.namelist() if "/" in n)
+    assert files == sorted(sent)
+    manifest = archive.read("manifest.csv").decode("utf-8-sig")
+    assert "bao-cao-thanh-tich.bat" in manifest and "bao-cao.pdf.exe" in manifest

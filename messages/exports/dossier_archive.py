@@ -71,6 +71,9 @@ class ArchiveEntry:
     size: int
     uploaded_at: datetime  # local, naive
     uploaded_by: str
+    # The name to give the file in the ZIP (a safe one made by the caller); None: the
+    # original name, made safe. The manifest keeps the original name either way.
+    file_name: str | None = None
 
 
 def safe_name(original: str, *, max_chars: int = MAX_NAME_CHARS) -> str:
@@ -163,7 +166,7 @@ def build_dossier_zip(
             where = folder(unit_key, f"{e.unit_code} - {e.unit_name}", ("", root))
             if e.nominee is not None:
                 where = folder((*unit_key, e.nominee), e.nominee, where)
-            wanted = _with_real_ext(safe_name(e.original_name), e.path.suffix)
+            wanted = _with_real_ext(safe_name(e.file_name or e.original_name), e.path.suffix)
             name, new = where[1].claim(wanted, e.sha256, MAX_NAME_CHARS)
             arcname = where[0] + name
             if new:
