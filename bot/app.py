@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.conversations import SharedConversations
 from bot.fitting import FittingBot
 from bot.request_guard import RequestGuard
+from handlers.dossier.receive import tell_lost_downloads
 from handlers.runtime import BotContext, BotData, Runtime
 from messages.commands import GUEST_COMMANDS
 from messages.organizations import org_words
@@ -34,6 +35,8 @@ from storage.state import BOT_USERNAME, set_state
 log = logging.getLogger(__name__)
 
 TICK_JOB = "due-tick"
+WATCH_JOB = "database-watch"
+WATCH_SECONDS = 1.0  # a stat of the database file: cheap enough every second
 
 
 @dataclass(slots=True)
@@ -48,6 +51,8 @@ class Services(BotData):
     delivery_stop: asyncio.Event | None = None
     delivery_task: asyncio.Task[None] | None = None
     wake: asyncio.TimerHandle | None = None
+    # Set when the SQLite file vanished under the running bot (it then stops; `run` says so).
+    database_lost: bool = False
 
 
 BotApplication = Application[Any, BotContext, Any, Any, Services, Any]
@@ -121,6 +126,8 @@ async def on_startup(app: BotApplication) -> None:
         only = organizations[0]
         runtime.org_words = org_words(only.name, only.office, only.head, only.short)
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in GUEST_COMMANDS])
+    # A download a crash cut off: its sender is told to send the file again.
+    await tell_lost_downloads(runtime, at_start=True)
     _start_delivery(app, runtime)
     log.info("bot @%s ready", app.bot.username)
 
@@ -139,6 +146,7 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
 
     async def tick(_context: object) -> None:
         await scheduler.tick()
+        await tell_lost_downloads(runtime, at_start=False)  # another instance's, after a lease
         _wake_at_next_due(app, runtime, scheduler, tick)
 
     def poke() -> None:
@@ -166,6 +174,33 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
             "max_instances": 1,
             "misfire_grace_time": 30,
         },
+    )
+    _watch_database(app, runtime)
+
+
+def _watch_database(app: BotApplication, runtime: Runtime) -> None:
+    """Stop the bot when its SQLite file is deleted or replaced under it (PRODUCT §8): the
+    open connections would go on writing into a file no name leads to, and the next start
+    would find an empty database, everyone unbound."""
+    db = runtime.db
+    db.watch_file()
+    if db.file_identity() is None:  # PostgreSQL, or a database in memory
+        return
+
+    async def check(_context: object) -> None:
+        if app.bot_data.database_lost or not db.file_lost():
+            return
+        log.critical("database file %s deleted or replaced under the bot: stopping", db.file_path)
+        app.bot_data.database_lost = True
+        app.stop_running()
+
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        check,
+        interval=WATCH_SECONDS,
+        first=WATCH_SECONDS,
+        name=WATCH_JOB,
+        job_kwargs={"id": WATCH_JOB, "replace_existing": True, "coalesce": True},
     )
 
 

@@ -129,6 +129,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         if args.webhook and exc.errno in binding and exc.filename is None:
             raise port_error(exc, args.listen, args.port) from None  # taken since the check
         raise
+    if app.bot_data.database_lost:  # the watchdog stopped it (bot/app.py)
+        print(render_text("cli/database_lost", path=db.file_path), file=sys.stderr)
+        return 1
     return 0
 
 
