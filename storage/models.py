@@ -805,3 +805,20 @@ class CalendarDay(Base):
     name: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(300))
     loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PendingDownload(Base):
+    """A file whose download has begun and is not finished (PRODUCT §8): written in its own
+    commit before the download, deleted once the file is kept or refused. A row left behind
+    was cut off by a crash; after the restart its sender is told to send the file again."""
+
+    __tablename__ = "pending_downloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)  # who sent it
+    file_name: Mapped[str] = mapped_column(String(255))
+    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_pending_downloads_started_at", "started_at"),)

@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import signal
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from bot.emulator import BotMessage
+from bot.emulator import BotApiEmulator, BotMessage
 from bot.emulator.sandbox import Person, Reply, Sandbox
-from storage.models import Role
+from storage.db import Database
+from storage.downloads import begin_download
+from storage.models import PendingDownload, Role
+from tests.support.broadcasts import add_focal_points
 from tests.support.clock import Clock
 from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
 from tests.support.people import join, pick
+from tests.support.processes import start_bot
 from tests.support.uploads import (
     BAT_WITH_PDF,
     PDF,
@@ -367,3 +375,71 @@ async def test_duyet_sends_each_file_under_a_safe_name_with_its_real_extension(
     assert files == sorted(sent)
     manifest = archive.read("manifest.csv").decode("utf-8-sig")
     assert "bao-cao-thanh-tich.bat" in manifest and "bao-cao.pdf.exe" in manifest
+
+
+async def pending_downloads(db: Database) -> list[PendingDownload]:
+    async with db.read() as session:
+        return list(await session.scalars(select(PendingDownload)))
+
+
+async def test_a_download_cut_off_by_a_restart_is_asked_again_once(
+    season: Sandbox, clock: Clock
+) -> None:
+    hoa = await join(season, 4013, "Hoa", "NV_HTQT", Role.FOCAL)
+    assert 'Đã nhận và lưu tệp "a.pdf"' in (await hoa.send_document(PDF, "a.pdf")).text
+    await hoa.send_document(PNG_HEADED_JS, "b.js")
+    assert await pending_downloads(season.db) == []  # kept or refused: nothing left behind
+
+    # The bot went down between the record and the end of the download.
+    clock.set_local("2025-10-20 09:15")
+    async with season.db.write() as session:
+        await begin_download(
+            session,
+            chat_id=4013,
+            telegram_user_id=4013,
+            file_name="bao-cao-thanh-tich.pdf",
+            telegram_file_id="lost-file",
+            now=clock(),
+        )
+    # Back up after a while (PostgreSQL instances wait out the lease; SQLite tells at once).
+    clock.set_local("2025-10-20 09:30")
+    before = len(hoa.messages)
+    await season.restart_bot()
+    await season.deliver()
+    told = [m.text for m in hoa.messages[before:]]
+    assert told == [
+        'Tệp "bao-cao-thanh-tich.pdf" bạn gửi lúc 09:15 20/10/2025 chưa nhận được do gián đoạn;'
+        " vui lòng gửi lại."
+    ]
+    assert await pending_downloads(season.db) == []
+    await season.restart_bot()  # told once: the row is gone
+    await season.deliver()
+    assert len(hoa.messages) == before + 1
+
+
+async def test_a_bot_killed_mid_download_asks_for_the_file_again(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/kill.db"
+    db = Database(url)
+    await db.migrate()
+    await load_files(db, EXAMPLES / "units-lang-son.yaml")
+    (chat,) = await add_focal_points(db, 950_000, 1, datetime.now(UTC))
+    async with BotApiEmulator() as emu:
+        user = emu.user(chat, "Hoa")
+        first = await start_bot(tmp_path, emu, url)
+        # getFile answers after a minute: the bot is mid-download when it is killed.
+        emu.fail_next("getFile", status=200, delay=60)
+        await user.send_document(PDF, "bao-cao-thanh-tich.pdf")
+        await emu.wait_until(lambda: any(r.method == "getFile" for r in emu.requests), 30)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        assert [d.file_name for d in await pending_downloads(db)] == ["bao-cao-thanh-tich.pdf"]
+
+        second = await start_bot(tmp_path, emu, url)
+        await emu.wait_until(lambda: any("gián đoạn" in m.text for m in emu.messages(chat)), 30)
+        second.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 0, err.decode()
+    told = [m.text for m in emu.messages(chat) if "gián đoạn" in m.text]
+    assert len(told) == 1 and '"bao-cao-thanh-tich.pdf"' in told[0] and "gửi lại" in told[0]
+    assert await pending_downloads(db) == []
+    await db.dispose()
