@@ -23,6 +23,7 @@ from handlers import (
     office_launch,
     office_members,
     office_review,
+    office_scheduled,
     office_summary,
     onboarding,
     registration,
@@ -65,6 +66,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         *registration.handlers(),  # the flows go to the Flows router above; the rest in order
         *dossier.handlers(),
         *office_announcements.handlers(),
+        *office_scheduled.handlers(),
         *office_review.handlers(),
         *office_archive.handlers(),
         *office_launch.handlers(),

@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from handlers.common import begin, draft_of, end_conversation, guard, pressed_number, route
 from handlers.flow import Flow
+from handlers.office_scheduled import list_button, waiting_count
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render, render_text
@@ -81,7 +82,8 @@ async def start(update: Update, context: BotContext) -> int:
     """`/thongbao`: ask for the content."""
     assert context.member is not None
     begin(context, DRAFT_KEY, Draft(unit_id=context.member.unit_id))
-    await say_anew(update, render("announce/ask_content", limit=MAX_TEXT))
+    waiting = list_button(await waiting_count(context))  # "Đã hẹn (N)": see or cancel them
+    await say_anew(update, render("announce/ask_content", limit=MAX_TEXT), waiting)
     return State.CONTENT
 
 

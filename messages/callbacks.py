@@ -24,6 +24,15 @@ class Prefix(enum.StrEnum):
     LAUNCH = "pd"  # /phatdong
     TASKS = "nv"  # /nhiemvu and the campaign steps
     PAGE = "pg"  # the pages of a list a person browses (/hoso, /lich, /ketqua)
+    SCHEDULED = "hh"  # the announcements scheduled and not sent yet (/thongbao → "Đã hẹn")
+
+
+class Scheduled(enum.StrEnum):
+    """The buttons of the scheduled announcements (Prefix.SCHEDULED)."""
+
+    LIST = "l"  # hh:l[:<page>]: the list
+    ASK = "x"  # hh:x:<id>: cancel this one? (asks)
+    CANCEL = "y"  # hh:y:<id>: cancel it
 
 
 class Page(enum.StrEnum):

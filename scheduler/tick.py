@@ -38,7 +38,7 @@ from storage.plan_tasks import tasks_numbered
 from storage.recipients import chat_names, organization_code, recipients, unit_id, unit_name
 from storage.results import published_result
 from storage.reviews import awaiting_review
-from storage.scheduled_announcements import unreported_announcements
+from storage.scheduled_announcements import existing_announcements, unreported_announcements
 from storage.step_progress import step_by_code
 from storage.updates import forget_old_updates
 
@@ -280,6 +280,14 @@ class Scheduler:
         return [Outgoing(f"{push.key}:failed", push.key, push.kind, 0, "", now, failed=True), *told]
 
     async def _enqueue(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> int:
+        # An announcement cancelled between the computation and this write is not sent.
+        ids = {int(m.push_key.split(":")[1]) for m in messages if m.kind == "announcement"}
+        kept = await existing_announcements(session, ids)
+        messages = [
+            m
+            for m in messages
+            if m.kind != "announcement" or int(m.push_key.split(":")[1]) in kept
+        ]
         added = await enqueue(session, messages, now)
         added += await self._finished_reports(session, now)
         await forget_old_updates(session, now, timedelta(days=2))

@@ -180,3 +180,30 @@ async def test_a_push_that_cannot_be_prepared_is_recorded_the_office_told_the_re
             )
         )
     assert states == {OutboxStatus.FAILED}
+
+
+async def test_the_office_lists_and_cancels_a_scheduled_announcement(season: Sandbox) -> None:
+    lan = await join(season, 7301, "Lan", "VP", Role.OFFICE)
+    minh = await join(season, 7302, "Minh", "HCTP", Role.FOCAL)
+    later = await _announce(season, "Họp tổng kết ngày mai.", datetime(2026, 2, 11, 2, tzinfo=UTC))
+    await _announce(season, "Xa quá.", datetime(9999, 12, 31, 15, tzinfo=UTC))
+    first = (await lan.say("/thongbao")).last
+    assert "🗓 Đã hẹn (2)" in first.button_texts(), (first.text, first.button_texts())
+    listed = await lan.press(first, "🗓 Đã hẹn (2)")
+    assert "Họp tổng kết ngày mai." in listed.text and "11/02/2026 09:00" in listed.text
+    ask = await lan.press(listed.last, pick(listed.last, f"✖️ Hủy #{later}"))
+    assert "Hủy thông báo" in ask.text
+    done = await lan.press(ask.last, "✖️ Hủy thông báo này")
+    assert "Đã hủy thông báo" in done.text
+    # Pressed again, or forged for another office's or an unknown one: one answer, nothing else.
+    again = await lan.press_data(done.last, f"hh:y:{later}")
+    assert again.alert is not None and not again.messages
+    minh_forged = await minh.press_data(minh.messages[-1], f"hh:y:{later + 1}")
+    assert minh_forged.alert is not None
+    for _ in range(2):
+        await season.tick()
+        await season.deliver()
+    assert not any("Họp tổng kết" in m.text for m in minh.messages)
+    anew = (await lan.say("/thongbao")).last
+    listed = await lan.press(anew, "🗓 Đã hẹn (1)")  # the one of 9999 is still there to cancel
+    assert "Họp tổng kết" not in listed.text and "31/12/9999" in listed.text
