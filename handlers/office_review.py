@@ -167,25 +167,36 @@ def _queue_buttons(
 @guard(Role.OFFICE)
 async def open_dossier(update: Update, context: BotContext) -> None:
     """Open a dossier: it is now in review; its files are re-sent from the store."""
-    query, chat, member = update.callback_query, update.effective_chat, context.member
-    assert query is not None and chat is not None and member is not None
+    query = update.callback_query
+    assert query is not None
     nominee_id = pressed_number(update, PREFIX)
+    if not nominee_id or not await _show_dossier(update, context, nominee_id, answer=True):
+        await query.answer(render_text("alerts/stale_button"), show_alert=True)
+
+
+async def _show_dossier(
+    update: Update, context: BotContext, nominee_id: int, *, answer: bool
+) -> bool:
+    """The dossier's files, re-sent from the store, and the decision buttons under them
+    (carrying what was shown); False when it is not the office's."""
+    chat, member = update.effective_chat, context.member
+    assert chat is not None and member is not None
     async with context.rt.db.write() as session:
-        opened = (
-            await open_for_review(
-                session, nominee_id, _org(context), by=member.telegram_user_id, now=context.rt.now()
-            )
-            if nominee_id
-            else None
+        opened = await open_for_review(
+            session, nominee_id, _org(context), by=member.telegram_user_id, now=context.rt.now()
         )
         stored = await stored_files_of(session, [u for _, u in opened.files]) if opened else {}
     if opened is None:
-        await query.answer(render_text("alerts/stale_button"), show_alert=True)
-        return
-    await query.answer()
+        return False
+    if answer and update.callback_query is not None:
+        await update.callback_query.answer()
     for document, upload in opened.files:
         await _resend(chat, context, opened, document, upload, stored[upload.stored_file_id])
-    await chat.send_message(_decide_text(opened), reply_markup=_decide_keyboard(opened.nominee.id))
+    seen = max((upload.id for _, upload in opened.files), default=0)
+    await chat.send_message(
+        _decide_text(opened), reply_markup=_decide_keyboard(opened.nominee.id, seen)
+    )
+    return True
 
 
 async def _resend(
@@ -237,9 +248,10 @@ def _decide_text(opened: OpenedDossier) -> str:
     )
 
 
-def _decide_keyboard(nominee_id: int) -> InlineKeyboardMarkup:
-    """Approve or return the dossier, side by side."""
-    yes = button("approve", PREFIX, Act.APPROVE, nominee_id)
+def _decide_keyboard(nominee_id: int, seen: int) -> InlineKeyboardMarkup:
+    """Approve or return the dossier, side by side; approving carries the version of the
+    files shown (`seen`), so that a file sent meanwhile is never approved unseen."""
+    yes = button("approve", PREFIX, Act.APPROVE, nominee_id, seen)
     return rows([yes, button("return", PREFIX, Act.RETURN, nominee_id)], per_row=2)
 
 
@@ -251,7 +263,12 @@ def _told_unit(state: ReviewState, note: str | None) -> Callable[[Nominee, Campa
 
 
 async def _decided(
-    update: Update, context: BotContext, nominee: Nominee, state: ReviewState, note: str | None
+    update: Update,
+    context: BotContext,
+    nominee: Nominee,
+    state: ReviewState,
+    note: str | None,
+    seen: int | None = None,
 ) -> None:
     """Record the decision and, in the same transaction, the unit's notice in the outbox
     (once per decision, a double tap included); then tell the office."""
@@ -265,8 +282,16 @@ async def _decided(
             now=context.rt.now(),
             note=note,
             notice=_told_unit(state, note),
+            seen=seen,
         )
     if decision is None:
+        return
+    if decision.changed:  # new files since it was opened: shown again, decided on those
+        await update.effective_chat.send_message(render("review/changed", nominee=nominee))
+        await _show_dossier(update, context, nominee.id, answer=False)
+        return
+    if decision.again:
+        await update.effective_chat.send_message(render("review/already", nominee=nominee))
         return
     context.rt.poke()  # the notice is due now: have it delivered at once
     await update.effective_chat.send_message(
@@ -300,8 +325,13 @@ async def _pressed_nominee(update: Update, context: BotContext) -> Nominee | Non
 async def approve(update: Update, context: BotContext) -> None:
     """Approve: the dossier is approved and the unit told."""
     nominee = await _pressed_nominee(update, context)
+    seen = pressed_number(update, PREFIX, 1)
     if nominee is not None:
-        await _decided(update, context, nominee, ReviewState.APPROVED, None)
+        # An approve button without the version shown (an old message): the files are shown
+        # again, as for a changed dossier.
+        await _decided(
+            update, context, nominee, ReviewState.APPROVED, None, -1 if seen is None else seen
+        )
 
 
 @guard(Role.OFFICE)

@@ -284,9 +284,7 @@ class Scheduler:
         ids = {int(m.push_key.split(":")[1]) for m in messages if m.kind == "announcement"}
         kept = await existing_announcements(session, ids)
         messages = [
-            m
-            for m in messages
-            if m.kind != "announcement" or int(m.push_key.split(":")[1]) in kept
+            m for m in messages if m.kind != "announcement" or int(m.push_key.split(":")[1]) in kept
         ]
         added = await enqueue(session, messages, now)
         added += await self._finished_reports(session, now)

@@ -22,6 +22,7 @@ from storage.models import (
     Upload,
 )
 from storage.outbox import Outgoing, enqueue
+from storage.recipients import organization_code, recipients
 from storage.reviews import current_files, nominee_by_id, set_review
 
 KIND = "review"  # the outbox kind of the notice to the unit
@@ -59,11 +60,22 @@ async def open_dossier(
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A decision recorded (or found already recorded) and how many focal points it goes to."""
+    """A decision recorded (or found already recorded) and how many focal points it goes to.
+
+    `again`: the same decision was taken before (a double tap): nothing recorded, nobody told.
+    `changed`: the dossier has files the office was not shown: nothing recorded."""
 
     nominee: Nominee
     campaign: Campaign
     told: int
+    again: bool = False
+    changed: bool = False
+
+
+async def seen_version(session: AsyncSession, nominee: Nominee) -> int:
+    """What the office is shown of a dossier, as a number: the newest of its current files
+    (any new version or file changes it). Carried by the approve button, checked on press."""
+    return max((upload.id for _, upload in await current_files(session, nominee)), default=0)
 
 
 def decision_key(nominee_id: int, state: ReviewState, decided_at: datetime) -> str:
@@ -82,12 +94,14 @@ async def decide(
     now: datetime,
     note: str | None,
     notice: Callable[[Nominee, Campaign], str],
+    seen: int | None = None,
 ) -> Decision | None:
     """Approve or return a dossier and enqueue `notice(nominee, campaign)` for every active
     focal point of its unit; None when the nominee is gone.
 
     The same decision again (the same state and note: a double tap, two screens of the
-    dossier) is not recorded anew and keeps its key, so its notice is enqueued once."""
+    dossier) is not recorded anew and tells nobody. With `seen` (the approve button's version),
+    a dossier whose files changed since the office opened it is not decided."""
     # FOR UPDATE (PostgreSQL): two offices deciding at once take turns, so the second sees
     # the first's decision. SQLite's write transaction runs them one by one already.
     nominee = await session.scalar(
@@ -95,15 +109,17 @@ async def decide(
     )
     if nominee is None:
         return None
-    again = (
+    campaign = await session.get_one(Campaign, nominee.campaign_id)
+    if seen is not None and await seen_version(session, nominee) != seen:
+        return Decision(nominee, campaign, 0, changed=True)  # approve only what was seen
+    if (
         nominee.review_state is state
         and nominee.review_note == note
         and nominee.reviewed_at is not None
-    )
-    if not again:
-        await set_review(session, nominee, state, by=by, now=now, note=note)
+    ):
+        return Decision(nominee, campaign, 0, again=True)  # taken once: nobody told twice
+    await set_review(session, nominee, state, by=by, now=now, note=note)
     assert nominee.reviewed_at is not None
-    campaign = await session.get_one(Campaign, nominee.campaign_id)
     focal = [m for m in await members_of_unit(session, nominee.unit_id) if m.role is Role.FOCAL]
     push_key = decision_key(nominee.id, state, nominee.reviewed_at)
     text = notice(nominee, campaign)
@@ -124,3 +140,21 @@ async def decide(
         now,
     )
     return Decision(nominee, campaign, len(focal))
+
+
+async def tell_office(
+    session: AsyncSession, organization_id: int, key: str, text: str, now: datetime
+) -> int:
+    """Enqueue `text` once (under `key`) for every office member of the organisation, in the
+    caller's transaction; how many it goes to."""
+    code = await organization_code(session, organization_id)
+    office = [m for m in await recipients(session, None, code) if m.role is Role.OFFICE]
+    await enqueue(
+        session,
+        [
+            Outgoing(f"{key}:{m.chat_id}", key, "review_reopened", m.chat_id, text, now, m.id)
+            for m in office
+        ],
+        now,
+    )
+    return len(office)

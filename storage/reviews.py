@@ -80,17 +80,23 @@ async def set_review(
 
 async def resubmitted(
     session: AsyncSession, campaign_id: int, unit_id: int, nominee_id: int | None
-) -> None:
-    """A returned dossier that receives a new file goes back to the review queue."""
+) -> list[Nominee]:
+    """A returned or approved dossier that receives a new file (its own, or one of the unit's
+    documents) goes back to the review queue: what was appraised is no longer what it holds.
+    Returns the approved ones reopened, of which the office must be told."""
     query = select(Nominee).where(
         Nominee.campaign_id == campaign_id,
         Nominee.unit_id == unit_id,
-        Nominee.review_state == ReviewState.RETURNED,
+        Nominee.review_state.in_([ReviewState.RETURNED, ReviewState.APPROVED]),
     )
     if nominee_id is not None:
         query = query.where(Nominee.id == nominee_id)
+    reopened = []
     for nominee in await session.scalars(query):
+        if nominee.review_state is ReviewState.APPROVED:
+            reopened.append(nominee)
         nominee.review_state = ReviewState.NONE
+    return reopened
 
 
 # A placed upload with its unit, nominee (None: the unit's own), document (None: another one)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import StoredFile, Upload
+from storage.models import Nominee, StoredFile, Upload
 from storage.reviews import resubmitted
 
 
@@ -64,6 +64,7 @@ class Placed:
     upload: Upload
     version: int
     same_as: Upload | None
+    reopened: tuple[Nominee, ...] = ()  # approved dossiers this file sent back to review
 
 
 async def place(
@@ -91,8 +92,8 @@ async def place(
     if upload.id is None:
         session.add(upload)
     await session.flush()
-    await resubmitted(session, campaign_id, upload.unit_id, nominee_id)
-    return Placed(upload, await _versions(session, upload), None)
+    reopened = await resubmitted(session, campaign_id, upload.unit_id, nominee_id)
+    return Placed(upload, await _versions(session, upload), None, tuple(reopened))
 
 
 async def _versions(session: AsyncSession, upload: Upload) -> int:

@@ -18,7 +18,7 @@ from bot.emulator import BotApiEmulator, BotMessage
 from bot.emulator.sandbox import Person, Reply, Sandbox
 from storage.db import Database
 from storage.downloads import begin_download
-from storage.models import PendingDownload, Role
+from storage.models import Nominee, PendingDownload, Role
 from tests.support.broadcasts import add_focal_points
 from tests.support.clock import Clock
 from tests.support.databases import load_files
@@ -443,3 +443,74 @@ async def test_a_bot_killed_mid_download_asks_for_the_file_again(tmp_path: Path)
     assert len(told) == 1 and '"bao-cao-thanh-tich.pdf"' in told[0] and "gửi lại" in told[0]
     assert await pending_downloads(db) == []
     await db.dispose()
+
+
+# ---- what the office approved is what it saw (issue 17) ----------------------------------------
+
+
+async def _opened(season: Sandbox, hoa: Person, lan: Person) -> BotMessage:
+    """Hoa's full dossier, and the office's screen of Nguyễn Văn An's, opened."""
+    await full_dossier(hoa)
+    queue = await lan.say("/duyet")
+    opened = await lan.press(queue.last, pick(queue.last, "NV_HTQT · Nguyễn Văn An"))
+    return opened.last
+
+
+async def _state_of_an(season: Sandbox) -> str:
+    async with season.db.read() as session:
+        state = await session.scalar(
+            select(Nominee.review_state).where(Nominee.name == "Nguyễn Văn An")
+        )
+    return str(state)
+
+
+async def test_a_file_replaced_after_opening_is_never_approved_unseen(season: Sandbox) -> None:
+    hoa = await join(season, 4101, "Hoa", "NV_HTQT", Role.FOCAL)
+    lan = await join(season, 4102, "Lan", "NV_VP", Role.OFFICE)
+    screen = await _opened(season, hoa, lan)
+    step = await hoa.say("/nophoso")
+    slot = await hoa.press(step.last, pick(step.last, "Nguyễn Văn An"))
+    await upload(hoa, slot.last, "Báo cáo", docx("an, ban moi"), "bao-cao-an-moi.docx")
+    await hoa.say("/huy")
+
+    pressed = await lan.press(screen, pick(screen, "✅"))
+    assert "đã có tệp mới sau khi bạn mở" in pressed.text
+    resent = [m for m in pressed.messages if m.document]
+    assert any("bao-cao-an-moi.docx" in m.text for m in resent)  # the new file, shown
+    assert await _state_of_an(season) == "in_review"
+    approved = await lan.press(pressed.last, pick(pressed.last, "✅"))
+    assert "đủ điều kiện" in approved.text
+    assert await _state_of_an(season) == "approved"
+
+
+async def test_a_double_tapped_approval_tells_the_unit_once(season: Sandbox) -> None:
+    hoa = await join(season, 4103, "Hoa", "NV_HTQT", Role.FOCAL)
+    lan = await join(season, 4104, "Lan", "NV_VP", Role.OFFICE)
+    screen = await _opened(season, hoa, lan)
+    data = screen.button_data(pick(screen, "✅"))
+    assert data is not None
+    first = await lan.press_data(screen, data)
+    second = await lan.press_data(screen, data)
+    assert "đủ điều kiện" in first.text
+    assert "trước đó" in second.text and "không báo lại" in second.text
+    await season.deliver()
+    assert sum("đủ điều kiện trình Hội đồng" in m.text for m in hoa.messages) == 1
+
+
+async def test_a_file_after_approval_sends_the_dossier_back_and_tells_the_office(
+    season: Sandbox,
+) -> None:
+    hoa = await join(season, 4105, "Hoa", "NV_HTQT", Role.FOCAL)
+    lan = await join(season, 4106, "Lan", "NV_VP", Role.OFFICE)
+    screen = await _opened(season, hoa, lan)
+    await lan.press(screen, pick(screen, "✅"))
+    assert await _state_of_an(season) == "approved"
+    step = await hoa.say("/nophoso")
+    slot = await hoa.press(step.last, pick(step.last, "Nguyễn Văn An"))
+    await upload(hoa, slot.last, "Báo cáo", docx("an, sua sau"), "bao-cao-an-sua.docx")
+    await hoa.say("/huy")
+    assert await _state_of_an(season) == "none"
+    await season.deliver()
+    told = [m for m in lan.messages if "vừa gửi tệp mới cho hồ sơ đã thẩm định" in m.text]
+    assert len(told) == 1 and "Nguyễn Văn An" in told[0].text
+    assert "Nguyễn Văn An" in (await lan.say("/duyet")).text  # back in the queue

@@ -1,5 +1,6 @@
-"""What /nophoso and the placing of a file sent outside it both show: a slot's document
-buttons (short labels), the "received" line, the answer to a button that is not the unit's."""
+"""What /nophoso and the placing of a file sent outside it share: a slot's document buttons
+(short labels), placing the file (the office told when it reopens an approved dossier), the
+"received" line, the answer to a button that is not the unit's."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, Update
 
+from handlers.common import local_today
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.keyboards import text_button
 from messages.text import short_labels
+from storage.dossier_slots import place_in_slot
 from storage.dossier_status import DocumentStatus
+from storage.review_decisions import tell_office
 from storage.uploads import Placed
 
 MAX_BUTTONS = 90  # Telegram allows 100 per keyboard; a few are kept for the fixed ones
@@ -56,3 +60,35 @@ async def refuse_press(update: Update) -> None:
     """A button that is not (or no longer) the unit's: a pop-up, nothing else."""
     if update.callback_query is not None:
         await update.callback_query.answer(render_text("alerts/dossier_not_yours"), show_alert=True)
+
+
+async def place_file(
+    context: BotContext,
+    upload_id: int,
+    *,
+    campaign_id: int,
+    nominee_id: int | None,
+    document_id: int | None,
+) -> Placed | None:
+    """Put the member's file in a slot, re-checked; a file that reopens an approved dossier
+    tells the office in the same transaction (PRODUCT §8: what was approved is what it saw)."""
+    member, now = context.member, context.rt.now()
+    assert member is not None
+    async with context.rt.db.write() as session:
+        placed = await place_in_slot(
+            session,
+            upload_id,
+            campaign_id=campaign_id,
+            unit_id=member.unit_id,
+            nominee_id=nominee_id,
+            document_id=document_id,
+            now=now,
+            today=local_today(context),
+        )
+        if placed is not None and placed.reopened:
+            text = render("review/reopened", nominees=placed.reopened, unit=member.unit_name)
+            key = f"reopened:{placed.upload.id}"
+            await tell_office(session, member.organization_id, key, text, now)
+    if placed is not None and placed.reopened:
+        context.rt.poke()
+    return placed

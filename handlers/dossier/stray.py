@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from handlers.common import guard, local_today
 from handlers.dossier.receive import ACCEPTED, receive
-from handlers.dossier.screens import document_buttons, placed_text, refuse_press
+from handlers.dossier.screens import document_buttons, place_file, placed_text, refuse_press
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render
@@ -22,7 +22,6 @@ from storage.dossier_slots import (
     campaigns_taking_files,
     document_of,
     has_nominee,
-    place_in_slot,
     slot_documents,
     stray_and_dossier,
 )
@@ -222,17 +221,13 @@ async def _wrong_format(
 async def _place(update: Update, context: BotContext, placement: Placement) -> None:
     """Put the file in its slot (re-checked in the same transaction) and say so."""
     assert context.member is not None
-    async with context.rt.db.write() as session:
-        placed = await place_in_slot(
-            session,
-            placement.upload_id,
-            campaign_id=placement.campaign_id,
-            unit_id=context.member.unit_id,
-            nominee_id=placement.nominee_id,
-            document_id=placement.document_id,
-            now=context.rt.now(),
-            today=local_today(context),
-        )
+    placed = await place_file(
+        context,
+        placement.upload_id,
+        campaign_id=placement.campaign_id,
+        nominee_id=placement.nominee_id,
+        document_id=placement.document_id,
+    )
     if placed is None:
         await refuse_press(update)
         return

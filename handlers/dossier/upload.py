@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from handlers.common import begin, draft_of, end_conversation, guard, local_today, pressed_number
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.receive import ACCEPTED, receive
-from handlers.dossier.screens import document_buttons, placed_text, refuse_press
+from handlers.dossier.screens import document_buttons, place_file, placed_text, refuse_press
 from handlers.flow import END
 from handlers.replies import say_anew, turn_keyboard
 from handlers.runtime import BotContext
@@ -17,7 +17,6 @@ from messages.keyboards import button, grid, paged, rows, text_button
 from messages.text import short_labels
 from storage.dossier_slots import (
     campaigns_taking_files,
-    place_in_slot,
     slot_document,
     slot_documents,
     unit_dossier,
@@ -204,17 +203,13 @@ async def file_received(update: Update, context: BotContext, draft: Draft) -> in
     received = await receive(update.effective_message, context, context.member, document)
     if received is None:
         return State.FILE
-    async with context.rt.db.write() as session:
-        placed = await place_in_slot(
-            session,
-            received.upload.id,
-            campaign_id=draft.campaign_id,
-            unit_id=draft.unit_id,
-            nominee_id=draft.nominee_id,
-            document_id=draft.document_id,
-            now=context.rt.now(),
-            today=local_today(context),
-        )
+    placed = await place_file(
+        context,
+        received.upload.id,
+        campaign_id=draft.campaign_id,
+        nominee_id=draft.nominee_id,
+        document_id=draft.document_id,
+    )
     if placed is None:
         return await lost(update, context)
     await update.effective_message.reply_text(placed_text(context, placed))
