@@ -175,7 +175,23 @@ DOCUMENTS = (
 
 
 def _pdf(i: int) -> bytes:
-    return b"%PDF-1.4\n% ThiDua bench upload " + str(i).encode() + b"\n%%EOF\n"
+    """A distinct one-page PDF, whole as the content check wants (its catalog, its xref)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Title (ThiDua bench upload %d) >>" % i,
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\n" % (len(objects) + 1)
+    return bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
 
 
 def _write_blobs(files_dir: Path, count: int) -> list[tuple[str, int, str]]:
