@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.campaigns import campaign_for_unit, launched_campaigns_of_unit
 from storage.dossier_status import DocumentStatus, DossierStatus, dossier_status
 from storage.models import Award, Campaign, RequiredDocument, Target, Upload
-from storage.nominees import active_awards
+from storage.nominees import active_awards, nominee_for_unit
 from storage.quotas import Proposal, propose
 from storage.uploads import Placed, place, unplaced_upload
 from storage.windows import dossier_open
@@ -134,6 +134,16 @@ async def place_in_slot(
     upload = await unplaced_upload(session, upload_id, unit_id)
     if campaign is None or upload is None or not dossier_open(campaign, today):
         return None
+    # The whole chain, whatever the button said: the nominee is this unit's in this campaign,
+    # the document one this campaign asks for.
+    if nominee_id is not None:
+        nominee = await nominee_for_unit(session, nominee_id, unit_id)
+        if nominee is None or nominee.campaign_id != campaign.id:
+            return None
+    if document_id is not None:
+        document = await session.get(RequiredDocument, document_id)
+        if document is None or document.campaign_id != campaign.id or not document.active:
+            return None
     return await place(
         session,
         upload,

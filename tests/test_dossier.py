@@ -18,7 +18,7 @@ from bot.emulator import BotApiEmulator, BotMessage
 from bot.emulator.sandbox import Person, Reply, Sandbox
 from storage.db import Database
 from storage.downloads import begin_download
-from storage.models import Nominee, PendingDownload, Role
+from storage.models import Nominee, PendingDownload, RequiredDocument, Role, Upload
 from tests.support.broadcasts import add_focal_points
 from tests.support.clock import Clock
 from tests.support.databases import load_files
@@ -35,6 +35,7 @@ from tests.support.uploads import (
     docx_with_vba,
     jpeg,
     odt,
+    pdf,
     png,
     xlsm_as_xlsx,
     xlsx,
@@ -514,3 +515,35 @@ async def test_a_file_after_approval_sends_the_dossier_back_and_tells_the_office
     told = [m for m in lan.messages if "vừa gửi tệp mới cho hồ sơ đã thẩm định" in m.text]
     assert len(told) == 1 and "Nguyễn Văn An" in told[0].text
     assert "Nguyễn Văn An" in (await lan.say("/duyet")).text  # back in the queue
+
+
+async def test_a_forged_place_button_never_puts_a_file_in_another_unit_s_dossier(
+    season: Sandbox,
+) -> None:
+    """Khánh's own stray file, with a button forged to name Hoa's nominee (or a nominee that
+    does not exist): the same answer for both, and the file stays unplaced."""
+    hoa = await join(season, 4201, "Hoa", "NV_HTQT", Role.FOCAL)
+    await add_nominee(hoa, "Giấy khen của Giám đốc Sở — cá nhân", "Phạm Thị Dung")
+    await hoa.say("/huy")
+    khanh = await join(season, 4202, "Khánh", "NV_QLBG", Role.FOCAL)
+    where = await khanh.send_document(pdf("cua khanh"), "cua-khanh.pdf")
+    data = where.last.button_data(where.last.button_texts()[0])
+    assert data is not None and data.startswith("pl:c:")
+    _, _, upload_id, campaign_id = data.split(":")[:4]
+    async with season.db.read() as session:
+        dung = await session.scalar(select(Nominee.id).where(Nominee.name == "Phạm Thị Dung"))
+        document = await session.scalar(
+            select(RequiredDocument.id).where(RequiredDocument.per == "nominee").limit(1)
+        )
+    answers = []
+    for nominee in (dung, 999_999):
+        for forged in (
+            f"pl:n:{upload_id}:{campaign_id}:{nominee}",
+            f"pl:d:{upload_id}:{campaign_id}:{nominee}:{document}",
+        ):
+            reply = await khanh.press_data(where.last, forged)
+            answers.append((reply.alert, [m.text for m in reply.messages]))
+    assert len(set(str(a) for a in answers)) == 1 and answers[0][0] is not None
+    async with season.db.read() as session:
+        placed = await session.scalar(select(Upload.nominee_id).where(Upload.id == int(upload_id)))
+    assert placed is None
