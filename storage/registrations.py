@@ -8,11 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.campaigns import active_titles, campaign_for_unit
-from storage.models import Campaign, CampaignTitle, RegisteredIndividual, Registration, Target
+from storage.models import (
+    Campaign,
+    CampaignTitle,
+    Member,
+    RegisteredIndividual,
+    Registration,
+    Target,
+)
 from storage.windows import has_registration, registration_open
 
 
@@ -26,14 +34,28 @@ class RegisteredPerson:
 
 
 async def registration_of(
-    session: AsyncSession, campaign_id: int, unit_id: int
+    session: AsyncSession, campaign_id: int, unit_id: int, *, lock: bool = False
 ) -> Registration | None:
-    """The unit's registration for the campaign, with its individuals, or None."""
-    return await session.scalar(
+    """The unit's registration for the campaign, with its individuals, or None; with `lock`
+    (PostgreSQL), held until the transaction ends, so two confirms take turns."""
+    query = (
         select(Registration)
         .options(selectinload(Registration.individuals))
         .where(Registration.campaign_id == campaign_id, Registration.unit_id == unit_id)
     )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def registration_revision(session: AsyncSession, campaign_id: int, unit_id: int) -> int:
+    """The revision of the unit's registration (0: none yet), which a new draft starts from."""
+    revision = await session.scalar(
+        select(Registration.revision).where(
+            Registration.campaign_id == campaign_id, Registration.unit_id == unit_id
+        )
+    )
+    return revision or 0
 
 
 async def save_registration(
@@ -47,7 +69,7 @@ async def save_registration(
     now: datetime,
 ) -> Registration:
     """Create the unit's registration, or replace the previous one whole."""
-    registration = await registration_of(session, campaign_id, unit_id)
+    registration = await registration_of(session, campaign_id, unit_id, lock=True)
     if registration is None:
         registration = Registration(
             campaign_id=campaign_id, unit_id=unit_id, revision=0, individuals=[]
@@ -129,10 +151,13 @@ class Refused(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Confirmed:
-    """A registration saved: its revision and the campaign's title."""
+    """A registration saved: its revision and the campaign's title; `replaced_by` and
+    `replaced_at` when it replaced one another person confirmed after this draft began."""
 
     revision: int
     campaign_title: str
+    replaced_by: str | None = None
+    replaced_at: datetime | None = None
 
 
 async def confirm_registration(
@@ -145,6 +170,7 @@ async def confirm_registration(
     by: int,
     today: date,
     now: datetime,
+    based_on: int | None = None,
 ) -> Confirmed | Refused:
     """Save a confirmed draft, after checking again that the campaign is the unit's, its
     registration window open on `today` (local) and every title still the campaign's."""
@@ -158,16 +184,44 @@ async def confirm_registration(
     )
     if not wanted <= valid:
         return Refused.TITLES_CHANGED
-    saved = await save_registration(
-        session,
-        campaign_id=campaign.id,
-        unit_id=unit_id,
-        collective_title_id=collective_title_id,
-        people=people,
-        by=by,
-        now=now,
+
+    async def save() -> tuple[Registration, tuple[int, datetime] | None]:
+        before = await registration_of(session, campaign.id, unit_id, lock=True)
+        replaced = _replaced(before, based_on, by)  # read before the row is rewritten
+        saved = await save_registration(
+            session,
+            campaign_id=campaign.id,
+            unit_id=unit_id,
+            collective_title_id=collective_title_id,
+            people=people,
+            by=by,
+            now=now,
+        )
+        return saved, replaced
+
+    try:
+        async with session.begin_nested():  # two first registrations at once: one inserts
+            saved, replaced = await save()
+    except IntegrityError:  # the other came first: this one replaces it, and says so
+        saved, replaced = await save()
+    if replaced is None:
+        return Confirmed(saved.revision, campaign.title)
+    who = await session.scalar(
+        select(Member.full_name).where(Member.telegram_user_id == replaced[0]).limit(1)
     )
-    return Confirmed(saved.revision, campaign.title)
+    return Confirmed(saved.revision, campaign.title, who or "", replaced[1])
+
+
+def _replaced(
+    before: Registration | None, based_on: int | None, by: int
+) -> tuple[int, datetime] | None:
+    """Who confirmed, and when, the registration this one replaces without having seen it:
+    newer than the draft's start and another person's (None: nothing of the kind)."""
+    if before is None or based_on is None or before.revision == based_on:
+        return None
+    if before.registered_by == by:
+        return None
+    return before.registered_by, before.registered_at
 
 
 @dataclass(frozen=True, slots=True)

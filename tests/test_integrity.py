@@ -26,6 +26,8 @@ from storage.nominees import active_awards
 from storage.quotas import propose
 from storage.units import unit_by_code
 from tests.support.people import join, pick
+from tests.support.registrations import register_quickly
+from tests.support.registrations import saved as saved_registration
 
 AWARD = "Giấy khen của Giám đốc Sở — cá nhân"
 DUPLICATE = "Đơn vị đã đề nghị"
@@ -207,3 +209,22 @@ async def test_the_office_lists_and_cancels_a_scheduled_announcement(season: San
     anew = (await lan.say("/thongbao")).last
     listed = await lan.press(anew, "🗓 Đã hẹn (1)")  # the one of 9999 is still there to cancel
     assert "Họp tổng kết" not in listed.text and "31/12/9999" in listed.text
+
+
+async def test_a_registration_confirmed_over_another_person_s_newer_one_says_so(
+    season: Sandbox,
+) -> None:
+    an = await join(season, 7401, "An", "HCTP", Role.FOCAL)
+    binh = await join(season, 7402, "Bình", "HCTP", Role.FOCAL)
+    step = await an.say("/dangky")
+    await an.press(step.last, "Tập thể lao động tiên tiến")
+    summary_an = (await an.say("Nguyễn Văn An; Trưởng phòng; LĐTT")).last
+    await register_quickly(binh, "Tập thể lao động xuất sắc", "Lê Thị Bình; Chuyên viên; LĐTT")
+    saved = await an.press(summary_an, "✅ Xác nhận")
+    assert "Đã ghi nhận" in saved.text
+    assert "Lưu ý" in saved.text and "Bình" in saved.text and "vừa được thay" in saved.text
+    # Confirmed over one's own earlier registration: nothing to warn about.
+    await register_quickly(an, "Tập thể lao động tiên tiến", "Nguyễn Văn An; Trưởng phòng; CSTĐCS")
+    assert "Lưu ý" not in an.messages[-1].text
+    registration = await saved_registration(season, "HCTP")
+    assert registration is not None and registration.revision == 3

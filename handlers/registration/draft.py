@@ -41,6 +41,9 @@ class Draft:
     appending: bool = False
     # Names the unit confirmed as typed, though written in one case or without diacritics.
     names_confirmed: list[str] = field(default_factory=list)
+    # The revision of the saved registration when this draft began (0: none): a confirm over
+    # a newer one, another person's, says so.
+    based_on: int = 0
 
 
 FLOW: Flow[Draft, State] = Flow(

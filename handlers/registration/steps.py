@@ -32,6 +32,7 @@ from storage.people_lines import (
 from storage.registrations import (
     campaign_registration,
     registration_of,
+    registration_revision,
 )
 from storage.windows import has_registration, registration_open
 
@@ -153,8 +154,17 @@ async def _show_campaign(update: Update, context: BotContext, campaign_id: int) 
             )
         await say_anew(update, screen, choice)
         return end_conversation(context, DRAFT_KEY)
-    begin(context, DRAFT_KEY, Draft(unit_id=member.unit_id, campaign_id=campaign.id))
+    await _begin(context, campaign.id)
     return await _ask_title(update, context)
+
+
+async def _begin(context: BotContext, campaign_id: int) -> None:
+    """A new draft of the member's unit for the campaign, from the registration saved now."""
+    assert context.member is not None
+    unit_id = context.member.unit_id
+    async with context.rt.db.read() as session:
+        revision = await registration_revision(session, campaign_id, unit_id)
+    begin(context, DRAFT_KEY, Draft(unit_id=unit_id, campaign_id=campaign_id, based_on=revision))
 
 
 async def _ask_title(update: Update, context: BotContext) -> int:
@@ -196,7 +206,7 @@ async def redo(update: Update, context: BotContext) -> int:
             render_text("alerts/registration_not_yours"), show_alert=True
         )
         return END
-    begin(context, DRAFT_KEY, Draft(unit_id=context.member.unit_id, campaign_id=campaign.id))
+    await _begin(context, campaign.id)
     return await _ask_title(update, context)
 
 

@@ -107,6 +107,7 @@ async def confirm(update: Update, context: BotContext, draft: Draft) -> int:
             by=member.telegram_user_id,
             today=local_today(context),
             now=now,
+            based_on=draft.based_on,
         )
     # Answered after the transaction: a Telegram round trip must not hold the write lock.
     if isinstance(outcome, Refused):
@@ -121,6 +122,10 @@ async def confirm(update: Update, context: BotContext, draft: Draft) -> int:
             people=len(draft.people),
             at=now.astimezone(context.rt.tz),
             revision=outcome.revision,
+            replaced_by=outcome.replaced_by,
+            replaced_at=outcome.replaced_at.astimezone(context.rt.tz)
+            if outcome.replaced_at
+            else None,
         ),
     )
     return end_conversation(context, DRAFT_KEY)
