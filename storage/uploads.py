@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -17,13 +18,19 @@ from storage.reviews import resubmitted
 async def stored_file_for(
     session: AsyncSession, *, sha256: str, size: int, kind: str, path: str, now: datetime
 ) -> StoredFile:
-    """The row of this content, created on first sight (content is kept once)."""
-    found = await session.scalar(select(StoredFile).where(StoredFile.sha256 == sha256))
-    if found is None:
-        found = StoredFile(sha256=sha256, size=size, kind=kind, path=path, created_at=now)
-        session.add(found)
-        await session.flush()
-    return found
+    """The row of this content, created on first sight (content is kept once). Two units
+    sending the same content at once (PostgreSQL): the second finds the first's row."""
+    query = select(StoredFile).where(StoredFile.sha256 == sha256)
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    created = StoredFile(sha256=sha256, size=size, kind=kind, path=path, created_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(created)
+    except IntegrityError:
+        return (await session.scalars(query)).one()
+    return created
 
 
 def _slot(

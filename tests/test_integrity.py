@@ -21,10 +21,12 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     Role,
+    StoredFile,
 )
 from storage.nominees import active_awards
 from storage.quotas import propose
 from storage.units import unit_by_code
+from storage.uploads import stored_file_for
 from tests.support.people import join, pick
 from tests.support.registrations import register_quickly
 from tests.support.registrations import saved as saved_registration
@@ -228,3 +230,19 @@ async def test_a_registration_confirmed_over_another_person_s_newer_one_says_so(
     assert "Lưu ý" not in an.messages[-1].text
     registration = await saved_registration(season, "HCTP")
     assert registration is not None and registration.revision == 3
+
+
+async def test_two_units_sending_the_same_content_at_once_share_one_stored_file(
+    season: Sandbox,
+) -> None:
+    async def store() -> int:
+        async with season.db.write() as session:
+            row = await stored_file_for(
+                session, sha256="ab" * 32, size=10, kind="pdf", path="ab/abab", now=season.clock()
+            )
+            return row.id
+
+    first, second = await asyncio.gather(store(), store())
+    assert first == second
+    async with season.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(StoredFile)) == 1
