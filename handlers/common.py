@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -23,6 +23,7 @@ from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import int_arg, pattern, unpack
 from messages.organizations import org_words, speak_for
+from storage.db import loggable, one_line
 from storage.invites import is_code_shaped, normalize_code
 from storage.members import Membership, active_membership
 from storage.models import Role
@@ -164,12 +165,17 @@ async def cancel_idle(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with the update id and tell the user, briefly."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "update %s failed: %s",
-        update_id,
-        html.escape(repr(context.error))[:500],
-        exc_info=context.error,
-    )
+    error = context.error
+    # Where it failed, and what (a database error's words, else only the type): never the
+    # message of any error, which may quote what someone typed (PRODUCT §8).
+    where = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
+    if error is None:
+        what = ""
+    elif isinstance(error, TelegramError):  # the Bot API's own words ("Bad Gateway")
+        what = f"{type(error).__name__}: {one_line(error)}"
+    else:
+        what = loggable(error)
+    log.error("update %s failed: %s\n%s", update_id, what, where.rstrip())
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:

@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -144,6 +145,15 @@ class Database:
 
 # asyncpg names a refused argument's value in its message ("query argument $2: 'Nguyễn…'").
 _ARGUMENT_VALUE = re.compile(r"(query argument \$\d+): .*", re.DOTALL)
+
+
+def loggable(exc: BaseException) -> str:
+    """What a log may say of a failure: a database error's own words (its values already taken
+    out, see _without_values), and of any other only its type, since its message may quote
+    what someone typed (a name, a job title)."""
+    if isinstance(exc, SQLAlchemyError):
+        return one_line(exc)[:500]
+    return type(exc).__name__
 
 
 def _without_values(context: Any) -> None:

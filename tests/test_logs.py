@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.emulator.sandbox import Sandbox
+from handlers import status as handlers_status
 from storage.db import Database
 from storage.models import Member, Role, Unit
 from tests.support.databases import load_files
@@ -121,3 +122,23 @@ async def test_a_failed_registration_logs_no_names_titles_or_ids(
     assert "forced failure" in logged and " failed: " in logged  # the failure is there
     for secret in (str(TELEGRAM_ID), NAME, PERSON, JOB):
         assert secret not in logged, secret
+
+
+async def test_a_failure_whose_message_quotes_a_name_logs_where_not_what(
+    season: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any error, not only the database's: the log says which update failed, the error's type
+    and where, never its message (which may quote what someone typed)."""
+    person = await join(season, 4411, "Minh", "HCTP", Role.FOCAL)
+
+    def broken(*_args: object, **_kwargs: object) -> list[str]:
+        raise ValueError(f"không đọc được người {PERSON}, {JOB}")
+
+    monkeypatch.setattr(handlers_status, "screens", broken)
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    reply = await person.say("/hoso")
+    assert "Có lỗi xảy ra" in reply.text
+    logged = everything_logged(caplog)
+    assert " failed: ValueError" in logged and "handlers/status.py" in logged
+    assert PERSON not in logged and JOB not in logged
