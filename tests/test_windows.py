@@ -64,7 +64,8 @@ def test_placement_buttons_say_how_far_the_choice_has_got() -> None:
     assert parse_placement("pl:n:5:2:9") == Placement("n", 5, 2, 9)
     assert parse_placement("pl:d:5:2:9:0") == Placement("d", 5, 2, 9, None)
     assert parse_placement("pl:d:5:2:0:4") == Placement("d", 5, 2, None, 4)
-    for forged in ("pl:c:5", "pl:c:5:2:1", "pl:n:5:2", "pl:d:5:2:9", "pl:x:5:2", "pl:c:5:x"):
+    assert parse_placement("pl:c:5:2:1") == Placement("c", 5, 2, page=1)  # the slots' page 2
+    for forged in ("pl:c:5", "pl:c:5:2:1:1", "pl:n:5:2", "pl:d:5:2:9", "pl:x:5:2", "pl:c:5:x"):
         assert parse_placement(forged) is None, forged
     assert parse_placement("np:c:5:2") is None and parse_placement(None) is None
 
@@ -72,6 +73,9 @@ def test_placement_buttons_say_how_far_the_choice_has_got() -> None:
 @given(st.sampled_from("cnd"), st.lists(st.integers(0, 10**6), min_size=2, max_size=4))
 def test_a_placement_reads_back_the_ids_its_buttons_carry(action: str, ids: list[int]) -> None:
     placement = parse_placement(pack("pl", action, *ids))
+    if action == "c" and len(ids) == 3:  # a page of the slots of a campaign chosen
+        assert placement == Placement("c", ids[0], ids[1], page=ids[2])
+        return
     if len(ids) != {"c": 2, "n": 3, "d": 4}[action]:
         assert placement is None
         return
