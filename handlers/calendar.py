@@ -203,7 +203,7 @@ async def show_calendar(update: Update, context: BotContext) -> None:
 
 @guard()
 async def turn_calendar_page(update: Update, context: BotContext) -> None:
-    """‹ Trước · Sau › under /lich: that page, as the calendar is now."""
+    """A page button under /lich: that page, as the calendar is now."""
     assert update.callback_query is not None and context.member is not None
     _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
     page = int_arg(args, 0)

@@ -82,7 +82,7 @@ async def start(update: Update, context: BotContext) -> int:
     """`/thongbao`: ask for the content."""
     assert context.member is not None
     begin(context, DRAFT_KEY, Draft(unit_id=context.member.unit_id))
-    waiting = list_button(await waiting_count(context))  # "Đã hẹn (N)": see or cancel them
+    waiting = list_button(await waiting_count(context))  # buttons/scheduled: see or cancel them
     await say_anew(update, render("announce/ask_content", limit=MAX_TEXT), waiting)
     return State.CONTENT
 

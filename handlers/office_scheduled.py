@@ -1,6 +1,6 @@
-"""`/thongbao` → "Đã hẹn": the announcements scheduled and not begun, each of which the office
-may cancel (one asks, the other does). Buttons outside the /thongbao flow, so the flow stays
-where it was."""
+"""`/thongbao` → buttons/scheduled: the announcements scheduled and not begun, each of
+which the office may cancel (one asks, the other does). Buttons outside the /thongbao
+flow, so the flow stays where it was."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def waiting_count(context: BotContext) -> int:
 
 
 def list_button(count: int) -> InlineKeyboardMarkup | None:
-    """The "Đã hẹn (N)" button under /thongbao's first question, when anything waits."""
+    """The buttons/scheduled button under /thongbao's first question, when anything waits."""
     if not count:
         return None
     return grid(

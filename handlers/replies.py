@@ -35,7 +35,7 @@ async def say_anew(update: Update, text: str, markup: InlineKeyboardMarkup | Non
 async def show_page(
     update: Update, screens: Sequence[str], page: int, prefix: str, action: str, *args: int | str
 ) -> None:
-    """Page `page` of a browsed list, with ‹ Trước · n/N · Sau › when there are several:
+    """Page `page` of a browsed list, with the page row (buttons/page) when there are several:
     a new message for a command, the pressed message itself for a page button."""
     page = min(max(page, 0), len(screens) - 1)
     markup = (

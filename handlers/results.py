@@ -74,7 +74,7 @@ async def show_results(update: Update, context: BotContext) -> None:
 
 @guard()
 async def turn_results_page(update: Update, context: BotContext) -> None:
-    """‹ Trước · Sau › under /ketqua: that page, as the results are now."""
+    """A page button under /ketqua: that page, as the results are now."""
     assert update.callback_query is not None
     _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
     page = int_arg(args, 0)

@@ -82,7 +82,7 @@ async def show_status(update: Update, context: BotContext) -> None:
 
 @guard(Role.FOCAL)
 async def turn_status_page(update: Update, context: BotContext) -> None:
-    """‹ Trước · Sau › under a campaign's /hoso: that page, as the unit's dossier is now."""
+    """A page button under a campaign's /hoso: that page, as the unit's dossier is now."""
     assert update.callback_query is not None and context.member is not None
     _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
     campaign_id, page = int_arg(args, 0), int_arg(args, 1)

@@ -124,8 +124,8 @@ _SHA_PREFIX = 8
 
 
 def _ascii(text: str) -> str:
-    """Vietnamese folded to ASCII words joined by hyphens ("Nguyễn Văn Đức" -> "Nguyen-Van-Duc")."""
-    text = text.replace("đ", "d").replace("Đ", "D")
+    """Vietnamese folded to ASCII words joined by hyphens (diacritics and d-bar dropped)."""
+    text = text.replace("\u0111", "d").replace("\u0110", "D")
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _NAME_PART.sub("-", folded).strip("-")
 

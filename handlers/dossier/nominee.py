@@ -82,7 +82,7 @@ def _award_keyboard(choices: Sequence[AwardChoice], page: int) -> InlineKeyboard
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def turn_awards_page(update: Update, context: BotContext, draft: Draft) -> int:
-    """‹ Trước · Sau › under the award forms: the same message, another page of buttons."""
+    """A page button under the award forms: the same message, another page of buttons."""
     assert update.callback_query is not None
     page = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:

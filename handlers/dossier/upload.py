@@ -96,7 +96,7 @@ def _nominee_keyboard(dossier: DossierStatus, page: int) -> InlineKeyboardMarkup
 @guard(Role.FOCAL)
 @FLOW.with_draft
 async def turn_nominees_page(update: Update, context: BotContext, draft: Draft) -> int:
-    """‹ Trước · Sau › under the nominees: the same message, another page of buttons."""
+    """A page button under the nominees: the same message, another page of buttons."""
     assert update.callback_query is not None and context.member is not None
     page = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:

@@ -1,6 +1,6 @@
 """nominees.name_key: one name whatever its case and Unicode form, unique per unit and kind
 
-SQLite's lower() folds only ASCII, so "Đỗ Văn Trùng" and "đỗ văn trùng" were two nominees
+SQLite's lower() folds only ASCII, so one Vietnamese name typed in two cases made two nominees
 there. The key (storage.text.name_key) is computed here for every nominee; two existing
 nominees that turn out to be one name keep their rows (the later one's key carries its id), so
 nothing is lost and the office can merge them.
