@@ -12,13 +12,13 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 import handlers
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.conversations import SharedConversations
 from bot.fitting import FittingBot
+from bot.reach import bot_connection
 from bot.request_guard import RequestGuard
 from handlers.dossier.receive import tell_lost_downloads
 from handlers.runtime import BotContext, BotData, Runtime
@@ -97,17 +97,13 @@ def build_bot(settings: Settings) -> FittingBot:
     fit (bot/fitting.py), every request seen by the guard (bot/request_guard.py)."""
     return FittingBot(
         token=settings.require_token(),
-        base_url=settings.bot_api_base_url,
-        base_file_url=settings.bot_api_file_url,
         defaults=Defaults(
             parse_mode=ParseMode.HTML,
             tzinfo=settings.tz,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
-        # The pool sizes ApplicationBuilder would choose: many requests at once, one poll.
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
         rate_limiter=RequestGuard(),
+        **bot_connection(settings),
     )
 
 
