@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages import render_text
 
 _TOKEN_SHAPE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{10,}$")
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+# What getFile gives through the public Bot API; a local Bot API server gives up to 2000 MB.
+PUBLIC_FILE_MB = 20
+PUBLIC_API_HOST = "api.telegram.org"
 
 
 class ConfigError(Exception):
@@ -27,6 +32,10 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_api_base_url: str = "https://api.telegram.org/bot"
     bot_api_file_url: str = "https://api.telegram.org/file/bot"
+    # Declared before max_file_mb: its validator reads this one (PRODUCT §9).
+    bot_api_local: bool = False
+    # A URL that may hold a password: a secret, never shown (bot/reach.py logs it masked).
+    bot_proxy: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///data/thidua.db"
     files_dir: Path = Path("data/files")
     bot_timezone: str = "Asia/Ho_Chi_Minh"
@@ -45,6 +54,28 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("url_shape")
+        return value
+
+    @field_validator("bot_api_local")
+    @classmethod
+    def _local_server(cls, value: bool, info: ValidationInfo) -> bool:
+        base = info.data.get("bot_api_base_url")
+        if value and base is not None and urlsplit(base).hostname == PUBLIC_API_HOST:
+            raise ValueError("local_needs_own_server")
+        return value
+
+    @field_validator("bot_proxy")
+    @classmethod
+    def _proxy_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _is_proxy_url(value.get_secret_value()):
+            raise ValueError("proxy_shape")
+        return value
+
+    @field_validator("max_file_mb")
+    @classmethod
+    def _public_file_limit(cls, value: int, info: ValidationInfo) -> int:
+        if value > PUBLIC_FILE_MB and not info.data.get("bot_api_local", False):
+            raise ValueError("max_file_public")
         return value
 
     @field_validator("database_url")
@@ -95,6 +126,22 @@ class Settings(BaseSettings):
                 render_text("cli/config_error", variable="WEBHOOK_SECRET", problem="missing")
             )
         return self.webhook_secret.get_secret_value()
+
+
+def _is_proxy_url(url: str) -> bool:
+    """Whether this is a proxy httpx can use: a scheme it knows, a host, a valid port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port out of range or not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in _PROXY_SCHEMES
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

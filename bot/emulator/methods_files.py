@@ -1,9 +1,17 @@
 """The Bot API methods on files: sendDocument and sendPhoto (uploads, attach://, known
-file_ids) and getFile with its download path and size limit."""
+file_ids) and getFile with its download path and size limit.
+
+In local mode (`local=True`, as `telegram-bot-api --local`) getFile writes the file into a
+directory of the emulator's own, laid out as the real server's (`<dir>/<token>/documents/
+file_1.pdf`), and answers with that absolute path, up to 2000 MB; the server then serves no
+file over HTTP (the real one never does: a local bot reads the path). The directory goes at
+stop()."""
 
 from __future__ import annotations
 
 import mimetypes
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from bot.emulator.methods_messages import MAX_CAPTION_LENGTH, MessageMethods
@@ -13,6 +21,34 @@ from bot.emulator.wire import Params, bad
 
 class FileMethods(MessageMethods):
     """The part of the emulator that takes and gives files."""
+
+    # Local mode's files on disk, made at the first getFile.
+    _local_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def local_dir(self) -> Path | None:
+        """Where local mode keeps the files getFile gave (None until the first)."""
+        return Path(self._local_dir.name) if self._local_dir is not None else None
+
+    def _local_path(self, stored: StoredFile) -> str:
+        """The file on disk, written at its first getFile, as the local server downloads it."""
+        if self._local_dir is None:
+            self._local_dir = tempfile.TemporaryDirectory(prefix="thidua-bot-api-")
+        path = Path(self._local_dir.name, self.token, stored.file_path)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(stored.content)
+        return str(path)
+
+    def _drop_local_files(self) -> None:
+        """Remove local mode's directory (at stop)."""
+        if self._local_dir is not None:
+            self._local_dir.cleanup()
+            self._local_dir = None
+
+    def _served_file(self, path: str) -> StoredFile | None:
+        """The file a download URL names; none in local mode, where no file is served."""
+        return None if self.local else self._files_by_path.get(path)
 
     def _media(self, params: Params, key: str, folder: str) -> StoredFile:
         """The file for sendDocument/sendPhoto: an upload, attach://name, or a known file_id."""
@@ -81,5 +117,5 @@ class FileMethods(MessageMethods):
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "file_size": len(stored.content),
-            "file_path": stored.file_path,
+            "file_path": self._local_path(stored) if self.local else stored.file_path,
         }

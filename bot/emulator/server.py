@@ -66,8 +66,8 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
     async def start(self) -> None:
         """Bind the HTTP server (port=0 picks a free port) and start webhook delivery."""
         self._closing = False
-        # Uploads up to Telegram's 50 MB bot limit must fit in one request body.
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+        # Uploads up to Telegram's 50 MB bot limit (2000 MB locally) fit in one request body.
+        app = web.Application(client_max_size=(2010 if self.local else 60) * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
@@ -97,6 +97,7 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._drop_local_files()
 
     async def __aenter__(self) -> BotApiEmulator:
         await self.start()
@@ -237,7 +238,7 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         """GET {file_url}{token}/{file_path}: the stored bytes."""
-        stored = self._files_by_path.get(request.match_info["path"])
+        stored = self._served_file(request.match_info["path"])
         if request.match_info["token"] != self.token or stored is None:
             return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         self.downloads.append(stored.file_path)

@@ -20,6 +20,9 @@ from messages.commands import BOT_NAME
 
 # How many recent updates redeliver() can send again, and webhook deliveries kept.
 REMEMBERED_UPDATES = 10_000
+# What getFile gives: the public Bot API up to 20 MB, a `telegram-bot-api --local` up to 2000 MB.
+PUBLIC_DOWNLOAD_BYTES = 20 * 1024 * 1024
+LOCAL_DOWNLOAD_BYTES = 2000 * 1024 * 1024
 
 
 class EmulatorState:
@@ -34,7 +37,8 @@ class EmulatorState:
         bot_name: str = BOT_NAME,
         host: str = "127.0.0.1",
         port: int = 0,
-        max_download_bytes: int = 20 * 1024 * 1024,
+        max_download_bytes: int | None = None,
+        local: bool = False,
         flood_control: bool = True,
         global_rate: float = 30.0,
         global_burst: int = 30,
@@ -47,6 +51,11 @@ class EmulatorState:
         self.bot_name = bot_name
         self.host = host
         self.port = port
+        # local: a self-hosted server in --local mode (methods_files.py): getFile answers with
+        # a path on this machine's disk, files are not served over HTTP.
+        self.local = local
+        if max_download_bytes is None:
+            max_download_bytes = LOCAL_DOWNLOAD_BYTES if local else PUBLIC_DOWNLOAD_BYTES
         self.max_download_bytes = max_download_bytes
         self.flood_control = flood_control
         self.global_rate = global_rate
