@@ -21,6 +21,8 @@ from bench.seed import TZ, BenchClock, Seeded
 from bot.emulator import BotApiEmulator
 from bot.emulator.sandbox import Sandbox
 from scheduler.delivery import DeliveryWorker
+from scheduler.delivery.records import DeliveryStats, Recorder
+from scheduler.delivery.rules import Limits
 from scheduler.tick import Scheduler
 from storage import outbox
 from storage.db import Database
@@ -228,23 +230,33 @@ async def due_to_send(
 
 @dataclass(slots=True)
 class OutboxThroughput:
-    """Rows claimed and marked sent per second, each outcome in its own commit."""
+    """Rows claimed and marked sent per second, the marks committed in groups as the worker's
+    records commit them."""
 
     backend: str
     rows: int
     workers: int
     seconds: float
+    commits: int = 0  # claims and group commits of "sent" marks
 
     @property
     def rate(self) -> float:
         return self.rows / self.seconds
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """The part of the Bot API's answer (a Message) the records take: its message id."""
+
+    message_id: int
+
+
 async def outbox_throughput(
     database_url: str, rows: int = 10_000, workers: int = 2, batch: int = 100
 ) -> OutboxThroughput:
     """As the worker does it, without the network: claim a batch (FOR UPDATE SKIP LOCKED on
-    PostgreSQL) in one commit, then mark each row sent in its own commit."""
+    PostgreSQL) in one commit, then let every row's answer arrive at once, each in its own
+    task, and record it through the worker's Recorder, which commits the marks in groups."""
     db = Database(database_url)
     await db.migrate()
     now = datetime.now(UTC)
@@ -264,17 +276,21 @@ async def outbox_throughput(
             ],
             now,
         )
+    commits = 0
 
     async def work() -> int:
+        # One Recorder per worker, as each instance's DeliveryWorker has its own.
+        nonlocal commits
+        recorder = Recorder(db, Limits(), lambda: now, DeliveryStats(), None, 10.0)
         done = 0
         while True:
             async with db.write() as session:
-                claimed = [r.id for r in await outbox.claim(session, now, batch)]
+                claimed = await outbox.claim(session, now, batch)
+            commits += 1
             if not claimed:
+                commits += recorder.sent_groups.commits
                 return done
-            for row_id in claimed:
-                async with db.write() as session:
-                    await outbox.mark_sent(session, row_id, now, 1)
+            await asyncio.gather(*(recorder.sent(row, _Answer(row.id)) for row in claimed))
             done += len(claimed)
 
     started = time.perf_counter()
@@ -284,13 +300,17 @@ async def outbox_throughput(
         sent = len(
             (
                 await session.scalars(
-                    select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENT)
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status == OutboxStatus.SENT,
+                        OutboxMessage.telegram_message_id == OutboxMessage.id,
+                    )
                 )
             ).all()
         )
     await db.dispose()
     assert done == sent == rows, (done, sent, rows)
-    return OutboxThroughput("SQLite" if db.is_sqlite else "PostgreSQL", rows, workers, seconds)
+    backend = "SQLite" if db.is_sqlite else "PostgreSQL"
+    return OutboxThroughput(backend, rows, workers, seconds, commits)
 
 
 def summary(values: list[float]) -> dict[str, Any]:
