@@ -75,6 +75,10 @@ class _Proxy:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except asyncio.CancelledError:
+            # Cancelled by __aexit__ only: ending quietly keeps asyncio's server callback,
+            # which asks the task for its exception, from logging the cancellation.
+            pass
         finally:
             self._writers.discard(writer)
             self._tasks.discard(task)
