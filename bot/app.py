@@ -26,6 +26,9 @@ from messages.commands import GUEST_COMMANDS
 from messages.organizations import org_words
 from scheduler.calendar_sync import install_calendar
 from scheduler.delivery import DeliveryWorker
+from scheduler.delivery.budget import Budget, SendBudget
+from scheduler.delivery.pacing import pacer_for
+from scheduler.delivery.rules import Limits
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.organizations import all_organizations
@@ -53,6 +56,8 @@ class Services(BotData):
     wake: asyncio.TimerHandle | None = None
     # Set when the SQLite file vanished under the running bot (it then stops; `run` says so).
     database_lost: bool = False
+    # The one budget every message takes its slot from, replies and pushes alike.
+    budget: SendBudget | None = None
 
 
 BotApplication = Application[Any, BotContext, Any, Any, Services, Any]
@@ -65,8 +70,10 @@ def build_application(
     clock: Callable[[], datetime] | None = None,
     background: bool = True,
     dedupe: bool = False,
+    budget: Budget | None = None,
 ) -> BotApplication:
-    """The bot with every handler registered, talking to settings.bot_api_base_url."""
+    """The bot with every handler registered, talking to settings.bot_api_base_url; every
+    message it sends, reply or push, within the one send `budget`."""
     runtime = Runtime(
         db=db,
         tz=settings.tz,
@@ -77,9 +84,11 @@ def build_application(
     if clock is not None:
         runtime.clock = clock
     processor = PerChatUpdateProcessor()
+    budget = budget or Budget()
+    send_budget = SendBudget(pacer_for(db, Limits(global_per_second=budget.per_second)), budget)
     app: BotApplication = (
         ApplicationBuilder()
-        .bot(build_bot(settings))
+        .bot(build_bot(settings, send_budget))
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .post_init(on_startup)
@@ -87,14 +96,15 @@ def build_application(
         .build()
     )
     app.bot_data.runtime, app.bot_data.background = runtime, background
+    app.bot_data.budget = send_budget
     handlers.register(app)
     processor.handle = SharedConversations(handlers.flows_of(app), db).handle
     return app
 
 
-def build_bot(settings: Settings) -> FittingBot:
+def build_bot(settings: Settings, budget: SendBudget | None = None) -> FittingBot:
     """The bot every request goes through: HTML by default, texts and captions that always
-    fit (bot/fitting.py), every request seen by the guard (bot/request_guard.py)."""
+    fit (bot/fitting.py), every request paced and checked by the guard (bot/request_guard.py)."""
     return FittingBot(
         token=settings.require_token(),
         defaults=Defaults(
@@ -102,7 +112,7 @@ def build_bot(settings: Settings) -> FittingBot:
             tzinfo=settings.tz,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
-        rate_limiter=RequestGuard(),
+        rate_limiter=RequestGuard(budget),
         **bot_connection(settings),
     )
 
@@ -131,9 +141,8 @@ async def on_startup(app: BotApplication) -> None:
 def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
     """The scheduler and the outbox worker. With background set (the real bot) the worker runs
     and a tick fires at start and every minute; the sandbox drives both by hand instead."""
-    worker = DeliveryWorker(runtime.db, app.bot, clock=runtime.clock)
+    worker = DeliveryWorker(runtime.db, app.bot, clock=runtime.clock, budget=app.bot_data.budget)
     scheduler = Scheduler(runtime.db, runtime.tz, runtime.clock, on_enqueued=worker.wake)
-    worker.on_blocked = scheduler.notify_blocked
     app.bot_data.scheduler, app.bot_data.worker = scheduler, worker
     # A handler that enqueued a message itself (a review's notice) pokes: look at the outbox.
     runtime.poke = worker.wake

@@ -1,4 +1,10 @@
-"""Updates of different chats are handled at once; those of one chat, one after another."""
+"""Updates of different chats are handled at once; those of one chat, one after another.
+
+Fairness (PRODUCT §8: one person's slow uploads never delay another person's answer): an
+update takes one of the shared slots only once its chat's turn has come, so the queued
+updates of a busy chat hold none; and a long wait inside a handler (a file's download) is
+made `handlers.slots.outside_slot()`, giving its slot to other chats meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from handlers.slots import UPDATE_SLOT
 
 # While one update waits on the database or on Telegram, others proceed. PTB's default
 # processes one update at a time, which makes every user wait for every other.
@@ -19,7 +27,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     A person's messages keep their order, and ConversationHandler, which relies on the
     updates of one conversation arriving one by one, sees exactly that: in private chats its
-    conversation key is the chat. (An update of a busy chat waits holding one of the slots.)
+    conversation key is the chat. An update of a busy chat waits for its chat's turn without
+    holding a slot.
     """
 
     def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
@@ -31,19 +40,39 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.handle: Callable[[object, Awaitable[Any]], Awaitable[None]] = _just_await
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Called holding a slot (PTB's `process_update`): the slot is given back while the
+        update waits for its chat's turn, and taken again when the turn has come."""
+        slot = self._semaphore
         chat = _chat_of(update)
         if chat is None:
-            await coroutine
+            await self._handle(slot, update, coroutine)
             return
         lock, users = self._chats.setdefault(chat, (asyncio.Lock(), [0]))
         users[0] += 1
+        slot.release()
+        held = False
         try:
             async with lock:
-                await self.handle(update, coroutine)
+                await slot.acquire()
+                held = True
+                await self._handle(slot, update, coroutine)
         finally:
+            if not held:  # cancelled while waiting: PTB releases the slot it believes held
+                await slot.acquire()
             users[0] -= 1
             if users[0] == 0:
                 del self._chats[chat]  # no memory kept for chats that went quiet
+
+    async def _handle(
+        self, slot: asyncio.Semaphore, update: object, coroutine: Awaitable[Any]
+    ) -> None:
+        token = UPDATE_SLOT.set(slot)
+        try:
+            await self.handle(update, coroutine)
+        finally:
+            if UPDATE_SLOT.get() is not slot:  # cancelled inside outside_slot(): take it back
+                await slot.acquire()
+            UPDATE_SLOT.reset(token)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

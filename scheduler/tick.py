@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from scheduler.outgoing import outgoing
 from scheduler.recurrence import Step, campaign_step_dates
 from scheduler.snapshot import HORIZON, load_snapshot
 from storage.announcements import reach
+from storage.blocked import mark_told, untold_blocked
 from storage.campaigns import active_deadlines, active_titles, campaign_by_code
 from storage.db import Database
 from storage.dossier_status import active_documents, dossier_status
@@ -24,12 +26,10 @@ from storage.models import (
     Announcement,
     Campaign,
     CampaignDeadline,
-    Member,
     OutboxStatus,
     PlanTask,
     Role,
     Target,
-    Unit,
 )
 from storage.nominees import active_awards
 from storage.organizations import organization_by_code
@@ -43,6 +43,10 @@ from storage.step_progress import step_by_code
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
+
+# A recipient found blocked longer ago than this is not news (a database upgraded from a
+# version that told the office at once).
+_BLOCKED_NEWS = timedelta(days=7)
 
 
 async def _campaign(session: AsyncSession, code: str) -> Campaign:
@@ -288,6 +292,7 @@ class Scheduler:
         ]
         added = await enqueue(session, messages, now)
         added += await self._finished_reports(session, now)
+        added += await self._blocked_reports(session, now)
         await forget_old_updates(session, now, timedelta(days=2))
         return added
 
@@ -324,32 +329,35 @@ class Scheduler:
             announcement.reported_at = now
         return await enqueue(session, reports, now)
 
-    async def notify_blocked(self, chat_id: int, member_id: int | None) -> None:
-        """Someone blocked the bot: tell the office (through the outbox, once)."""
-        now = self.clock()
-        async with self.db.write() as session:
-            member = await session.get(Member, member_id) if member_id else None
-            unit = await session.get(Unit, member.unit_id) if member else None
-            text = render(
-                "push/blocked",
-                name=member.full_name if member else str(chat_id),
-                unit=unit.name if unit else "",
-                unit_code=unit.code if unit else "",
+    async def _blocked_reports(self, session: AsyncSession, now: datetime) -> int:
+        """Recipients found blocked since the last tick: one message to each body's office
+        naming them all (PRODUCT §8: once per event, not once per recipient). A broadcast's
+        are named in its own delivery report instead."""
+        found = await untold_blocked(session, since=now - _BLOCKED_NEWS)
+        by_org: dict[int | None, dict[int, _BlockedPerson]] = {}
+        for b in found:
+            person = by_org.setdefault(b.organization_id, {}).setdefault(
+                b.chat_id, _BlockedPerson(b.name or str(b.chat_id), b.unit, b.unit_code, [])
             )
-            org = await organization_code(session, unit.organization_id) if unit else None
-            office = await recipients(session, None, org)
-            key = f"blocked:{member_id or chat_id}:{now.astimezone(self.tz).date()}"
-            await enqueue(
-                session,
-                [
-                    row
-                    for m in office
-                    if m.role is Role.OFFICE and m.chat_id != chat_id
-                    for row in outgoing(
-                        f"{key}:{m.chat_id}", key, "blocked", m.chat_id, text, now, m.id
-                    )
-                ],
-                now,
-            )
-        if self.on_enqueued is not None:
-            self.on_enqueued()
+            if b.kind not in person.kinds:
+                person.kinds.append(b.kind)
+        rows: list[Outgoing] = []
+        for org_id, people in by_org.items():
+            org = await organization_code(session, org_id) if org_id is not None else None
+            office = [m for m in await recipients(session, None, org) if m.role is Role.OFFICE]
+            text = render("push/blocked", people=list(people.values()))
+            key = f"blocked:{org_id}:{max(b.row_id for b in found if b.organization_id == org_id)}"
+            for m in office:
+                if m.chat_id not in people:  # an office member who blocked is not told
+                    at = f"{key}:{m.chat_id}"
+                    rows += outgoing(at, key, "blocked", m.chat_id, text, now, m.id)
+        await mark_told(session, found)
+        return await enqueue(session, rows, now)
+
+
+@dataclass(slots=True)
+class _BlockedPerson:
+    name: str
+    unit: str | None
+    unit_code: str | None
+    kinds: list[str]

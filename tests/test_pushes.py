@@ -154,6 +154,8 @@ async def test_thongbao_later_to_chosen_units_and_bad_times(season: Sandbox, clo
 
 async def test_a_blocked_member_is_reported_and_deactivated(season: Sandbox) -> None:
     everyone = await people(season)
+    await season.tick()  # the quarter's tasks first: only the broadcast finds the block
+    await season.deliver()
     everyone["bttp"].user.block()
     office = everyone["office"]
     await office.say("/thongbao")
@@ -165,12 +167,41 @@ async def test_a_blocked_member_is_reported_and_deactivated(season: Sandbox) -> 
     await season.tick()
     await season.deliver()
     texts = [m.text for m in office.messages]
-    assert any("Tú" in t and "đã chặn bot" in t for t in texts)
+    # Named once, in the broadcast's own report: no message of its own (PRODUCT §8).
+    assert [t for t in texts if "chặn bot" in t] == [
+        next(t for t in texts if "Báo cáo gửi thông báo" in t)
+    ]
     report = next(t for t in texts if "Báo cáo gửi thông báo" in t)
     assert "Đã gửi: 2 · Bị chặn: 1" in report and "Tú" in report
     async with season.db.read() as session:
         member = await session.scalar(select(Member).where(Member.telegram_user_id == 5003))
     assert member is not None and not member.active
+
+
+async def test_blocked_recipients_of_a_push_are_told_in_one_message(
+    season: Sandbox, clock: Clock
+) -> None:
+    """A launch finds two focal points who blocked the bot: the office gets one message
+    naming both, with the invitation command of each unit, and never again."""
+    everyone = await people(season)
+    everyone["hctp"].user.block()
+    everyone["bttp"].user.block()
+    office = everyone["office"]
+    clock.set_local("2026-01-15 08:05")
+    await season.tick()
+    await season.deliver()
+    await season.tick()
+    await season.deliver()
+    await season.tick()
+    await season.deliver()
+    told = [m.text for m in office.messages if "chặn bot" in m.text]
+    assert len(told) == 1, told
+    assert "2 người đã chặn bot" in told[0]
+    assert "Minh" in told[0] and "/moi HCTP" in told[0]
+    assert "Tú" in told[0] and "/moi BTTP" in told[0]
+    assert "tin phát động phong trào" in told[0] and "Hà (" not in told[0]
+    assert told[0].count("\n• ") == 2
+    assert received(everyone["tgpl"], "📣 Phát động") == 1
 
 
 async def test_results_are_published_and_shown(sandbox: Sandbox, clock: Clock) -> None:

@@ -25,6 +25,7 @@ from bot.app import (
 )
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
+from scheduler.delivery.budget import Budget
 from storage.db import Database
 
 
@@ -141,11 +142,16 @@ class Sandbox:
         emulator: BotApiEmulator | None = None,
         dedupe: bool = False,
         background: bool = False,
+        budget: Budget | None = None,
     ) -> None:
         # Conversations answer a person a few messages at a time, in bursts Telegram tolerates
         # in a private chat; the strict 1/s per chat applies to broadcasts (tested separately).
         self.emulator = emulator or BotApiEmulator(
             chat_rate=5.0, chat_burst=200, global_rate=30.0, global_burst=500
+        )
+        # The bot's send budget: Telegram's 25/s in all, the emulator's tolerance per chat.
+        self.budget = budget or Budget(
+            chat_interval=1.0 / self.emulator.chat_rate, chat_burst=self.emulator.chat_burst
         )
         self.database_url = database_url
         self.files_dir = files_dir
@@ -190,7 +196,12 @@ class Sandbox:
 
     async def _start_bot(self) -> None:
         app = build_application(
-            self.settings, self.db, clock=self.clock, background=self.background, dedupe=self.dedupe
+            self.settings,
+            self.db,
+            clock=self.clock,
+            background=self.background,
+            dedupe=self.dedupe,
+            budget=self.budget,
         )
         self._handled.track(app)
         await app.initialize()

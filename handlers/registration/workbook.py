@@ -10,6 +10,7 @@ from handlers.common import (
 from handlers.registration.draft import FLOW, TEMPLATE_MAX_BYTES, Draft, State
 from handlers.registration.steps import after_people
 from handlers.runtime import BotContext
+from handlers.slots import outside_slot
 from messages import render
 from messages.exports.registration_template import (
     TemplateContext,
@@ -32,7 +33,8 @@ async def _read_form(message: Message) -> TemplateReading | str:
     assert message.document is not None
     if (message.document.file_size or 0) > TEMPLATE_MAX_BYTES:
         return "too_big"
-    data = bytes(await (await message.document.get_file()).download_as_bytearray())
+    async with outside_slot():  # a slow download must not hold a slot others need
+        data = bytes(await (await message.document.get_file()).download_as_bytearray())
     try:
         return read_registration_template(data)
     except TemplateError as error:

@@ -18,12 +18,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter
+from telegram.ext import ExtBot
 
+from scheduler.delivery.budget import BulkSlots, SendBudget
 from scheduler.delivery.pacing import ChatTurns, one_second_of, pacer_for
 from scheduler.delivery.records import DeliveryStats, OnBlocked, Recorder
 from scheduler.delivery.rules import Limits, retry_after_seconds
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 _POLL_SECONDS = 10.0
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _TELEGRAM = Limits()  # frozen, so one shared default is safe
+# Told to the bot's request guard: this request is a push the worker paced (bot/request_guard).
+_BULK = {"bulk": True}
 
 
 @dataclass(slots=True)
@@ -59,6 +64,7 @@ class DeliveryWorker:
         limits: Limits = _TELEGRAM,
         clock: Callable[[], datetime] = utcnow,
         on_blocked: OnBlocked | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -67,7 +73,10 @@ class DeliveryWorker:
         self.stats = DeliveryStats()
         self._recorder = Recorder(db, limits, clock, self.stats, on_blocked, _POLL_SECONDS)
 
-        self._pacer = pacer_for(db, limits)
+        # With the bot's send budget, the worker's slots are its bulk slots (replies first);
+        # alone (tests, tools), the worker paces itself.
+        self._pacer = pacer_for(db, limits) if budget is None else BulkSlots(budget)
+        self._bulk: dict[str, Any] = {"rate_limit_args": _BULK} if isinstance(bot, ExtBot) else {}
         self._target = one_second_of(limits)
         self._queue: deque[_Job] = deque()
         self._turns = ChatTurns(limits.per_chat_interval)
@@ -378,9 +387,14 @@ class DeliveryWorker:
                 row.document_file_id,
                 caption=row.text or None,
                 parse_mode=ParseMode.HTML,
+                **self._bulk,
             )
         return await self.bot.send_message(
-            row.chat_id, row.text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+            row.chat_id,
+            row.text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=_NO_PREVIEW,
+            **self._bulk,
         )
 
     def _put_back(self, row: OutboxMessage, due: float | None) -> None:
