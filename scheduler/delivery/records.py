@@ -88,6 +88,11 @@ class SentGroups:
         self._open: _Group | None = None
         self._committing: set[asyncio.Task[None]] = set()
 
+    @property
+    def waiting(self) -> int:
+        """How many answers the open group holds (not yet being committed)."""
+        return 0 if self._open is None else len(self._open.answers)
+
     async def sent(self, row_id: int, message_id: int | None) -> None:
         """Put the mark in the open group and return once that group is committed; raises
         what the commit finally raised (the row then stays "sending")."""
