@@ -107,7 +107,12 @@ async def talk_through(box: ReachSandbox, proxy: HttpProxy | Socks5Proxy) -> Non
 
 @pytest.mark.parametrize(
     ("kind", "credentials"),
-    [("http", None), ("socks5", None), ("socks5h", ("thidua", "m@t khau:1"))],
+    [
+        ("http", None),
+        ("http", ("thidua", "bi mat")),
+        ("socks5", None),
+        ("socks5h", ("thidua", "m@t khau:1")),
+    ],
 )
 async def test_every_request_goes_through_the_proxy(
     sqlite_url: str, tmp_path: Path, clock: Clock, kind: str, credentials: tuple[str, str] | None
@@ -115,7 +120,7 @@ async def test_every_request_goes_through_the_proxy(
     hosts = {HIDDEN: "127.0.0.1"}
     proxy: HttpProxy | Socks5Proxy
     proxy = (
-        HttpProxy(hosts=hosts)
+        HttpProxy(hosts=hosts, credentials=credentials)
         if kind == "http"
         else Socks5Proxy(hosts=hosts, credentials=credentials)
     )
