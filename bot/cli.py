@@ -31,6 +31,7 @@ from bot.cli_checks import (
 from bot.cli_load import load_command, sqlite_file
 from bot.cli_parser import parse
 from bot.config import ConfigError, Settings, load_settings
+from bot.reach import bot_connection
 from messages import render_text
 from storage.db import Database, one_line
 from storage.invites import create_invite
@@ -171,11 +172,7 @@ def _local(instant: str, settings: Settings) -> str:
 async def _preflight(settings: Settings) -> str:
     """Ask the Bot API who we are (the username); a bad token or no network is a CliError."""
     try:
-        async with Bot(
-            settings.require_token(),
-            base_url=settings.bot_api_base_url,
-            base_file_url=settings.bot_api_file_url,
-        ) as bot:
+        async with Bot(settings.require_token(), **bot_connection(settings)) as bot:
             return bot.username
     except InvalidToken:
         raise CliError(render_text("cli/token_rejected")) from None

@@ -345,11 +345,6 @@ async def test_a_25_mb_file_is_refused_through_the_public_bot_api(
         assert 'Đã nhận "tom-tat.pdf"' in small.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py _preflight (run, invite) builds its Bot without bot_connection(settings),"
-    " so its getMe does not take BOT_PROXY; once it does, drop this mark",
-)
 async def test_the_command_line_preflight_goes_through_the_proxy() -> None:
     from bot.cli import _preflight
 

@@ -242,6 +242,9 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
         if request.match_info["token"] != self.token or stored is None:
             return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         self.downloads.append(stored.file_path)
+        self._signal()
+        if self.downloads_held is not None:  # a slow network, as long as a test wants
+            await self.downloads_held.wait()
         return web.Response(body=stored.content, content_type="application/octet-stream")
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:

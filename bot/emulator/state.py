@@ -71,6 +71,8 @@ class EmulatorState:
         self.callback_alerts: dict[str, bool] = {}
         self.flood_count = 0
         self.downloads: list[str] = []
+        # While set to an event not yet set, file downloads are answered only once it is.
+        self.downloads_held: asyncio.Event | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
 
         self._users: dict[int, EmulatedUser] = {}

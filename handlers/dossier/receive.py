@@ -14,6 +14,7 @@ from telegram import Document, Message
 from telegram.error import BadRequest
 
 from handlers.runtime import BotContext, Runtime
+from handlers.slots import outside_slot
 from messages import render
 from storage.downloads import begin_download, end_download
 from storage.downloads import tell_lost_downloads as lost_downloads
@@ -138,12 +139,14 @@ async def _download(
 ) -> bytes | None:
     """The file's bytes; None, the sender told, when the Bot API will not give it."""
     try:
-        file = await document.get_file()
-        if context.bot.local_mode and file.file_path and Path(file.file_path).is_absolute():
-            # A local Bot API server's file on this disk (BOT_API_LOCAL), up to 2000 MB:
-            # read off the loop, which every other chat shares.
-            return await asyncio.to_thread(Path(file.file_path).read_bytes)
-        return bytes(await file.download_as_bytearray())
+        # However slow the network, the wait holds no slot another chat needs (PRODUCT §8).
+        async with outside_slot():
+            file = await document.get_file()
+            if context.bot.local_mode and file.file_path and Path(file.file_path).is_absolute():
+                # A local Bot API server's file on this disk (BOT_API_LOCAL), up to 2000 MB:
+                # read off the loop, which every other chat shares.
+                return await asyncio.to_thread(Path(file.file_path).read_bytes)
+            return bytes(await file.download_as_bytearray())
     except BadRequest:  # "file is too big" and the like, from the Bot API itself
         await _refuse(message, context, Refusal.TOO_BIG, document_asked)
         return None
