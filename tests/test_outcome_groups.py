@@ -261,3 +261,62 @@ async def test_two_workers_on_postgresql_share_the_load_and_send_each_row_once(
     assert all(answer is not None for _, answer in found.values())
     assert report.resent_after_crash == 0
     print(f"\nsplit: {first.stats.sent} + {second.stats.sent}")
+
+
+# --------------------------------------------------------------------------- the claim
+
+
+async def test_the_claim_takes_the_earliest_due_rows_in_order(db: Database) -> None:
+    """One statement claims the earliest due rows, in due order, "sending", one attempt more;
+    rows not due yet and rows already taken are left alone."""
+    now = datetime.now(UTC)
+    async with db.write() as session:
+        await enqueue(
+            session,
+            [
+                replace(outgoing(7_000 + i), not_before=now - timedelta(seconds=(i * 7) % 30))
+                for i in range(30)
+            ]
+            + [replace(outgoing(6_000), not_before=now + timedelta(hours=1))],
+            now,
+        )
+    async with db.write() as session:
+        first = await outbox.claim(session, now, 10)
+    async with db.write() as session:
+        rest = await outbox.claim(session, now, 100)
+
+    order = [(row.not_before, row.id) for row in first + rest]
+    assert order == sorted(order)
+    assert len(first) == 10 and len(rest) == 20  # the row due in an hour stays
+    assert {(row.status, row.attempts, row.sending_since) for row in first + rest} == {
+        (OutboxStatus.SENDING, 1, now)
+    }
+    async with db.read() as session:
+        pending = list(
+            await session.scalars(
+                select(OutboxMessage.chat_id).where(OutboxMessage.status == OutboxStatus.PENDING)
+            )
+        )
+    assert pending == [6_000]
+
+
+async def test_two_claims_at_once_on_postgresql_never_share_a_row(database_url: str) -> None:
+    """A claim whose rows are still locked by an open transaction is skipped by the next."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("claims at once is the PostgreSQL set-up (SQLite serialises them)")
+    db = Database(database_url)
+    await db.migrate()
+    try:
+        now = datetime.now(UTC)
+        async with db.write() as session:
+            await enqueue(session, [outgoing(7_000 + i) for i in range(25)], now)
+        later = now + timedelta(seconds=1)
+        async with db.write() as first_session:
+            first = await outbox.claim(first_session, later, 10)
+            async with db.write() as second_session:  # another connection, while locked
+                second = await outbox.claim(second_session, later, 100)
+    finally:
+        await db.dispose()
+
+    assert len(first) == 10 and len(second) == 15
+    assert not {row.id for row in first} & {row.id for row in second}
