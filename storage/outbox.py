@@ -1,4 +1,5 @@
-"""The persistent outbox: enqueue once per key, claim safely, mark each step in its own commit."""
+"""The persistent outbox: enqueue once per key, claim safely, mark each step as it happens
+(answers that arrive together marked sent in one statement, `mark_sent_many`)."""
 
 from __future__ import annotations
 
