@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bench.cpu import Cpu, child_cpu
 from bench.seed import BenchClock, Seeded, _pdf
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser, parse_html
 from bot.emulator.sandbox import Handled, Sandbox
@@ -38,6 +39,14 @@ class Measure:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     check: str = ""  # what the sample reply showed, when it was not what was expected
+    # The bot's CPU per update, measured with the bot in its own process (bench/cpu.py), and
+    # what the emulator and the driver spent beside it; None when not measured.
+    cpu_ms_per_update: float | None = None
+    driver_cpu_ms_per_update: float | None = None
+
+    def took_cpu(self, cpu: Cpu) -> None:
+        """Keep the CPU figures of the same traffic run against the bot as a child process."""
+        self.cpu_ms_per_update, self.driver_cpu_ms_per_update = cpu.bot_ms, cpu.driver_ms
 
     @property
     def rate(self) -> float:
@@ -64,7 +73,13 @@ class Measure:
             "p95_ms": round(self.pct(95), 2),
             "p99_ms": round(self.pct(99), 2),
             "errors": self.errors,
+            "cpu_ms_per_update": _rounded(self.cpu_ms_per_update),
+            "driver_cpu_ms_per_update": _rounded(self.driver_cpu_ms_per_update),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 async def drive(
@@ -147,7 +162,8 @@ def interactive_emulator() -> BotApiEmulator:
 
 
 async def run_echo(users: int, per_user: int, single: int) -> tuple[Measure, Measure]:
-    """Echo throughput with `users` at once, and unloaded latency with one user."""
+    """Echo throughput with `users` at once, and unloaded latency with one user; then the
+    loaded traffic again against the echo bot as its own process, for its CPU per update."""
     async with EchoBox(interactive_emulator()) as box:
         people = [box.emulator.user(5_000_000 + i, f"E{i}") for i in range(users)]
 
@@ -160,6 +176,11 @@ async def run_echo(users: int, per_user: int, single: int) -> tuple[Measure, Mea
         sample = people[0].last.text
         if sample != f"echo {single - 1}":
             loaded.check = f"unexpected echo: {sample[:60]!r}"
+
+    def echoers(emu: BotApiEmulator) -> list[EmulatedUser]:
+        return [emu.user(5_000_000 + i, f"E{i}") for i in range(users)]
+
+    loaded.took_cpu(await child_cpu("echo", echoers, say, per_user))
     return loaded, alone
 
 
@@ -184,7 +205,8 @@ async def run_bot(
     per_user: int,
     single: int,
 ) -> dict[str, Measure]:
-    """/hoso, /start CODE, the /nhiemvu button and an upload, through the real Application."""
+    """/hoso, /start CODE, the /nhiemvu button and an upload, through the real Application;
+    then /hoso again against the bot as its own process, for its CPU per update."""
     box = Sandbox(
         database_url=database_url, files_dir=files_dir, clock=clock, emulator=interactive_emulator()
     )
@@ -248,4 +270,12 @@ async def run_bot(
         if joined is None:
             text = _last(emu.user(first)).text
             results["start"].check = f"/start did not bind; it answered: {text[:80]!r}"
+
+    def focal(emu: BotApiEmulator) -> list[EmulatedUser]:
+        return [emu.user(seeded.focal_ids[u], f"ĐM{u}") for u in focal_units]
+
+    cpu = await child_cpu(
+        "ours", focal, hoso, per_user, database_url=database_url, files_dir=files_dir
+    )
+    results["hoso"].took_cpu(cpu)
     return results
