@@ -15,7 +15,8 @@ from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from messages.long_text import MAX_TEXT, PAGE_ROOM, page_ranges, visible_length
 from scheduler.calendar import working_days_between
 from storage.campaigns import launched_campaigns_of_unit
-from storage.dossier_status import DossierStatus, dossier_statuses
+from storage.dossier_cache import cached_dossier_statuses
+from storage.dossier_status import DossierStatus
 from storage.members import Membership
 from storage.models import Role
 from storage.windows import dossier_open
@@ -57,7 +58,8 @@ async def _dossiers(context: BotContext, member: Membership) -> list[DossierStat
             for c in await launched_campaigns_of_unit(session, member.unit_id, now)
             if dossier_open(c, today) and c.dossier_deadline is not None
         ]
-        dossiers = await dossier_statuses(session, campaigns, member.unit_id)
+        # Read again only when a write has touched the unit's dossier (storage/dossier_cache).
+        dossiers = await cached_dossier_statuses(session, campaigns, member.unit_id)
     return sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today)
 
 
