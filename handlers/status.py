@@ -14,8 +14,7 @@ from messages import render, render_text
 from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from messages.long_text import MAX_TEXT, PAGE_ROOM, page_ranges, visible_length
 from scheduler.calendar import working_days_between
-from storage.campaigns import launched_campaigns_of_unit
-from storage.dossier_cache import cached_dossier_statuses
+from storage.dossier_cache import cached_dossier_statuses, launched_campaigns_with_versions
 from storage.dossier_status import DossierStatus
 from storage.members import Membership
 from storage.models import Role
@@ -53,13 +52,12 @@ async def _dossiers(context: BotContext, member: Membership) -> list[DossierStat
     now = context.rt.now()
     today = now.astimezone(context.rt.tz).date()
     async with context.rt.db.read() as session:
+        launched, versions = await launched_campaigns_with_versions(session, member.unit_id, now)
         campaigns = [
-            c
-            for c in await launched_campaigns_of_unit(session, member.unit_id, now)
-            if dossier_open(c, today) and c.dossier_deadline is not None
+            c for c in launched if dossier_open(c, today) and c.dossier_deadline is not None
         ]
         # Read again only when a write has touched the unit's dossier (storage/dossier_cache).
-        dossiers = await cached_dossier_statuses(session, campaigns, member.unit_id)
+        dossiers = await cached_dossier_statuses(session, campaigns, member.unit_id, versions)
     return sorted(dossiers, key=lambda d: d.campaign.dossier_deadline or today)
 
 

@@ -19,10 +19,24 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, Table, bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    ScalarSelect,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.campaigns import takes_part
 from storage.dossier_status import DocumentStatus, DossierStatus, NomineeStatus, dossier_statuses
 from storage.models import Campaign
 
@@ -38,6 +52,30 @@ dossier_versions = Table(
 _VERSIONS = select(dossier_versions.c.unit_id, dossier_versions.c.version).where(
     dossier_versions.c.unit_id.in_([EVERY_UNIT, bindparam("unit_id")])
 )
+
+
+def _version(unit: int | BindParameter[int]) -> ScalarSelect[int]:
+    found = select(dossier_versions.c.version).where(dossier_versions.c.unit_id == unit)
+    return select(func.coalesce(found.scalar_subquery(), 0)).scalar_subquery()
+
+
+# The unit's launched campaigns (storage.campaigns.launched_campaigns_of_unit) and, in the same
+# statement, the counters: one trip to the database instead of two.
+_LAUNCHED_WITH_VERSIONS = (
+    select(Campaign, _version(bindparam("unit_id")), _version(EVERY_UNIT))
+    .where(takes_part(bindparam("unit_id")), Campaign.launch_at <= bindparam("now"))
+    .order_by(Campaign.start, Campaign.code)
+)
+
+
+async def launched_campaigns_with_versions(
+    session: AsyncSession, unit_id: int, now: datetime
+) -> tuple[list[Campaign], tuple[int, int]]:
+    """The campaigns this unit takes part in that have been launched, and the unit's counters
+    ((0, 0) when there is no campaign: nothing to keep)."""
+    rows = (await session.execute(_LAUNCHED_WITH_VERSIONS, {"unit_id": unit_id, "now": now})).all()
+    versions = (rows[0][1], rows[0][2]) if rows else (0, 0)
+    return [row[0] for row in rows], versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +98,18 @@ class DossierCache:
         return len(self._kept)
 
     async def statuses(
-        self, session: AsyncSession, campaigns: Sequence[Campaign], unit_id: int
+        self,
+        session: AsyncSession,
+        campaigns: Sequence[Campaign],
+        unit_id: int,
+        versions: tuple[int, int] | None = None,
     ) -> list[DossierStatus]:
-        """`dossier_statuses(session, campaigns, unit_id)`, from memory when nothing changed."""
+        """`dossier_statuses(session, campaigns, unit_id)`, from memory when nothing changed
+        (`versions`: the counters, if the caller read them before the campaigns' rows)."""
         if not campaigns:
             return []
-        versions = await dossier_versions_of(session, unit_id)
+        if versions is None:
+            versions = await dossier_versions_of(session, unit_id)
         ids = tuple(c.id for c in campaigns)
         kept = self._kept.get(unit_id)
         if kept is not None and kept.campaign_ids == ids and kept.versions == versions:
@@ -108,7 +152,10 @@ def cache_of(session: AsyncSession) -> DossierCache:
 
 
 async def cached_dossier_statuses(
-    session: AsyncSession, campaigns: Sequence[Campaign], unit_id: int
+    session: AsyncSession,
+    campaigns: Sequence[Campaign],
+    unit_id: int,
+    versions: tuple[int, int] | None = None,
 ) -> list[DossierStatus]:
     """`dossier_statuses`, kept in memory per unit until a write changes the unit's counters."""
-    return await cache_of(session).statuses(session, campaigns, unit_id)
+    return await cache_of(session).statuses(session, campaigns, unit_id, versions)
