@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench import conversations, delivery, interactive, memory, plans, soak
+from bench import burst, conversations, delivery, interactive, memory, plans, soak
 from bench.seed import BenchClock, Scale, Seeded, analyze, seed, settle_history
 from scheduler.tick import Scheduler
 from storage.db import Database
@@ -113,6 +113,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         shutil.copyfile(work / "bench.db", work / "memory.db")
         due_url = f"sqlite+aiosqlite:///{work}/due.db"
         shutil.copyfile(work / "bench.db", work / "due.db")
+        # The send budget's scenarios, each on the province as seeded (fresh invites).
+        budget_urls = {}
+        for name in ("burst", "during", "fair"):
+            shutil.copyfile(work / "bench.db", work / f"{name}.db")
+            budget_urls[name] = f"sqlite+aiosqlite:///{work}/{name}.db"
         figures["seeded"] = seeded.counts
         progress(f"seeded in {seeded.seconds:.1f} s; catch-up tick {catch_up:.2f} s")
 
@@ -189,6 +194,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
         )
         figures["broadcast"] = asdict(bc) | {"fraction": bc.fraction}
+
+        progress("the send budget: a burst of /start, replies during a broadcast, fairness …")
+        rows += await _budget_rows(budget_urls, files_dir, seeded, figures, quick=args.quick)
 
         progress("outbox claim-and-mark …")
         outbox_rows = 2_000 if args.quick else 10_000
@@ -298,6 +306,56 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     figures["rows"] = [r.cells() for r in rows]
     figures["problems"] = {"errors": errors, "checks": checks}
     return figures
+
+
+async def _budget_rows(
+    urls: dict[str, str], files_dir: Path, seeded: Seeded, figures: dict[str, Any], *, quick: bool
+) -> list[Row]:
+    """Issue 18's three cases, under the emulator's flood control (Telegram's limits)."""
+    rows: list[Row] = []
+    people = min(300, len(seeded.invite_codes))
+    b = await burst.start_burst(urls["burst"], files_dir, seeded, people=people)
+    rows.append(
+        Row(
+            f"burst: {b.people} people send /start CODE at once",
+            f"{b.welcomed} welcomed, {b.lost} lost; last reply after {b.seconds:.1f} s "
+            f"(at the cap: {b.ideal_seconds:.1f} s) = {b.fraction:.0%} of 25/s; "
+            f"{b.flood_429} × 429",
+            "all welcomed, ≥ 90% of cap",
+            b.welcomed == b.people and b.lost == 0 and b.fraction >= 0.9,
+        )
+    )
+    d = await burst.replies_during_broadcast(
+        urls["during"], files_dir, seeded, recipients=200 if quick else 1_000
+    )
+    rows.append(
+        Row(
+            f"replies during a broadcast of {d.recipients} "
+            f"({d.replies.users} people, /lich every 2 s)",
+            f"p50 {d.replies.pct(50):.0f} ms, p95 {d.replies.pct(95):.0f} ms; "
+            f"{d.pushed_meanwhile} pushed meanwhile, the broadcast "
+            f"{d.recipients / d.broadcast_seconds:.1f}/s, {d.flood_429} × 429",
+            "p95 < 1 s",
+            d.replies.errors == 0 and d.replies.pct(95) < 1000,
+        )
+    )
+    f = await burst.fairness(urls["fair"], files_dir, seeded)
+    rows.append(
+        Row(
+            f"fairness: /lich while another chat sends {f.uploads} files "
+            f"({f.download_seconds:.0f} s download each)",
+            f"p95 {f.beside_uploads.pct(95):.0f} ms against {f.alone.pct(95):.0f} ms: "
+            f"{f.added_ms:+.0f} ms",
+            "+ < 200 ms",
+            f.added_ms < 200 and not (f.alone.errors or f.beside_uploads.errors),
+        )
+    )
+    figures["budget"] = {
+        "burst": asdict(b) | {"fraction": b.fraction},
+        "during_broadcast": d.replies.as_json() | {"pushed_meanwhile": d.pushed_meanwhile},
+        "fairness": {"alone": f.alone.as_json(), "beside": f.beside_uploads.as_json()},
+    }
+    return rows
 
 
 def _rate(m: interactive.Measure) -> str:

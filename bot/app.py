@@ -85,7 +85,8 @@ def build_application(
         runtime.clock = clock
     processor = PerChatUpdateProcessor()
     budget = budget or Budget()
-    send_budget = SendBudget(pacer_for(db, Limits(global_per_second=budget.per_second)), budget)
+    pace = budget.per_second if budget.paces else Limits().global_per_second
+    send_budget = SendBudget(pacer_for(db, Limits(global_per_second=pace)), budget)
     app: BotApplication = (
         ApplicationBuilder()
         .bot(build_bot(settings, send_budget))

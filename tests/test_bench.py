@@ -4,9 +4,10 @@ ones expected, and its figures are real numbers (the figures are read in bench/,
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
-from bench import conversations, delivery, interactive, memory, plans, soak
+from bench import burst, conversations, delivery, interactive, memory, plans, soak
 from bench.run import Row, _seeded, table
 from bench.seed import BenchClock, Scale
 from storage.db import Database
@@ -42,6 +43,22 @@ async def test_the_benchmarks_run_and_measure_what_they_claim(tmp_path: Path) ->
     sent = await delivery.broadcast(tmp_path, recipients=30)
     assert sent.delivered_once == 30 and sent.duplicates == 0 and sent.flood_429 == 0
     assert 0 < sent.fraction <= 1.05
+
+    # The send budget's cases, each on a copy of the province as seeded.
+    copies = {}
+    for name in ("burst", "during", "fair"):
+        shutil.copyfile(tmp_path / "bench.db", tmp_path / f"{name}.db")
+        copies[name] = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+    rush = await burst.start_burst(copies["burst"], files, seeded, people=20)
+    assert rush.welcomed == 20 and rush.lost == 0 and rush.messages >= 20 and rush.seconds > 0
+    during = await burst.replies_during_broadcast(
+        copies["during"], files, seeded, recipients=60, users=2, every=0.3
+    )
+    assert during.replies.errors == 0 and len(during.replies.latencies) == 20
+    assert during.pushed_meanwhile > 0 and during.broadcast_seconds > 0
+    fair = await burst.fairness(copies["fair"], files, seeded, uploads=2, slow=0.2, samples=3)
+    assert len(fair.alone.latencies) == len(fair.beside_uploads.latencies) == 3
+    assert math.isfinite(fair.added_ms)
 
     claimed = await delivery.outbox_throughput(f"sqlite+aiosqlite:///{tmp_path}/o.db", rows=300)
     assert claimed.rows == 300 and claimed.rate > 0

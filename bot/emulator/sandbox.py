@@ -149,9 +149,12 @@ class Sandbox:
         self.emulator = emulator or BotApiEmulator(
             chat_rate=5.0, chat_burst=200, global_rate=30.0, global_burst=500
         )
-        # The bot's send budget: Telegram's 25/s in all, the emulator's tolerance per chat.
-        self.budget = budget or Budget(
-            chat_interval=1.0 / self.emulator.chat_rate, chat_burst=self.emulator.chat_burst
+        # The bot's send budget: Telegram's 25/s in all, the emulator's tolerance per chat;
+        # none when the emulator has no flood control (benchmarks of the bot's own cost).
+        self.budget = budget or (
+            Budget(chat_interval=1.0 / self.emulator.chat_rate, chat_burst=self.emulator.chat_burst)
+            if self.emulator.flood_control
+            else Budget.unlimited()
         )
         self.database_url = database_url
         self.files_dir = files_dir

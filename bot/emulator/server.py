@@ -245,6 +245,8 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
         self._signal()
         if self.downloads_held is not None:  # a slow network, as long as a test wants
             await self.downloads_held.wait()
+        if self.download_seconds:  # a slow network, for a benchmark
+            await asyncio.sleep(self.download_seconds)
         return web.Response(body=stored.content, content_type="application/octet-stream")
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:

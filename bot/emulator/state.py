@@ -73,6 +73,7 @@ class EmulatorState:
         self.downloads: list[str] = []
         # While set to an event not yet set, file downloads are answered only once it is.
         self.downloads_held: asyncio.Event | None = None
+        self.download_seconds = 0.0  # each file download answered this much later
         self.commands: dict[str, list[dict[str, Any]]] = {}
 
         self._users: dict[int, EmulatedUser] = {}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -42,6 +43,16 @@ class Budget:
     per_second: float = 25.0
     chat_interval: float = 1.0  # one message a second to one chat ...
     chat_burst: int = 20  # ... after a burst of this many (the emulator's default tolerance)
+
+    @classmethod
+    def unlimited(cls) -> Budget:
+        """No pacing at all: for a Bot API without flood control (an emulator so set)."""
+        return cls(per_second=math.inf, chat_interval=0.0, chat_burst=1)
+
+    @property
+    def paces(self) -> bool:
+        """Whether anything is paced."""
+        return math.isfinite(self.per_second)
 
 
 class SendBudget:
@@ -81,6 +92,8 @@ class SendBudget:
 
     async def take(self, chat_id: int | None, *, bulk: bool = False) -> None:
         """Wait until one message to `chat_id` may leave (None: no chat, e.g. an inline edit)."""
+        if not self.budget.paces:
+            return
         if chat_id is not None:
             delay = self.chat_delay(chat_id)
             if delay > 0:
@@ -91,6 +104,8 @@ class SendBudget:
         """Wait for a slot of the global rate; replies are served before bulk. `expected`:
         how many more bulk slots the caller will want soon (the shared budget is asked for
         them in one go)."""
+        if not self.budget.paces:
+            return
         if bulk:
             self._expected_bulk = expected
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -155,7 +170,7 @@ class BulkSlots(Pacer):
     slot of the budget, given when it is due (so the instant returned is now)."""
 
     def __init__(self, budget: SendBudget) -> None:
-        super().__init__(1.0 / budget.budget.per_second)
+        super().__init__(0.0 if not budget.budget.paces else 1.0 / budget.budget.per_second)
         self.send_budget = budget
 
     async def slot(self, wanted: int) -> float | None:
