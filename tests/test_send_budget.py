@@ -14,7 +14,9 @@ import pytest
 from bot.emulator import BotApiEmulator
 from bot.emulator.sandbox import Sandbox
 from scheduler.delivery.budget import Budget, SendBudget
-from scheduler.delivery.pacing import Pacer
+from scheduler.delivery.pacing import Pacer, pacer_for
+from scheduler.delivery.rules import Limits
+from storage.db import Database
 from storage.models import Role
 from tests.support.clock import Clock
 from tests.support.databases import load_files
@@ -76,6 +78,25 @@ async def test_a_waiter_that_gives_up_leaves_no_trace() -> None:
         await waiting
     await asyncio.wait_for(budget.take_global(bulk=False), 5)  # the next one still comes
     assert budget.granted[1] == 0
+
+
+async def test_instances_share_one_budget(db: Database) -> None:
+    """Two instances' budgets on one PostgreSQL database (the shared row): forty replies
+    between them never go faster than the one rate."""
+    if db.is_sqlite:
+        pytest.skip("SQLite runs one instance by design; its budget is in memory")
+    interval = 0.02
+    budgets = [SendBudget(pacer_for(db, Limits(global_per_second=1 / interval))) for _ in "ab"]
+    stamps: list[float] = []
+
+    async def reply(budget: SendBudget) -> None:
+        await budget.take_global(bulk=False)
+        stamps.append(time.monotonic())
+
+    await asyncio.gather(*(reply(b) for b in budgets for _ in range(20)))
+    stamps.sort()
+    assert len(stamps) == 40
+    assert stamps[-1] - stamps[0] >= 39 * interval - 0.005
 
 
 # ---- through the emulator, with Telegram's own flood control ------------------------------
