@@ -13,6 +13,7 @@ import pytest
 
 from bot.emulator import BotApiEmulator
 from bot.emulator.sandbox import Sandbox
+from bot.request_guard import REPLY_ATTEMPTS, RequestGuard
 from scheduler.delivery.budget import Budget, SendBudget
 from scheduler.delivery.pacing import Pacer, pacer_for
 from scheduler.delivery.rules import Limits
@@ -169,3 +170,19 @@ async def test_slow_uploads_do_not_hold_up_another_chat(strict: Sandbox) -> None
     emulator.downloads_held.set()
     answers = await asyncio.gather(*uploads)
     assert all(a.messages for a in answers)
+
+
+async def test_a_reply_still_refused_after_its_tries_is_logged_and_the_next_one_answered(
+    strict: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = await join(strict, 5001, "Minh", "HCTP", Role.FOCAL)
+    # Four tries of the reply, then the error handler's own message: all refused.
+    strict.emulator.fail_next("sendMessage", status=429, retry_after=1, times=REPLY_ATTEMPTS + 1)
+    update_id = await person.user.send("/trogiup")
+    await strict.processed(update_id, timeout=30)
+    failed = [r for r in caplog.records if r.getMessage().startswith(f"update {update_id} failed")]
+    assert failed and "RetryAfter" in failed[0].getMessage()
+    assert strict.app is not None
+    guard = strict.app.bot.rate_limiter
+    assert isinstance(guard, RequestGuard) and guard.replies_given_up == 1
+    assert "/hoso" in (await person.say("/trogiup")).text
