@@ -134,7 +134,10 @@ class SendBudget:
         """Give one slot at a time, each at its instant, to the first waiter by priority."""
         replies, bulk = self._waiting
         while replies or bulk:
-            start = await self._slot(len(replies) + max(len(bulk), self._expected_bulk))
+            # The worker's expected slots count only while it waits: a reply alone must not
+            # reserve (and lose) a second of the shared budget other instances need.
+            expected = max(len(bulk), self._expected_bulk) if bulk else 0
+            start = await self._slot(max(1, len(replies) + expected))
             # A 429 meanwhile moves the gate: look again after each wait.
             while (wait := max(start, self._gate) - time.monotonic()) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait)
