@@ -145,12 +145,16 @@ def _echo_app() -> Any:
 def _our_app() -> Any:
     from bot.app import build_application
     from bot.config import load_settings
+    from scheduler.delivery.budget import Budget
     from storage.db import Database
 
     settings = load_settings()
-    # No scheduler, no worker: the in-process runs (the Sandbox) have none either.
+    # As the in-process runs (a Sandbox whose emulator has no flood control): no scheduler,
+    # no worker, no send budget.
     db = Database(settings.database_url)
-    return build_application(settings, db, clock=BenchClock(), background=False)
+    return build_application(
+        settings, db, clock=BenchClock(), background=False, budget=Budget.unlimited()
+    )
 
 
 def main(kind: str) -> None:
