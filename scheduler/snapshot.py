@@ -107,6 +107,11 @@ async def _campaign_facts(
 # What a tick looks at: facts whose pushes fall after now minus this. Older announcements
 # and results are history; a reminder or task list that old is stale anyway (due.py).
 HORIZON = timedelta(days=62)
+# An announcement still reaches a unit whose first member joins (or a bot back from a
+# downtime) within this long after its time; later it is history. Without it every tick
+# looked up one outbox key per announcement and unit of the whole horizon: some 7,000 more
+# a day for an office sending one to 300 units every hour (bench/soak.py, issue 18).
+ANNOUNCEMENT_REACH = timedelta(days=7)
 
 
 def _still_relevant(campaign: Campaign, since: date) -> bool:
@@ -181,7 +186,8 @@ async def load_snapshot(
             )
         )
     announcements = []
-    for announcement in await announcements_since(session, since):
+    recent = None if since is None else max(since, since + HORIZON - ANNOUNCEMENT_REACH)
+    for announcement in await announcements_since(session, recent):
         announcements.append(
             AnnouncementFacts(
                 announcement.id,

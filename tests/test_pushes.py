@@ -204,6 +204,34 @@ async def test_blocked_recipients_of_a_push_are_told_in_one_message(
     assert received(everyone["tgpl"], "📣 Phát động") == 1
 
 
+async def test_an_announcement_reaches_a_unit_that_joins_within_a_week_only(
+    season: Sandbox, clock: Clock
+) -> None:
+    """A unit with nobody yet gets the announcement when its first member joins within a
+    week of it (scheduler/snapshot.py ANNOUNCEMENT_REACH); after that it is history."""
+    everyone = await people(season)
+    office = everyone["office"]
+    await office.say("/thongbao")
+    audience = await office.say("Họp giao ban thi đua quý I.")
+    preview = await office.press(audience.last, "🏢 Tất cả đơn vị")
+    await office.press(preview.last, "📤 Gửi ngay")
+    await season.tick()
+    await season.deliver()
+    assert received(everyone["hctp"], "Họp giao ban thi đua quý I") == 1
+
+    clock.set_local("2026-01-14 09:00")  # four days on
+    early = await join(season, 5201, "Bình", "CC1", Role.FOCAL)
+    await season.tick()
+    await season.deliver()
+    assert received(early, "Họp giao ban thi đua quý I") == 1
+
+    clock.set_local("2026-01-20 09:00")  # ten days on
+    late = await join(season, 5202, "Cường", "DGTS", Role.FOCAL)
+    await season.tick()
+    await season.deliver()
+    assert received(late, "Họp giao ban thi đua quý I") == 0
+
+
 async def test_results_are_published_and_shown(sandbox: Sandbox, clock: Clock) -> None:
     clock.set_local("2025-11-01 09:00")
     await load_files(

@@ -3,8 +3,9 @@
 Each row is marked "sending" in the commit that claims it, before its request leaves, and
 marked with its outcome right after the answer: "sent" in a commit shared with the other
 answers of the same few milliseconds (records.py), any other outcome in its own; no
-transaction is ever held open across a network request. Pacing and the 429 pause use the monotonic clock; the injected
-`clock` only dates rows (not_before, sent_at), so tests may move it freely. On PostgreSQL
+transaction is ever held open across a network request. Pacing and the 429 pause use the
+monotonic clock; the injected `clock` only dates rows (not_before, sent_at), so tests may
+move it freely. On PostgreSQL
 several instances may send at once: the global rate is a budget they share in the database.
 """
 
