@@ -78,6 +78,8 @@ class DeliveryWorker:
         # With the bot's send budget, the worker's slots are its bulk slots (replies first);
         # alone (tests, tools), the worker paces itself.
         self._pacer = pacer_for(db, limits) if budget is None else BulkSlots(budget)
+        self._spacing = self._pacer.interval  # between two requests as they leave
+        self._last_left = 0.0
         self._bulk: dict[str, Any] = {"rate_limit_args": _BULK} if isinstance(bot, ExtBot) else {}
         self._target = one_second_of(limits)
         self._queue: deque[_Job] = deque()
@@ -363,6 +365,13 @@ class DeliveryWorker:
     async def _request(self, job: _Job) -> Message | Exception | None:
         """Send the row; None if a 429 closed the gate since it was dispatched."""
         try:
+            # A stall of the event loop can start two dispatched requests together: each
+            # keeps the spacing from the one before as it leaves, not only as it is planned.
+            now = time.monotonic()
+            leave = max(now, self._last_left + self._spacing)
+            self._last_left = leave
+            if leave > now:
+                await asyncio.sleep(leave - now)
             # The single gate every request passes right before it leaves: a 429 may have
             # been answered since the dispatcher let this one through.
             if self._gate_until > time.monotonic():

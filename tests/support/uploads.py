@@ -72,18 +72,26 @@ DOCM_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
+def _fixed(name: str) -> zipfile.ZipInfo:
+    """A member dated once for all: the same document made twice is the same bytes (a zip
+    stores each member's time to 2 s, so a test comparing two makings could straddle one)."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def docx(text: str, *, main: str = DOCX_MAIN, more: dict[str, bytes] | None = None) -> bytes:
     """A minimal Word document whose body is `text`; `more` adds members (e.g. a VBA part)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", WORD_TYPES.format(main=main, more=""))
+        z.writestr(_fixed("[Content_Types].xml"), WORD_TYPES.format(main=main, more=""))
         z.writestr(
-            "word/document.xml",
+            _fixed("word/document.xml"),
             f'<w:document xmlns:w="{W}"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
             "</w:body></w:document>",
         )
         for name, body in (more or {}).items():
-            z.writestr(name, body)
+            z.writestr(_fixed(name), body)
     return out.getvalue()
 
 
