@@ -73,6 +73,13 @@ async def paced(
     return measure
 
 
+def _strict(database_url: str, files_dir: Path, clock: BenchClock) -> Sandbox:
+    """The real Application with its real budget, against Telegram's flood control."""
+    return Sandbox(
+        database_url=database_url, files_dir=files_dir, clock=clock, emulator=BotApiEmulator()
+    )
+
+
 @dataclass(slots=True)
 class Burst:
     """N people sending /start CODE at once."""
@@ -106,12 +113,7 @@ async def start_burst(
     """`people` newcomers send /start with a fresh invite each, all within a moment."""
     codes = seeded.invite_codes[:people]
     result = Burst(len(codes))
-    box = Sandbox(
-        database_url=database_url,
-        files_dir=files_dir,
-        clock=BenchClock(),
-        emulator=BotApiEmulator(),
-    )
+    box = _strict(database_url, files_dir, BenchClock())
     async with box:
         emu = box.emulator
         users = [emu.user(8_000_000 + i, f"Mới {i}") for i in range(len(codes))]
@@ -154,9 +156,7 @@ async def replies_during_broadcast(
     /lich every `every` seconds meanwhile. The replies' latencies, and the broadcast's pace."""
     result = DuringBroadcast(recipients)
     clock = BenchClock()
-    box = Sandbox(
-        database_url=database_url, files_dir=files_dir, clock=clock, emulator=BotApiEmulator()
-    )
+    box = _strict(database_url, files_dir, clock)
     async with box:
         emu = box.emulator
         people = [emu.user(seeded.focal_ids[u], f"ĐM{u}") for u in list(seeded.focal_ids)[:users]]
@@ -227,12 +227,7 @@ async def fairness(
     another uses /lich twice a second meanwhile. Compared with a third person's /lich at the
     same pace before the uploads (each his own chat, so that neither uses up its chat's
     budget for the other)."""
-    box = Sandbox(
-        database_url=database_url,
-        files_dir=files_dir,
-        clock=BenchClock(),
-        emulator=BotApiEmulator(),
-    )
+    box = _strict(database_url, files_dir, BenchClock())
     async with box:
         emu = box.emulator
         uploader, first, second = (
