@@ -43,15 +43,6 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
         yield emulator
 
 
-@pytest.fixture
-async def lite_db(sqlite_url: str) -> AsyncIterator[Database]:
-    """A migrated SQLite database, for tests whose subject does not depend on the backend."""
-    database = Database(sqlite_url)
-    await database.migrate()
-    yield database
-    await database.dispose()
-
-
 def users(emu: BotApiEmulator, chats: Iterable[int]) -> list[int]:
     """Create the emulator users (so the chats exist); their chat ids."""
     return [emu.user(chat, f"User {chat}").id for chat in chats]

@@ -25,6 +25,7 @@ from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
 from tests.support.people import join, pick
 from tests.support.processes import start_bot
+from tests.support.seasons import ngoai_vu_season
 from tests.support.uploads import (
     BAT_WITH_PDF,
     PDF,
@@ -53,13 +54,7 @@ EXE = (
 @pytest.fixture
 async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
     """20/10/2025, Sở Ngoại vụ: dossiers due 30/10/2025; quotas 1 collective, 3 individuals."""
-    clock.set_local("2025-10-20 09:00")
-    await load_files(
-        sandbox.db,
-        EXAMPLES / "units-ngoai-vu-lang-son.yaml",
-        EXAMPLES / "campaign-ngoai-vu-2025.yaml",
-    )
-    return sandbox
+    return await ngoai_vu_season(sandbox, clock)
 
 
 async def add_nominee(person: Person, award_label: str, name: str) -> Reply:

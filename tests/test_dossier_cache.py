@@ -23,9 +23,8 @@ from storage.models import (
     Upload,
 )
 from tests.support.clock import Clock
-from tests.support.databases import load_files
-from tests.support.paths import EXAMPLES
 from tests.support.people import join
+from tests.support.seasons import ngoai_vu_season
 
 MINUTES = "Biên bản họp xét khen thưởng"
 AT = datetime(2025, 10, 20, 2, 0, tzinfo=UTC)
@@ -34,13 +33,7 @@ AT = datetime(2025, 10, 20, 2, 0, tzinfo=UTC)
 @pytest.fixture
 async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
     """20/10/2025, Sở Ngoại vụ: dossiers due 30/10/2025."""
-    clock.set_local("2025-10-20 09:00")
-    await load_files(
-        sandbox.db,
-        EXAMPLES / "units-ngoai-vu-lang-son.yaml",
-        EXAMPLES / "campaign-ngoai-vu-2025.yaml",
-    )
-    return sandbox
+    return await ngoai_vu_season(sandbox, clock)
 
 
 async def _unit_id(db: Database, code: str) -> int:

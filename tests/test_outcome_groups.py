@@ -38,15 +38,6 @@ class Answer:
 
 
 @pytest.fixture
-async def lite_db(sqlite_url: str) -> AsyncIterator[Database]:
-    """A migrated SQLite database, for tests whose subject does not depend on the backend."""
-    database = Database(sqlite_url)
-    await database.migrate()
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
 async def emu() -> AsyncIterator[BotApiEmulator]:
     """An emulator without flood control."""
     async with BotApiEmulator(flood_control=False) as emulator:

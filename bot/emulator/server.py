@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from types import TracebackType
 from typing import Any
@@ -20,7 +19,7 @@ from bot.emulator.methods_files import FileMethods
 from bot.emulator.records import ApiRequest
 from bot.emulator.updates import UpdateQueue
 from bot.emulator.users import EmulatedUser
-from bot.emulator.wire import ApiError, Params, Upload, json_response
+from bot.emulator.wire import ApiError, Params, Upload, json_response, serve
 
 # Bot API method -> the emulator's coroutine answering it; Telegram matches method names
 # case-insensitively, so the table is looked up by the lower-cased name.
@@ -73,12 +72,7 @@ class BotApiEmulator(FloodControl, FaultInjection, UpdateQueue, FileMethods, Bot
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock)
-        await site.start()
+        self.port = await serve(self._runner, self.host, self.port)
         self._session = aiohttp.ClientSession()
         self._webhook_task = asyncio.create_task(self._webhook_loop())
 

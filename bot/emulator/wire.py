@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,3 +92,12 @@ def json_response(body: dict[str, Any], status: int) -> web.Response:
         status=status,
         content_type="application/json",
     )
+
+
+async def serve(runner: web.AppRunner, host: str, port: int) -> int:
+    """Start serving `runner` on loopback (port 0: one the system picks); the port taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    await web.SockSite(runner, sock).start()
+    return int(sock.getsockname()[1])

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import itertools
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.emulator.wire import serve
 from scheduler.delivery.zalo import MAX_TEXT, SECRET_HEADER, text_length
 
 TOKEN = "7100000001:zalo-test-token"
@@ -86,11 +86,7 @@ class ZaloEmulator:
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self.port = await serve(self._runner, self.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening; close the webhook client."""

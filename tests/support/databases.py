@@ -53,6 +53,15 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def lite_db(sqlite_url: str) -> AsyncIterator[Database]:
+    """A migrated SQLite database, for tests whose subject does not depend on the backend."""
+    database = Database(sqlite_url)
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     """A migrated database."""
     database = Database(database_url)

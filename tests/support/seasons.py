@@ -20,6 +20,18 @@ async def open_season(box: Sandbox, clock: Clock) -> Sandbox:
     return box
 
 
+async def ngoai_vu_season(box: Sandbox, clock: Clock) -> Sandbox:
+    """Sở Ngoại vụ on 20/10/2025 09:00: its units and 2025 campaign loaded (dossiers due
+    30/10/2025; quotas 1 collective, 3 individuals)."""
+    clock.set_local("2025-10-20 09:00")
+    await load_files(
+        box.db,
+        EXAMPLES / "units-ngoai-vu-lang-son.yaml",
+        EXAMPLES / "campaign-ngoai-vu-2025.yaml",
+    )
+    return box
+
+
 @pytest.fixture
 async def season(sandbox: Sandbox, clock: Clock) -> Sandbox:
     """10/02/2026: the 2026 plan and campaign loaded, registration open until 15/03/2026."""
