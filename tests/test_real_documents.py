@@ -14,7 +14,7 @@ from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, planned_pushes
 from scheduler.recurrence import Step, add_working_days, occurrences, resolve_steps
 from scheduler.snapshot import load_snapshot
-from scheduler.tick import render_push
+from scheduler.push_text import render_push
 from storage.db import Database
 from storage.models import (
     Award,
