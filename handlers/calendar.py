@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -16,6 +16,7 @@ from messages import render
 from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from scheduler.calendar import working_days_between
 from scheduler.recurrence import Step, campaign_step_dates, occurrences
+from storage.db import Database
 from storage.members import Membership
 from storage.models import Campaign, DueForm, Plan, Role
 from storage.plans import TaskStatus, UnitTask, plan_progress, plans_of_year, unit_tasks
@@ -135,11 +136,12 @@ def _office_task(plan: Plan, status: TaskStatus, today: date) -> Event | None:
     return Event(status.due, "task", label, done, status.due_form.value)
 
 
-async def _unit_events(context: BotContext, member: Membership, today: date) -> list[Event]:
+async def _unit_events(
+    db: Database, tz: ZoneInfo, now: datetime, member: Membership, today: date
+) -> list[Event]:
     """The unit's campaign deadlines and own steps, and its plan tasks with a date."""
-    now, tz = context.rt.now(), context.rt.tz
     events: list[Event] = []
-    async with context.rt.db.read() as session:
+    async with db.read() as session:
         for campaign_steps in await unit_campaign_steps(session, member.unit_id, now):
             c = campaign_steps.campaign
             registered = bool(c.registration_deadline) and (
@@ -153,12 +155,13 @@ async def _unit_events(context: BotContext, member: Membership, today: date) -> 
     return events
 
 
-async def _office_events(context: BotContext, member: Membership, today: date) -> list[Event]:
+async def _office_events(
+    db: Database, tz: ZoneInfo, now: datetime, member: Membership, today: date
+) -> list[Event]:
     """Every campaign deadline and step (the office's own included) and every dated plan
     task of the member's organisation; done when every unit responsible has marked it."""
-    now, tz = context.rt.now(), context.rt.tz
     events: list[Event] = []
-    async with context.rt.db.read() as session:
+    async with db.read() as session:
         for campaign_steps in await organization_campaign_steps(session, member.organization_id):
             c = campaign_steps.campaign
             if not launched(c, now):
@@ -171,25 +174,32 @@ async def _office_events(context: BotContext, member: Membership, today: date) -
     return events
 
 
-async def _screens(context: BotContext, member: Membership) -> list[str]:
-    """The coming deadlines, nearest first, PER_PAGE to a screen (each entry's words are
-    bounded by the template, so a page always fits in one message)."""
-    today = context.rt.now().astimezone(context.rt.tz).date()
+async def calendar_screens(
+    db: Database,
+    tz: ZoneInfo,
+    now: datetime,
+    member: Membership,
+    per_page: int | None = PER_PAGE,
+) -> list[str]:
+    """The coming deadlines, nearest first, `per_page` to a screen (None: all on one; each
+    entry's words are bounded by the template, so a page of PER_PAGE fits in one message)."""
+    today = now.astimezone(tz).date()
     if member.role is Role.FOCAL:
-        events = await _unit_events(context, member, today)
+        events = await _unit_events(db, tz, now, member, today)
     else:
-        events = await _office_events(context, member, today)
+        events = await _office_events(db, tz, now, member, today)
     coming = sorted((e for e in events if e.day >= today), key=lambda e: (e.day, e.kind, e.label))
     rows = [(e, (e.day - today).days, working_days_between(today, e.day)) for e in coming]
+    step = per_page or max(len(rows), 1)
     return [
         render(
             "calendar/list",
-            events=rows[start : start + PER_PAGE],
+            events=rows[start : start + step],
             unit=member.unit_name,
             office=member.role is not Role.FOCAL,
             today=today,
         )
-        for start in range(0, max(len(rows), 1), PER_PAGE)
+        for start in range(0, max(len(rows), 1), step)
     ]
 
 
@@ -198,7 +208,9 @@ async def show_calendar(update: Update, context: BotContext) -> None:
     """`/lich`: the unit's (or, for the office and leaders, the organisation's) coming
     deadlines, nearest first, with the working days left; the later ones on further pages."""
     assert context.member is not None
-    await show_page(update, await _screens(context, context.member), 0, Prefix.PAGE, Page.CALENDAR)
+    rt = context.rt
+    screens = await calendar_screens(rt.db, rt.tz, rt.now(), context.member)
+    await show_page(update, screens, 0, Prefix.PAGE, Page.CALENDAR)
 
 
 @guard()
@@ -210,7 +222,8 @@ async def turn_calendar_page(update: Update, context: BotContext) -> None:
     if page is None:
         await stale(update)
         return
-    screens = await _screens(context, context.member)
+    rt = context.rt
+    screens = await calendar_screens(rt.db, rt.tz, rt.now(), context.member)
     await show_page(update, screens, page, Prefix.PAGE, Page.CALENDAR)
 
 

@@ -4,6 +4,8 @@ the office and leaders every decision of their organisation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -15,6 +17,8 @@ from messages import render
 from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from messages.long_text import MAX_TEXT, PAGE_ROOM, visible_length
 from storage.campaigns import launched_campaigns_of_unit
+from storage.db import Database
+from storage.members import Membership
 from storage.models import Role
 from storage.results import PublishedResult, published_results
 
@@ -33,15 +37,15 @@ def _lines(results: list[PublishedResult]) -> list[Line]:
     return [line for r in results for line in [Line(r), *(Line(r, item) for item in r.items)]]
 
 
-def _screens(lines: list[Line], **values: object) -> list[str]:
-    """The lines in as few messages as fit; a decision cut by a message break is headed
-    again (results/continued) in the next one."""
+def _screens(lines: list[Line], limit: int = MAX_TEXT, **values: object) -> list[str]:
+    """The lines in as few messages of `limit` characters as fit; a decision cut by a
+    message break is headed again (results/continued) in the next one."""
     screens: list[str] = []
     page: list[Line] = []
     for line in lines:
         candidate = [*page, line]
         if page and visible_length(render("results/list", lines=candidate, **values)) > (
-            MAX_TEXT - PAGE_ROOM
+            limit - PAGE_ROOM
         ):
             screens.append(render("results/list", lines=page, **values))
             candidate = [line]
@@ -50,19 +54,25 @@ def _screens(lines: list[Line], **values: object) -> list[str]:
     return screens
 
 
-async def _results_screens(context: BotContext) -> list[str]:
-    assert context.member is not None
-    member, now = context.member, context.rt.now()
+async def results_screens(
+    db: Database, tz: ZoneInfo, now: datetime, member: Membership, limit: int = MAX_TEXT
+) -> list[str]:
+    """The last SHOWN decisions the member may see, in messages of at most `limit`
+    characters: a unit those of its campaigns and those naming it (only its own items)."""
     own = member.unit_id if member.role is Role.FOCAL else None
-    async with context.rt.db.read() as session:
+    async with db.read() as session:
         results = await published_results(session, now, own, member.organization_id)
         if own is not None:
             campaigns = {c.id for c in await launched_campaigns_of_unit(session, own, now)}
             # A unit's decisions: those of its campaigns, and any that names it.
             results = [r for r in results if r.campaign.id in campaigns or r.items]
-    return _screens(
-        _lines(results[-SHOWN:]), unit=member.unit_name if own else None, tz=context.rt.tz
-    )
+    return _screens(_lines(results[-SHOWN:]), limit, unit=member.unit_name if own else None, tz=tz)
+
+
+async def _results_screens(context: BotContext) -> list[str]:
+    assert context.member is not None
+    rt = context.rt
+    return await results_screens(rt.db, rt.tz, rt.now(), context.member)
 
 
 @guard()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -24,16 +25,19 @@ from storage.members import Membership
 from storage.models import Role
 from storage.windows import dossier_open
 
+ROLES = (Role.FOCAL,)  # who may ask for the dossier (the Zalo answer checks the same)
 
-def screens(dossier: DossierStatus, unit: str, today: date) -> list[str]:
+
+def screens(dossier: DossierStatus, unit: str, today: date, limit: int = MAX_TEXT) -> list[str]:
     """The dossier as one screen, or as pages of nominees when it does not fit in one
-    (the campaign's heading and the verdict on every page, the unit's documents on the first)."""
+    (the campaign's heading and the verdict on every page, the unit's documents on the first);
+    `limit`: the channel's length of a message."""
     days, working = _days_left(dossier, today)
     values = {"dossier": dossier, "unit": unit, "days": days, "working": working}
     whole = render("status/dossier", shown=dossier.nominees, first=True, **values)
-    if visible_length(whole) <= MAX_TEXT:
+    if visible_length(whole) <= limit:
         return [whole]
-    room = MAX_TEXT - PAGE_ROOM
+    room = limit - PAGE_ROOM
     frames = [
         room - visible_length(render("status/dossier", shown=(), first=first, **values))
         for first in (True, False)
@@ -48,12 +52,10 @@ def screens(dossier: DossierStatus, unit: str, today: date) -> list[str]:
 Dossiers = tuple[list[DossierStatus], tuple[int, int]]
 
 
-async def _dossiers(context: BotContext, member: Membership) -> Dossiers:
+async def _dossiers(db: Database, now: datetime, today: date, member: Membership) -> Dossiers:
     """The unit's dossiers of the campaigns that take files now, nearest deadline first, and
     the counters they were read at (storage/dossier_cache)."""
-    now = context.rt.now()
-    today = now.astimezone(context.rt.tz).date()
-    async with context.rt.db.read() as session:
+    async with db.read() as session:
         launched, versions = await launched_campaigns_with_versions(session, member.unit_id, now)
         campaigns = [
             c for c in launched if dossier_open(c, today) and c.dossier_deadline is not None
@@ -64,11 +66,14 @@ async def _dossiers(context: BotContext, member: Membership) -> Dossiers:
 
 
 KEPT_SCREENS = 2_000  # units' rendered dossiers kept per database, least recently asked dropped
-Kept = OrderedDict[int, tuple[tuple[Any, ...], list[list[str]]]]  # unit -> (key, screens)
+# (unit, message length) -> (key, screens): a unit's Telegram and Zalo screens are kept apart.
+Kept = OrderedDict[tuple[int, int], tuple[tuple[Any, ...], list[list[str]]]]
 _SCREENS: weakref.WeakKeyDictionary[Database, Kept] = weakref.WeakKeyDictionary()
 
 
-def _all_screens(db: Database, member: Membership, read: Dossiers, today: date) -> list[list[str]]:
+def _all_screens(
+    db: Database, member: Membership, read: Dossiers, today: date, limit: int
+) -> list[list[str]]:
     """`screens` of each dossier, rendered again only when something they show has changed:
     the dossier's counters, the campaign's title and deadline, the days left, the unit's name
     and the words of its body (every value the templates read is in the key)."""
@@ -82,16 +87,16 @@ def _all_screens(db: Database, member: Membership, read: Dossiers, today: date) 
             for d in dossiers
         ),
     )
-    kept = _SCREENS.setdefault(db, OrderedDict())
-    found = kept.get(member.unit_id)
+    kept, where = _SCREENS.setdefault(db, OrderedDict()), (member.unit_id, limit)
+    found = kept.get(where)
     if found is None or found[0] != key:
-        found = kept[member.unit_id] = (
+        found = kept[where] = (
             key,
-            [screens(d, member.unit_name, today) for d in dossiers],
+            [screens(d, member.unit_name, today, limit) for d in dossiers],
         )
         while len(kept) > KEPT_SCREENS:
             kept.popitem(last=False)
-    kept.move_to_end(member.unit_id)
+    kept.move_to_end(where)
     return found[1]
 
 
@@ -101,42 +106,55 @@ def _days_left(dossier: DossierStatus, today: date) -> tuple[int, int]:
     return (deadline - today).days, working_days_between(today, deadline)
 
 
-@guard(Role.FOCAL)
+CampaignScreens = list[tuple[int, list[str]]]  # (campaign id, its pages), nearest deadline first
+
+
+async def dossier_screens(
+    db: Database, tz: ZoneInfo, now: datetime, member: Membership, limit: int = MAX_TEXT
+) -> CampaignScreens:
+    """The unit's dossier of each campaign that takes files now, as its pages of at most
+    `limit` characters; none when no campaign takes files."""
+    today = now.astimezone(tz).date()
+    read = await _dossiers(db, now, today, member)
+    rendered = _all_screens(db, member, read, today, limit)
+    return [(d.campaign.id, pages) for d, pages in zip(read[0], rendered, strict=True)]
+
+
+def together(each: CampaignScreens, limit: int = MAX_TEXT) -> str | None:
+    """Every campaign's dossier in one message, when each is one page and they fit in one."""
+    joined = f"\n\n{render_text('status/separator')}\n\n".join(s[0] for _, s in each)
+    if all(len(s) == 1 for _, s in each) and visible_length(joined) <= limit:
+        return joined
+    return None
+
+
+@guard(*ROLES)
 async def show_status(update: Update, context: BotContext) -> None:
     """`/hoso`: the unit's dossiers of the campaigns that take files: one message if they
     all fit in it, else one per campaign, in pages when a campaign needs them."""
     assert update.effective_message is not None and context.member is not None
-    member, today = context.member, context.rt.now().astimezone(context.rt.tz).date()
-    read = await _dossiers(context, member)
-    if not read[0]:
+    rt = context.rt
+    each = await dossier_screens(rt.db, rt.tz, rt.now(), context.member)
+    if not each:
         await update.effective_message.reply_text(render("status/none_open"))
         return
-    rendered = _all_screens(context.rt.db, member, read, today)
-    each = [(d.campaign.id, pages) for d, pages in zip(read[0], rendered, strict=True)]
-    together = f"\n\n{render_text('status/separator')}\n\n".join(s[0] for _, s in each)
-    if all(len(s) == 1 for _, s in each) and visible_length(together) <= MAX_TEXT:
-        await update.effective_message.reply_text(together)
+    joined = together(each)
+    if joined is not None:
+        await update.effective_message.reply_text(joined)
         return
     for campaign_id, pages in each:
         await show_page(update, pages, 0, Prefix.PAGE, Page.STATUS, campaign_id)
 
 
-@guard(Role.FOCAL)
+@guard(*ROLES)
 async def turn_status_page(update: Update, context: BotContext) -> None:
     """A page button under a campaign's /hoso: that page, as the unit's dossier is now."""
     assert update.callback_query is not None and context.member is not None
     _, args = unpack(update.callback_query.data, Prefix.PAGE) or ("", [])
     campaign_id, page = int_arg(args, 0), int_arg(args, 1)
-    member, today = context.member, context.rt.now().astimezone(context.rt.tz).date()
-    read = await _dossiers(context, member)
-    pages = next(
-        (
-            p
-            for d, p in zip(read[0], _all_screens(context.rt.db, member, read, today), strict=True)
-            if d.campaign.id == campaign_id
-        ),
-        None,
-    )
+    rt = context.rt
+    each = await dossier_screens(rt.db, rt.tz, rt.now(), context.member)
+    pages = next((p for c, p in each if c == campaign_id), None)
     if pages is None or page is None:  # not this unit's, closed, or never was: one answer
         await stale(update)
         return

@@ -28,7 +28,7 @@ from storage.text import fold
 _QUARTERS = {"1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
 
 
-def _quarter_asked(args: list[str] | None, today: date) -> int | None:
+def quarter_asked(args: list[str] | None, today: date) -> int | None:
     """`/nhiemvu 2`, `/nhiemvu Q2` or `/nhiemvu quy 2` (diacritics or not); None when the
     argument is not a quarter."""
     if not args:
@@ -56,7 +56,7 @@ async def show_tasks(update: Update, context: BotContext) -> None:
     per-task and per-step progress."""
     assert update.effective_message is not None and context.member is not None
     today = context.rt.now().astimezone(context.rt.tz).date()
-    quarter = _quarter_asked(context.args, today)
+    quarter = quarter_asked(context.args, today)
     if quarter is None:
         await update.effective_message.reply_text(render("tasks/usage"))
         return
@@ -64,7 +64,8 @@ async def show_tasks(update: Update, context: BotContext) -> None:
         text, markup = await unit_screen(context, context.member, today.year, quarter)
         await update.effective_message.reply_text(text, reply_markup=markup)
         return
-    for text in await office_screens(context, today.year, quarter):
+    rt = context.rt
+    for text in await office_screens(rt.db, rt.tz, rt.now(), context.member, today.year, quarter):
         await update.effective_message.reply_text(text)
 
 

@@ -19,6 +19,7 @@ from messages.callbacks import pack
 from messages.keyboards import grid, task_button
 from scheduler.calendar import quarter_of
 from scheduler.recurrence import occurrences
+from storage.db import Database
 from storage.members import Membership
 from storage.models import Plan, Repeat, Unit
 from storage.plans import TaskStatus, UnitTask
@@ -200,6 +201,48 @@ def _page_button(which: str, quarter: int, page: int, pages: int) -> InlineKeybo
     return InlineKeyboardButton(label, callback_data=pack(PREFIX, "p", quarter, page))
 
 
+@dataclass(frozen=True, slots=True)
+class UnitPages:
+    """The unit's screen of a quarter in pages: each page's blocks, and what frames them."""
+
+    tz: ZoneInfo
+    member: Membership
+    year: int
+    quarter: int
+    plan: Plan | None
+    pages: list[list[Block]]
+
+    def text(self, page: int) -> str:
+        """The words of one page."""
+        return _unit_page_text(
+            self.tz, self.member, self.year, self.quarter, self.plan, self.pages[page]
+        )
+
+
+async def unit_pages(
+    db: Database,
+    tz: ZoneInfo,
+    now: datetime,
+    member: Membership,
+    year: int,
+    quarter: int,
+    limit: int = MessageLimit.MAX_TEXT_LENGTH,
+    buttons: int | None = PAGE_BUTTONS,
+) -> UnitPages:
+    """What the unit must do in the quarter, in pages of at most `limit` characters and
+    `buttons` buttons (None: a channel without buttons)."""
+    async with db.read() as session:
+        work = await unit_work(session, year, member.organization_id, member.unit_id, quarter, now)
+    plan, blocks = unit_blocks(work, year, quarter, tz)
+
+    def fits(candidate: list[Block]) -> bool:
+        text = _unit_page_text(tz, member, year, quarter, plan, candidate)
+        pressed = sum(len(b.buttons()) for b in candidate) if buttons is not None else 0
+        return len(text) <= limit and (buttons is None or pressed <= buttons)
+
+    return UnitPages(tz, member, year, quarter, plan, _paginate(blocks, fits))
+
+
 async def unit_screen(
     context: BotContext,
     member: Membership,
@@ -209,24 +252,13 @@ async def unit_screen(
     focus: Key | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of the unit's screen: the given one, or the one holding `focus`."""
-    tz = context.rt.tz
-    async with context.rt.db.read() as session:
-        work = await unit_work(
-            session, year, member.organization_id, member.unit_id, quarter, context.rt.now()
-        )
-    plan, blocks = unit_blocks(work, year, quarter, tz)
-
-    def fits(candidate: list[Block]) -> bool:
-        text = _unit_page_text(tz, member, year, quarter, plan, candidate)
-        buttons = sum(len(b.buttons()) for b in candidate)
-        return len(text) <= MessageLimit.MAX_TEXT_LENGTH and buttons <= PAGE_BUTTONS
-
-    pages = _paginate(blocks, fits)
+    rt = context.rt
+    found = await unit_pages(rt.db, rt.tz, rt.now(), member, year, quarter)
+    pages = found.pages
     if focus is not None:
         page = next((i for i, p in enumerate(pages) if any(focus in b.keys for b in p)), page)
     page = min(page, len(pages) - 1)
-    text = _unit_page_text(tz, member, year, quarter, plan, pages[page])
-    return text, _keyboard(pages[page], quarter, page, len(pages))
+    return found.text(page), _keyboard(pages[page], quarter, page, len(pages))
 
 
 # ---- the office's screen ----------------------------------------------------------------------
@@ -297,13 +329,20 @@ def office_blocks(
     return (plans[0] if plans else None), [*blocks, *steps]
 
 
-async def office_screens(context: BotContext, year: int, quarter: int) -> list[str]:
-    """The office's progress of the quarter, in as many messages as it takes."""
-    assert context.member is not None
-    org_id = context.member.organization_id
-    async with context.rt.db.read() as session:
-        work = await office_work(session, year, org_id, quarter, context.rt.now())
-    plan, blocks = office_blocks(work, year, quarter, context.rt.tz)
+async def office_screens(
+    db: Database,
+    tz: ZoneInfo,
+    now: datetime,
+    member: Membership,
+    year: int,
+    quarter: int,
+    limit: int = MessageLimit.MAX_TEXT_LENGTH,
+) -> list[str]:
+    """The office's progress of the quarter, in as many messages of at most `limit`
+    characters as it takes."""
+    async with db.read() as session:
+        work = await office_work(session, year, member.organization_id, quarter, now)
+    plan, blocks = office_blocks(work, year, quarter, tz)
 
     def page_text(candidate: Sequence[OfficeTask | OfficeStep], last: bool = True) -> str:
         return render(
@@ -316,5 +355,5 @@ async def office_screens(context: BotContext, year: int, quarter: int) -> list[s
             last=last,
         )
 
-    pages = _paginate(blocks, lambda c: len(page_text(c)) <= MessageLimit.MAX_TEXT_LENGTH)
+    pages = _paginate(blocks, lambda c: len(page_text(c)) <= limit)
     return [page_text(p, i == len(pages) - 1) for i, p in enumerate(pages)]
