@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -76,13 +79,43 @@ _env.globals.update(
 )
 
 
-def render(screen: str, /, **values: Any) -> str:
-    """A chat screen as Telegram HTML; every value is escaped. `org` is the body spoken for."""
+# The channels a message may be rendered for (PRODUCT §12); the words differ where the next
+# step does: Zalo has no buttons, no files and no slash commands, only a few text words.
+TELEGRAM, ZALO = "telegram", "zalo"
+CHANNELS = (TELEGRAM, ZALO)
+_channel: ContextVar[str] = ContextVar("channel", default=TELEGRAM)
+
+
+def current_channel() -> str:
+    """The channel the messages rendered now are for: Telegram unless `on_channel` says."""
+    return _channel.get()
+
+
+@contextlib.contextmanager
+def on_channel(channel: str) -> Iterator[None]:
+    """Messages rendered inside are for this channel ("telegram" or "zalo")."""
+    if channel not in CHANNELS:
+        raise ValueError(f"no channel {channel!r}: one of {', '.join(CHANNELS)}")
+    token = _channel.set(channel)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
+def _defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """What every template may use: the body spoken for (`org`), the channel (`zalo`)."""
     values.setdefault("org", current_org())
-    return _env.get_template(f"{screen}.html").render(**values).strip()
+    values.setdefault("zalo", _channel.get() == ZALO)
+    return values
+
+
+def render(screen: str, /, **values: Any) -> str:
+    """A chat screen as Telegram HTML; every value is escaped. `org` is the body spoken for;
+    `zalo` is true inside `on_channel("zalo")` (the text is then made plain: messages.plain)."""
+    return _env.get_template(f"{screen}.html").render(**_defaults(values)).strip()
 
 
 def render_text(name: str, /, **values: Any) -> str:
     """Plain text: terminal lines (`cli/`), button labels (`buttons/`), pop-ups (`alerts/`)."""
-    values.setdefault("org", current_org())
-    return _env.get_template(f"{name}.txt").render(**values).strip()
+    return _env.get_template(f"{name}.txt").render(**_defaults(values)).strip()

@@ -1,5 +1,6 @@
 """A push's text as its recipients read it: rendered from the database at the tick that
-enqueues it, in the words of the body it speaks for."""
+enqueues it, in the words of the body it speaks for, for the channel it goes by (Telegram, or
+Zalo: the same templates, the next step in words that work there, made plain by the outbox)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messages import render
+from messages import TELEGRAM, ZALO, on_channel, render
 from messages.organizations import org_words, speaking_for
 from scheduler.due import Push
 from scheduler.recurrence import Step, campaign_step_dates
@@ -31,13 +32,15 @@ async def _campaign(session: AsyncSession, code: str) -> Campaign:
 
 
 async def render_push(
-    session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo
+    session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo, channel: str = TELEGRAM
 ) -> tuple[str, str | None]:
-    """The push's text as its recipients read it, and a document to send with it, if any."""
+    """The push's text as its recipients read it on `channel`, and a document to send with
+    it, if any (never on Zalo, which takes no files: the text names the document instead)."""
     org = await organization_by_code(session, push.org) if push.org is not None else None
     words = org_words(org.name, org.office, org.head, org.short) if org else org_words("")
-    with speaking_for(words):
-        return await _render_push(session, push, now, tz)
+    with speaking_for(words), on_channel(channel):
+        text, document = await _render_push(session, push, now, tz)
+    return (text, None) if channel == ZALO else (text, document)
 
 
 async def _render_push(
@@ -122,7 +125,12 @@ async def _render_push(
     if push.kind == "results":
         return await _results(session, push), None
     announcement = await session.get_one(Announcement, int(push.subject))
-    return render("push/announcement", text=announcement.text), announcement.document_file_id
+    attached = announcement.document_file_id is not None
+    return render(
+        "push/announcement",
+        text=announcement.text,
+        document=(announcement.document_name or "") if attached else None,
+    ), announcement.document_file_id
 
 
 async def _tasks(

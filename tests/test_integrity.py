@@ -162,10 +162,10 @@ async def test_a_push_that_cannot_be_prepared_is_recorded_the_office_told_the_re
     await _announce(season, "Tin lành.", season.clock())
     real = tick.render_push
 
-    async def render_push(session: Any, push: Any, now: datetime, tz: Any) -> Any:
+    async def render_push(session: Any, push: Any, now: datetime, tz: Any, **more: Any) -> Any:
         if push.kind == "announcement" and push.subject == str(broken):
             raise ValueError("a row no version of the code can read")
-        return await real(session, push, now, tz)
+        return await real(session, push, now, tz, **more)
 
     monkeypatch.setattr(tick, "render_push", render_push)
     for _ in range(3):
