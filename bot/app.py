@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -20,6 +21,8 @@ from bot.conversations import SharedConversations
 from bot.fitting import FittingBot
 from bot.reach import bot_connection
 from bot.request_guard import RequestGuard
+from bot.webhook import WebhookServer
+from bot.zalo_bot import ZaloBot
 from handlers.dossier.receive import tell_lost_downloads
 from handlers.runtime import BotContext, BotData, Runtime
 from messages.commands import GUEST_COMMANDS
@@ -29,6 +32,8 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.delivery.budget import Budget, SendBudget
 from scheduler.delivery.pacing import pacer_for
 from scheduler.delivery.rules import Limits
+from scheduler.delivery.zalo import SECRET_HEADER as ZALO_SECRET_HEADER
+from scheduler.delivery.zalo import ZaloClient, ZaloError, parse_update
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.organizations import all_organizations
@@ -58,6 +63,12 @@ class Services(BotData):
     database_lost: bool = False
     # The one budget every message takes its slot from, replies and pushes alike.
     budget: SendBudget | None = None
+    # The Zalo channel, when ZALO_BOT_TOKEN is set; its webhook (url, address, port) if the
+    # command line asked for one (long polling otherwise), and the listener of it.
+    zalo: ZaloBot | None = None
+    zalo_webhook: tuple[str, str, int] | None = None
+    zalo_server: WebhookServer | None = None
+    zalo_secret: str = ""
 
 
 BotApplication = Application[Any, BotContext, Any, Any, Services, Any]
@@ -83,6 +94,7 @@ def build_application(
     )
     if clock is not None:
         runtime.clock = clock
+    runtime.zalo = settings.zalo
     processor = PerChatUpdateProcessor()
     budget = budget or Budget()
     pace = budget.per_second if budget.paces else Limits().global_per_second
@@ -98,6 +110,11 @@ def build_application(
     )
     app.bot_data.runtime, app.bot_data.background = runtime, background
     app.bot_data.budget = send_budget
+    if settings.zalo_bot_token is not None:
+        client = ZaloClient(
+            settings.zalo_bot_token.get_secret_value(), base_url=settings.zalo_api_base_url
+        )
+        app.bot_data.zalo = ZaloBot(runtime, client)
     handlers.register(app)
     processor.handle = SharedConversations(handlers.flows_of(app), db).handle
     return app
@@ -135,18 +152,57 @@ async def on_startup(app: BotApplication) -> None:
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in GUEST_COMMANDS])
     # A download a crash cut off: its sender is told to send the file again.
     await tell_lost_downloads(runtime, at_start=True)
+    if app.bot_data.background:
+        await _recover_crashed(runtime)
     _start_delivery(app, runtime)
+    await _start_zalo(app)
     log.info("bot @%s ready", app.bot.username)
+
+
+async def _start_zalo(app: BotApplication) -> None:
+    """The Zalo bot: its messages by webhook or polling, its worker with the background.
+    A Zalo platform that cannot be reached is logged; Telegram goes on without it."""
+    services = app.bot_data
+    zalo = services.zalo
+    if zalo is None:
+        return
+    webhook = None
+    try:
+        if services.zalo_webhook is not None:
+            url, listen, port = services.zalo_webhook
+            secret = services.zalo_secret
+            server = WebhookServer(
+                path=urlsplit(url).path or "/",
+                secret=secret,
+                bot=None,
+                queue=zalo.inbox,
+                header=ZALO_SECRET_HEADER,
+                parse=parse_update,
+            )
+            await server.start(listen, port)
+            services.zalo_server, webhook = server, (url, secret)
+        await zalo.start(webhook=webhook, deliver=services.background)
+    except ZaloError as error:
+        log.error("Zalo bot not started: %s", error)
 
 
 def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
     """The scheduler and the outbox worker. With background set (the real bot) the worker runs
     and a tick fires at start and every minute; the sandbox drives both by hand instead."""
     worker = DeliveryWorker(runtime.db, app.bot, clock=runtime.clock, budget=app.bot_data.budget)
-    scheduler = Scheduler(runtime.db, runtime.tz, runtime.clock, on_enqueued=worker.wake)
+    zalo = app.bot_data.zalo
+
+    def wake() -> None:
+        worker.wake()
+        if zalo is not None:
+            zalo.worker.wake()
+
+    scheduler = Scheduler(
+        runtime.db, runtime.tz, runtime.clock, on_enqueued=wake, zalo=zalo is not None
+    )
     app.bot_data.scheduler, app.bot_data.worker = scheduler, worker
     # A handler that enqueued a message itself (a review's notice) pokes: look at the outbox.
-    runtime.poke = worker.wake
+    runtime.poke = wake
     if not app.bot_data.background:
         return
 
@@ -156,15 +212,13 @@ def _start_delivery(app: BotApplication, runtime: Runtime) -> None:
         _wake_at_next_due(app, runtime, scheduler, tick)
 
     def poke() -> None:
-        worker.wake()
+        wake()
         app.create_task(tick(None), name="poke-tick")
 
     runtime.poke = poke
     stop = asyncio.Event()
     app.bot_data.delivery_stop = stop
-    app.bot_data.delivery_task = asyncio.create_task(
-        _deliver(runtime, worker, stop), name="delivery-worker"
-    )
+    app.bot_data.delivery_task = asyncio.create_task(worker.run(stop), name="delivery-worker")
     assert app.job_queue is not None
     # APScheduler only triggers; what is due lives in the database. A fixed id with
     # replace_existing keeps a single copy of the job whatever happens to the process.
@@ -227,16 +281,16 @@ def _wake_at_next_due(
     )
 
 
-async def _deliver(runtime: Runtime, worker: DeliveryWorker, stop: asyncio.Event) -> None:
-    """Run the worker; on SQLite first take back every row left "sending" by a crash."""
+async def _recover_crashed(runtime: Runtime) -> None:
+    """On SQLite, before any worker starts, take back every row left "sending" by a crash."""
     if runtime.db.is_sqlite:
-        # One instance by design: nothing is in flight yet, so every "sending" row was cut off
-        # by a crash. (PostgreSQL instances wait for the lease: another may still be sending.)
+        # One instance by design: nothing is in flight yet, so every "sending" row of every
+        # channel was cut off by a crash. (PostgreSQL instances wait for the lease: another
+        # may still be sending.)
         async with runtime.db.write() as session:
-            recovered = await recover_abandoned(session, runtime.now(), timedelta(0))
+            recovered = await recover_abandoned(session, runtime.now(), timedelta(0), None)
         if recovered:
             log.warning("%s outbox messages were being sent at a crash: sending again", recovered)
-    await worker.run(stop)
 
 
 async def on_shutdown(app: BotApplication) -> None:
@@ -249,5 +303,10 @@ async def on_shutdown(app: BotApplication) -> None:
     if stop is not None and task is not None:
         stop.set()
         await task
+    if services.zalo_server is not None:
+        await services.zalo_server.stop()
+        services.zalo_server = None
+    if services.zalo is not None:
+        await services.zalo.stop()
     if services.runtime is not None:
         await services.runtime.db.dispose()

@@ -103,9 +103,17 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.webhook:
         settings.require_webhook_secret()
         check_port(args.listen, args.port)
+    if args.zalo_webhook:
+        settings.require_zalo_webhook()
+        check_port(args.listen, args.zalo_port)
     asyncio.run(_preflight(settings))
+    if settings.zalo:
+        asyncio.run(_zalo_preflight(settings))
     db = Database(settings.database_url)
     app = build_application(settings, db, dedupe=bool(args.webhook))
+    if args.zalo_webhook:
+        app.bot_data.zalo_webhook = (args.zalo_webhook, args.listen, args.zalo_port)
+        app.bot_data.zalo_secret = settings.require_zalo_webhook()
     stop = (signal.SIGINT, signal.SIGTERM)
     try:
         if args.webhook:  # our listener (bot/webhook.py), not PTB's: see there why
@@ -178,6 +186,24 @@ async def _preflight(settings: Settings) -> str:
         raise CliError(render_text("cli/token_rejected")) from None
     except TelegramError as exc:
         raise CliError(render_text("cli/api_unreachable", detail=one_line(exc))) from None
+
+
+async def _zalo_preflight(settings: Settings) -> None:
+    """Ask the Zalo platform who the Zalo bot is; a bad token or no network is a CliError."""
+    from scheduler.delivery.zalo import ZaloClient, ZaloError
+
+    assert settings.zalo_bot_token is not None
+    client = ZaloClient(
+        settings.zalo_bot_token.get_secret_value(), base_url=settings.zalo_api_base_url
+    )
+    try:
+        await client.get_me()
+    except ZaloError as exc:
+        rejected = exc.code in (401, 403, 404)
+        template = "cli/zalo_token_rejected" if rejected else "cli/zalo_unreachable"
+        raise CliError(render_text(template, detail=one_line(exc))) from None
+    finally:
+        await client.aclose()
 
 
 async def _due(settings: Settings, args: argparse.Namespace) -> int:

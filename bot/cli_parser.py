@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--port", type=_port, default=8443, metavar=_metavar("port"), help=_help("port")
     )
+    run.add_argument("--zalo-webhook", metavar=_metavar("url"), help=_help("zalo_webhook"))
+    run.add_argument(
+        "--zalo-port", type=_port, default=8444, metavar=_metavar("port"), help=_help("zalo_port")
+    )
 
     load = command("load")
     load.add_argument("files", nargs="+", type=Path, metavar=_metavar("file"), help=_help("files"))

@@ -14,6 +14,9 @@ from messages import render_text
 
 _TOKEN_SHAPE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{10,}$")
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# The Zalo Bot Platform's: "<digits>:<key>" like Telegram's; its webhook secret 8 to 256.
+_ZALO_TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{8,}$")
+_ZALO_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 # What getFile gives through the public Bot API; a local Bot API server gives up to 2000 MB.
 PUBLIC_FILE_MB = 20
@@ -41,6 +44,24 @@ class Settings(BaseSettings):
     bot_timezone: str = "Asia/Ho_Chi_Minh"
     max_file_mb: int = Field(default=20, ge=1, le=2000)
     webhook_secret: SecretStr | None = None
+    # The Zalo channel (PRODUCT §12): absent token, no Zalo channel.
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook_secret: SecretStr | None = None
+
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _ZALO_TOKEN_SHAPE.match(value.get_secret_value()):
+            raise ValueError("zalo_token_shape")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _ZALO_SECRET_SHAPE.match(value.get_secret_value()):
+            raise ValueError("zalo_secret_shape")
+        return value
 
     @field_validator("bot_token")
     @classmethod
@@ -49,7 +70,7 @@ class Settings(BaseSettings):
             raise ValueError("token_shape")
         return value
 
-    @field_validator("bot_api_base_url", "bot_api_file_url")
+    @field_validator("bot_api_base_url", "bot_api_file_url", "zalo_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -118,6 +139,25 @@ class Settings(BaseSettings):
                 render_text("cli/config_error", variable="BOT_TOKEN", problem="missing")
             )
         return self.bot_token.get_secret_value()
+
+    @property
+    def zalo(self) -> bool:
+        """Whether the Zalo channel is configured."""
+        return self.zalo_bot_token is not None
+
+    def require_zalo_webhook(self) -> str:
+        """What `--zalo-webhook` needs: the Zalo token and secret, or a ConfigError naming
+        the one missing."""
+        for variable, value in (
+            ("ZALO_BOT_TOKEN", self.zalo_bot_token),
+            ("ZALO_WEBHOOK_SECRET", self.zalo_webhook_secret),
+        ):
+            if value is None:
+                raise ConfigError(
+                    render_text("cli/config_error", variable=variable, problem="missing")
+                )
+        assert self.zalo_webhook_secret is not None
+        return self.zalo_webhook_secret.get_secret_value()
 
     def require_webhook_secret(self) -> str:
         """The webhook secret, or a ConfigError naming WEBHOOK_SECRET."""

@@ -26,7 +26,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -83,6 +83,9 @@ class _Endpoint:
     queue: asyncio.Queue[object]
     limits: WebhookLimits
     refusals: _Refusals
+    header: str = SECRET_HEADER
+    # The body as what goes on the queue (None: not an update); None: a Telegram Update.
+    parse: Callable[[Any], object | None] | None = None
 
     def refusal(self, request: httputil.HTTPServerRequest) -> int | None:
         """Why this request is refused before its body is read (None: read it)."""
@@ -90,7 +93,7 @@ class _Endpoint:
             return HTTPStatus.NOT_FOUND
         if request.method != "POST":
             return HTTPStatus.METHOD_NOT_ALLOWED
-        given = request.headers.get(SECRET_HEADER, "")
+        given = request.headers.get(self.header, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return HTTPStatus.FORBIDDEN
         length = request.headers.get("Content-Length")
@@ -128,13 +131,17 @@ class _UpdateHandler(RequestHandler):
         self.chunks.append(chunk)
 
     async def post(self) -> None:
+        parse = self.endpoint.parse
         try:
-            update = Update.de_json(json.loads(b"".join(self.chunks)), self.endpoint.bot)
+            body = json.loads(b"".join(self.chunks))
+            update = Update.de_json(body, self.endpoint.bot) if parse is None else parse(body)
         except Exception:  # whatever the body is, it is not an update
+            update = None
+        if update is None:
             log.warning("webhook: a body of %s bytes that is not an update refused", self.size)
             self._answer(HTTPStatus.BAD_REQUEST)
             return
-        if isinstance(self.endpoint.bot, ExtBot):
+        if isinstance(self.endpoint.bot, ExtBot) and isinstance(update, Update):
             self.endpoint.bot.insert_callback_data(update)
         self.endpoint.queue.put_nowait(update)
         self._answer(HTTPStatus.OK)
@@ -185,9 +192,13 @@ class WebhookServer:
         bot: Any,
         queue: asyncio.Queue[Any],
         limits: WebhookLimits | None = None,
+        header: str = SECRET_HEADER,
+        parse: Callable[[Any], object | None] | None = None,
     ) -> None:
         self.limits = limits or WebhookLimits()
-        endpoint = _Endpoint(path, secret, bot, queue, self.limits, _Refusals())
+        endpoint = _Endpoint(
+            path, secret, bot, queue, self.limits, _Refusals(), header=header, parse=parse
+        )
         self._server = HTTPServer(
             _Quiet([(r"/.*", _UpdateHandler, {"endpoint": endpoint})]),
             max_body_size=self.limits.max_body_bytes,

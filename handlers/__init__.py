@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from handlers import (
     calendar,
+    channels,
     common,
     dossier,
     office_announcements,
@@ -76,6 +77,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         *calendar.handlers(),
         *office_summary.handlers(),
         *office_members.handlers(),
+        *channels.handlers(),
         *onboarding.plain_code_handlers(),
         *dossier.stray_handlers(),  # a file outside any conversation: kept, then placed
     ]

@@ -31,6 +31,8 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Webhook mode: claim each update id in the database so a redelivery is handled once.
     dedupe: bool = False
+    # The Zalo channel is configured (ZALO_BOT_TOKEN): /kenh offers it.
+    zalo: bool = False
     # Set by the application: ask the scheduler to tick now (e.g. after "send now").
     poke: Callable[[], None] = field(default=lambda: None)
 

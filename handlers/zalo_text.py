@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from handlers import calendar, results, status
 from handlers.tasks import quarter_asked
 from handlers.tasks.screens import office_screens, unit_pages
-from messages import render, render_text, words
-from messages.commands import ALL_ROLES, COMMANDS
+from messages import ZALO, on_channel, render, render_text
+from messages.commands import COMMANDS
 from messages.organizations import org_words, speaking_for
 from messages.plain import ZALO_MAX_TEXT, plain_text, split_plain, units
 from storage.db import Database
@@ -59,14 +59,9 @@ class Word:
 
 
 def _words() -> tuple[Word, ...]:
+    # Each word as the Telegram menu describes its command (KeyError if one is missing).
     menu = {c.name: c for c in COMMANDS}
-    own: dict[str, str] = words("zalo/words")["described"]
-    return tuple(
-        Word(name, menu[name].description, menu[name].roles)
-        if name in menu
-        else Word(name, own[name], ALL_ROLES)
-        for name in _ORDER
-    )
+    return tuple(Word(name, menu[name].description, menu[name].roles) for name in _ORDER)
 
 
 WORDS = _words()
@@ -92,7 +87,7 @@ async def answer(rt: Services, member: Membership, text: str) -> list[str]:
     """The plain-text messages answering a linked member's text on Zalo: at least one, at
     most MAX_PARTS, each within ZALO_MAX_TEXT units (the last saying where the rest is)."""
     body = org_words(member.org_name, member.org_office, member.org_head, member.org_short)
-    with speaking_for(body):
+    with speaking_for(body), on_channel(ZALO):
         asked = command_of(text)
         if asked is None or asked[0] == CHANNEL_WORD:
             return [_unknown(member)]
@@ -169,17 +164,8 @@ async def _tasks(rt: Services, member: Membership, args: list[str]) -> list[str]
         rt.db, rt.tz, now, member, today.year, quarter, ZALO_MAX_TEXT, buttons=None
     )
     listed = [bool(blocks) for blocks in found.pages]
-    texts = [
-        _without_button_hint(plain_text(found.text(i))) if shows else plain_text(found.text(i))
-        for i, shows in enumerate(listed)
-    ]
+    texts = [plain_text(found.text(i)) for i in range(len(listed))]
     return _messages(texts, command, mark=any(listed))
-
-
-def _without_button_hint(text: str) -> str:
-    """A unit's page of tasks/unit.html without its last paragraph, the hint to press the
-    buttons below: Zalo shows none, and its own line says where to mark work done."""
-    return text.rsplit("\n\n", 1)[0]
 
 
 async def _cancel(rt: Services, member: Membership, args: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ class Prefix(enum.StrEnum):
     TASKS = "nv"  # /nhiemvu and the campaign steps
     PAGE = "pg"  # the pages of a list a person browses (/hoso, /lich, /ketqua)
     SCHEDULED = "hh"  # the announcements scheduled and not sent yet (/thongbao → "Đã hẹn")
+    CHANNEL = "kn"  # /kenh: where pushes go, the Zalo link
 
 
 class Scheduled(enum.StrEnum):
@@ -33,6 +34,16 @@ class Scheduled(enum.StrEnum):
     LIST = "l"  # hh:l[:<page>]: the list
     ASK = "x"  # hh:x:<id>: cancel this one? (asks)
     CANCEL = "y"  # hh:y:<id>: cancel it
+
+
+class Kenh(enum.StrEnum):
+    """The buttons of /kenh (Prefix.CHANNEL)."""
+
+    TELEGRAM = "t"
+    ZALO = "z"
+    BOTH = "b"
+    CODE = "code"  # a link code for the Zalo bot
+    UNLINK = "unlink"
 
 
 class Page(enum.StrEnum):

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = _menu(
         "tonghop": (OFFICE, LEADER),
         "donvi": (OFFICE, LEADER),
         "moi": (OFFICE,),
+        "kenh": ALL_ROLES,
         "trogiup": ALL_ROLES,
         "huy": ALL_ROLES,
     },

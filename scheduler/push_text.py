@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import TELEGRAM, ZALO, on_channel, render
-from messages.organizations import org_words, speaking_for
+from messages.organizations import OrgWords, org_words, speaking_for
 from scheduler.due import Push
 from scheduler.recurrence import Step, campaign_step_dates
 from storage.campaigns import active_deadlines, active_titles, campaign_by_code
@@ -31,14 +31,18 @@ async def _campaign(session: AsyncSession, code: str) -> Campaign:
     return campaign
 
 
+async def push_words(session: AsyncSession, push: Push) -> OrgWords:
+    """The words of the body a push speaks for."""
+    org = await organization_by_code(session, push.org) if push.org is not None else None
+    return org_words(org.name, org.office, org.head, org.short) if org else org_words("")
+
+
 async def render_push(
     session: AsyncSession, push: Push, now: datetime, tz: ZoneInfo, channel: str = TELEGRAM
 ) -> tuple[str, str | None]:
     """The push's text as its recipients read it on `channel`, and a document to send with
     it, if any (never on Zalo, which takes no files: the text names the document instead)."""
-    org = await organization_by_code(session, push.org) if push.org is not None else None
-    words = org_words(org.name, org.office, org.head, org.short) if org else org_words("")
-    with speaking_for(words), on_channel(channel):
+    with speaking_for(await push_words(session, push)), on_channel(channel):
         text, document = await _render_push(session, push, now, tz)
     return (text, None) if channel == ZALO else (text, document)
 

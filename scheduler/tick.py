@@ -6,27 +6,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messages import render
+from messages import on_channel, render, render_text
+from messages.organizations import speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
-from scheduler.outgoing import outgoing
-from scheduler.push_text import render_push
+from scheduler.outgoing import member_outgoing, outgoing
+from scheduler.push_text import push_words, render_push
 from scheduler.snapshot import HORIZON, load_snapshot
 from storage.announcements import reach
 from storage.blocked import mark_told, untold_blocked
 from storage.db import Database
-from storage.models import (
-    OutboxStatus,
-    Role,
-)
+from storage.models import Channel, Member, OutboxStatus, Role
 from storage.outbox import Outgoing, delivery_report, enqueue, take_due_lock
-from storage.recipients import chat_names, organization_code, recipients
+from storage.recipients import chat_names, member_names, organization_code, recipients
 from storage.scheduled_announcements import existing_announcements, unreported_announcements
 from storage.updates import forget_old_updates
+from storage.zalo_links import routes
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,11 @@ class Scheduler:
         tz: ZoneInfo,
         clock: Callable[[], datetime],
         on_enqueued: Callable[[], None] | None = None,
+        *,
+        zalo: bool = False,
     ) -> None:
         self.db = db
+        self.zalo = zalo  # the Zalo channel is configured: members linked there get pushes
         self.tz = tz
         self.clock = clock
         self.on_enqueued = on_enqueued
@@ -100,14 +103,43 @@ class Scheduler:
         """The outbox rows of one due push: its parts for each recipient (none yet: it stays
         due until someone joins)."""
         members = await recipients(session, push.unit, push.org)
-        if not members:
-            return []
-        text, document = await render_push(session, push, now, self.tz)
+        routed = [(m, routes(m, self.zalo)) for m in members]
+        texts: dict[Channel, tuple[str, str | None]] = {}
+        for channel in {c for _, channels in routed for c in channels}:
+            # Telegram's as before; Zalo's plain text says the next step in its own words.
+            texts[channel] = (
+                await render_push(session, push, now, self.tz, channel=channel)
+                if channel is Channel.ZALO
+                else await render_push(session, push, now, self.tz)
+            )
+        rows: list[Outgoing] = []
+        with speaking_for(await push_words(session, push)):  # a Zalo text's last line
+            for m, channels in routed:
+                for channel in channels:
+                    text, document = texts[channel]
+                    rows += member_outgoing(
+                        push.key, push.key, push.kind, m, channel, text, now, document
+                    )
+        return rows
+
+    def _notice(
+        self,
+        members: list[Member],
+        key: str,
+        row_kind: str,
+        screen: str,
+        now: datetime,
+        **values: Any,
+    ) -> list[Outgoing]:
+        """One of the office's notices to each of these members, on their channels."""
+        texts: dict[Channel, str] = {}
         rows: list[Outgoing] = []
         for m in members:
-            rows += outgoing(
-                f"{push.key}:{m.chat_id}", push.key, push.kind, m.chat_id, text, now, m.id, document
-            )
+            for channel in routes(m, self.zalo):
+                if channel not in texts:
+                    with on_channel(channel):
+                        texts[channel] = render(screen, **values)
+                rows += member_outgoing(key, key, row_kind, m, channel, texts[channel], now)
         return rows
 
     async def _failed_push(
@@ -117,16 +149,17 @@ class Scheduler:
         every minute again and counts in its report), and a message to the office."""
         key = f"failed:{push.key}"
         office = [m for m in await recipients(session, None, push.org) if m.role is Role.OFFICE]
-        text = render(
-            "push/failed", kind=push.kind, subject=push.subject, at=now.astimezone(self.tz)
+        at = now.astimezone(self.tz)
+        told = self._notice(
+            office,
+            key,
+            "push_failed",
+            "push/failed",
+            now,
+            kind=push.kind,
+            subject=push.subject,
+            at=at,
         )
-        told = [
-            row
-            for m in office
-            for row in outgoing(
-                f"{key}:{m.chat_id}", key, "push_failed", m.chat_id, text, now, m.id
-            )
-        ]
         return [Outgoing(f"{push.key}:failed", push.key, push.kind, 0, "", now, failed=True), *told]
 
     async def _enqueue(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> int:
@@ -149,7 +182,10 @@ class Scheduler:
             report = await delivery_report(session, f"announcement:{announcement.id}", prefix=True)
             if not report.done:
                 continue
-            names = await chat_names(session)
+            names = {
+                Channel.TELEGRAM: await chat_names(session),
+                Channel.ZALO: await member_names(session),
+            }
             audience = await reach(
                 session,
                 announcement.organization_id,
@@ -166,8 +202,10 @@ class Scheduler:
                 uncertain=report.counts.get(OutboxStatus.UNCERTAIN, 0),
                 failed=report.counts.get(OutboxStatus.FAILED, 0),
                 pending=0,
-                blocked_names=[names.get(c, str(c)) for c in report.blocked_chats],
-                uncertain_names=[names.get(c, str(c)) for c in report.uncertain_chats],
+                # Per channel only when more than Telegram carried it.
+                channels=report.by_channel if set(report.by_channel) - {Channel.TELEGRAM} else {},
+                blocked_names=[_named(names, c, chat) for c, chat in report.blocked],
+                uncertain_names=[_named(names, c, chat) for c, chat in report.uncertain],
             )
             assert announcement.report_chat_id is not None
             key = f"report:announcement:{announcement.id}"
@@ -180,10 +218,11 @@ class Scheduler:
         naming them all (PRODUCT §8: once per event, not once per recipient). A broadcast's
         are named in its own delivery report instead."""
         found = await untold_blocked(session, since=now - _BLOCKED_NEWS)
-        by_org: dict[int | None, dict[int, _BlockedPerson]] = {}
+        by_org: dict[int | None, dict[tuple[Channel, int], _BlockedPerson]] = {}
         for b in found:
             person = by_org.setdefault(b.organization_id, {}).setdefault(
-                b.chat_id, _BlockedPerson(b.name or str(b.chat_id), b.unit, b.unit_code, [])
+                (b.channel, b.chat_id),
+                _BlockedPerson(b.name or str(b.chat_id), b.unit, b.unit_code, [], b.channel),
             )
             if b.kind not in person.kinds:
                 person.kinds.append(b.kind)
@@ -191,12 +230,15 @@ class Scheduler:
         for org_id, people in by_org.items():
             org = await organization_code(session, org_id) if org_id is not None else None
             office = [m for m in await recipients(session, None, org) if m.role is Role.OFFICE]
-            text = render("push/blocked", people=list(people.values()))
             key = f"blocked:{org_id}:{max(b.row_id for b in found if b.organization_id == org_id)}"
-            for m in office:
-                if m.chat_id not in people:  # an office member who blocked is not told
-                    at = f"{key}:{m.chat_id}"
-                    rows += outgoing(at, key, "blocked", m.chat_id, text, now, m.id)
+            # An office member who blocked is not told there; the others are, where they read.
+            rows += [
+                row
+                for row in self._notice(
+                    office, key, "blocked", "push/blocked", now, people=list(people.values())
+                )
+                if (row.channel, row.chat_id) not in people
+            ]
         await mark_told(session, found)
         return await enqueue(session, rows, now)
 
@@ -207,3 +249,10 @@ class _BlockedPerson:
     unit: str | None
     unit_code: str | None
     kinds: list[str]
+    channel: Channel
+
+
+def _named(names: dict[Channel, dict[int, str]], channel: Channel, chat: int) -> str:
+    """A recipient as a report names them (on Zalo, said so)."""
+    name = names[channel].get(chat, str(chat))
+    return name if channel is Channel.TELEGRAM else render_text("push/on_zalo", name=name)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, OutboxMessage, OutboxStatus, Unit
+from storage.models import Channel, Member, OutboxMessage, OutboxStatus, Unit
 from storage.state import get_state, set_state
 
 TOLD_UPTO = "blocked_told_upto"
@@ -29,12 +29,14 @@ class Blocked:
     """One recipient found blocked on a row."""
 
     row_id: int
-    chat_id: int
+    chat_id: int  # on Zalo, the member's id (as on the outbox row)
     kind: str
     name: str | None  # the member's name, if the row had a member
     unit: str | None
     unit_code: str | None
     organization_id: int | None
+    channel: Channel = Channel.TELEGRAM
+    member_id: int | None = None
 
 
 async def untold_blocked(session: AsyncSession, since: datetime) -> list[Blocked]:
@@ -49,6 +51,8 @@ async def untold_blocked(session: AsyncSession, since: datetime) -> list[Blocked
             Unit.name,
             Unit.code,
             Unit.organization_id,
+            OutboxMessage.channel,
+            OutboxMessage.member_id,
         )
         .outerjoin(Member, Member.id == OutboxMessage.member_id)
         .outerjoin(Unit, Unit.id == Member.unit_id)

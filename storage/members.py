@@ -8,15 +8,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Organization, Role, Unit
+from storage.models import Member, Organization, PushTo, Role, Unit
 
 
 @dataclass(frozen=True, slots=True)
 class Membership:
     """A bound account as handlers see it: plain values, safe outside any session."""
 
-    telegram_user_id: int
-    chat_id: int
+    telegram_user_id: int | None  # None: on Zalo only
+    chat_id: int | None
     role: Role
     unit_id: int
     unit_code: str
@@ -28,10 +28,16 @@ class Membership:
     org_office: str | None = None
     org_head: str | None = None
     org_short: str | None = None
+    member_id: int = 0
+    push_to: PushTo = PushTo.TELEGRAM
+    zalo_linked: bool = False  # a Zalo account is linked and has not left
 
 
 def _membership(member: Member, unit: Unit, org: Organization) -> Membership:
     return Membership(
+        member_id=member.id,
+        push_to=member.push_to,
+        zalo_linked=member.zalo_chat_id is not None and member.zalo_left_at is None,
         telegram_user_id=member.telegram_user_id,
         chat_id=member.chat_id,
         role=member.role,
@@ -62,17 +68,35 @@ _ACTIVE_MEMBERSHIP = (
         Organization.office.label("org_office"),
         Organization.head.label("org_head"),
         Organization.short.label("org_short"),
+        Member.id.label("member_id"),
+        Member.push_to,
+        (Member.zalo_chat_id.is_not(None) & Member.zalo_left_at.is_(None)).label("zalo_linked"),
     )
     .join(Unit, Member.unit_id == Unit.id)
     .join(Organization, Organization.id == Unit.organization_id)
-    .where(Member.telegram_user_id == bindparam("user_id"), Member.active.is_(True))
+    .where(Member.active.is_(True))
+)
+_BY_TELEGRAM = _ACTIVE_MEMBERSHIP.where(Member.telegram_user_id == bindparam("user_id"))
+_BY_ZALO = _ACTIVE_MEMBERSHIP.where(
+    Member.zalo_user_id == bindparam("zalo_id"), Member.zalo_left_at.is_(None)
 )
 
 
 async def active_membership(session: AsyncSession, telegram_user_id: int) -> Membership | None:
     """The account's active binding, or None when it is not bound."""
-    row = (await session.execute(_ACTIVE_MEMBERSHIP, {"user_id": telegram_user_id})).first()
-    return None if row is None else Membership(**row._asdict())
+    row = (await session.execute(_BY_TELEGRAM, {"user_id": telegram_user_id})).first()
+    return None if row is None else _from_row(row._asdict())
+
+
+async def zalo_membership(session: AsyncSession, zalo_user_id: str) -> Membership | None:
+    """The active binding of a linked Zalo account (one that has not left), or None."""
+    row = (await session.execute(_BY_ZALO, {"zalo_id": zalo_user_id})).first()
+    return None if row is None else _from_row(row._asdict())
+
+
+def _from_row(values: dict[str, object]) -> Membership:
+    values["zalo_linked"] = bool(values["zalo_linked"])
+    return Membership(**values)  # type: ignore[arg-type]
 
 
 async def bind_member(

@@ -74,6 +74,21 @@ class Role(enum.StrEnum):
     LEADER = "leader"
 
 
+class Channel(enum.StrEnum):
+    """Where a message goes: the bot's own Telegram, or its Zalo bot (PRODUCT §12)."""
+
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class PushTo(enum.StrEnum):
+    """Where a member chose to receive pushes."""
+
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+    BOTH = "both"
+
+
 class UnitKind(enum.StrEnum):
     """The kinds of unit a data file may name (PRODUCT §6.1)."""
 
@@ -179,8 +194,9 @@ class Member(Base):
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # None for a member on Zalo only (joined there with an invite code).
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     role: Mapped[Role] = mapped_column(_enum(Role, "member_role"))
     full_name: Mapped[str] = mapped_column(String(300), default="")
@@ -188,6 +204,16 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
+    # The member's Zalo account, once linked (PRODUCT §12); left_at: it blocked the Zalo bot.
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    zalo_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    zalo_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    zalo_linked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    zalo_left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    push_to: Mapped[PushTo] = mapped_column(_enum(PushTo, "push_to"), default=PushTo.TELEGRAM)
+    # A one-time code `/kenh` gives on Telegram, sent to the Zalo bot to link the account.
+    link_code: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
+    link_code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     unit: Mapped[Unit] = relationship(back_populates="members")
 
@@ -653,10 +679,13 @@ class OutboxMessage(Base):
     key: Mapped[str] = mapped_column(String(250), unique=True)
     push_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
+    # The Telegram chat; on Zalo the member's id, the Zalo chat being `address`.
     chat_id: Mapped[int] = mapped_column(BigInteger)
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.TELEGRAM)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     document_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[OutboxStatus] = mapped_column(
@@ -676,6 +705,7 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_channel_status_not_before", "channel", "status", "not_before"),
         Index("ix_outbox_push_key", "push_key"),
     )
 

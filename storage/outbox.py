@@ -8,13 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import DateTime, Interval, Table, bindparam, func, literal, select, update
+from sqlalchemy import (
+    DateTime,
+    Interval,
+    Table,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import locks
 from storage.db import is_postgres, upsert_insert
-from storage.models import Member, OutboxMessage, OutboxStatus, SendBudget
+from storage.models import Channel, Member, OutboxMessage, OutboxStatus, PushTo, SendBudget
 
 _KEYS_PER_QUERY = 500  # push keys looked up per statement: SQLite caps its variables
 
@@ -32,6 +42,8 @@ class Outgoing:
     member_id: int | None = None
     document_file_id: str | None = None
     failed: bool = False  # a push that could not be prepared: recorded, never sent
+    channel: Channel = Channel.TELEGRAM
+    address: str | None = None  # on Zalo, the chat (chat_id is then the member's id)
 
 
 async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: datetime) -> int:
@@ -47,6 +59,8 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: date
             "member_id": m.member_id,
             "text": m.text,
             "document_file_id": m.document_file_id,
+            "channel": m.channel,
+            "address": m.address,
             "status": OutboxStatus.FAILED if m.failed else OutboxStatus.PENDING,
             "not_before": m.not_before,
             "created_at": now,
@@ -86,8 +100,11 @@ async def take_due_lock(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(locks.DUE))))
 
 
-async def claim(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Take up to `limit` due messages and mark them "sending" (the caller commits at once).
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, channel: Channel = Channel.TELEGRAM
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages of the channel and mark them "sending" (the caller
+    commits at once).
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers never take the same row. SQLite: the
     caller's write transaction starts with BEGIN IMMEDIATE, which serialises claims.
@@ -96,7 +113,11 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[Outbox
     # returned whole. Half the time of loading them, changing them and flushing the changes.
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.not_before <= now,
+        )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
@@ -119,8 +140,11 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[Outbox
     return rows
 
 
-async def reserve_send_time(session: AsyncSession, seconds: float) -> tuple[datetime, datetime]:
-    """PostgreSQL: take the next `seconds` of sending time shared by every instance.
+async def reserve_send_time(
+    session: AsyncSession, seconds: float, budget_row: int = 1
+) -> tuple[datetime, datetime]:
+    """PostgreSQL: take the next `seconds` of sending time shared by every instance (of the
+    channel whose budget is the row `budget_row`).
 
     Returns (start, now): the span [start, start + seconds) is this caller's alone, and `now`
     is the database clock when it was taken (callers compare the two, not their own clock).
@@ -130,7 +154,7 @@ async def reserve_send_time(session: AsyncSession, seconds: float) -> tuple[date
     span = literal(timedelta(seconds=seconds), Interval())
     statement = (
         pg_insert(SendBudget)
-        .values(id=1, next_at=now + span)
+        .values(id=budget_row, next_at=now + span)
         .on_conflict_do_update(
             index_elements=[SendBudget.id],
             set_={"next_at": func.greatest(SendBudget.next_at, now) + span},
@@ -209,13 +233,16 @@ async def mark_final(
     return row
 
 
-async def bring_forward(session: AsyncSession, now: datetime) -> int:
-    """The Bot API answers again after an outage: rows waiting out a backoff for a refused
-    connection or a 5xx become due now. A 429's pause and a timeout's single retry keep
-    their own time (their errors start with RetryAfter and TimedOut)."""
+async def bring_forward(
+    session: AsyncSession, now: datetime, channel: Channel = Channel.TELEGRAM
+) -> int:
+    """The channel's API answers again after an outage: its rows waiting out a backoff for a
+    refused connection or a 5xx become due now. A 429's pause and a timeout's single retry
+    keep their own time (their errors start with RetryAfter and TimedOut)."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
+            OutboxMessage.channel == channel,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.not_before > now,
             OutboxMessage.first_error_at.is_not(None),
@@ -227,11 +254,18 @@ async def bring_forward(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def recover_abandoned(session: AsyncSession, now: datetime, lease: timedelta) -> int:
-    """Rows left "sending" longer than the lease (a crash) go back to pending, counted."""
+async def recover_abandoned(
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    channel: Channel | None = Channel.TELEGRAM,
+) -> int:
+    """The channel's rows (every channel's, for None) left "sending" longer than the lease
+    (a crash) go back to pending, counted."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
+            true() if channel is None else OutboxMessage.channel == channel,
             OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.sending_since < now - lease,
         )
@@ -244,10 +278,26 @@ async def recover_abandoned(session: AsyncSession, now: datetime, lease: timedel
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def deactivate_member(session: AsyncSession, member_id: int) -> Member | None:
-    """The person blocked the bot: no more pushes to them until they /start again."""
+async def deactivate_member(
+    session: AsyncSession,
+    member_id: int,
+    channel: Channel = Channel.TELEGRAM,
+    now: datetime | None = None,
+) -> Member | None:
+    """The person blocked the bot on this channel: pushes go to their other channel if they
+    have one that works, else nowhere until they join again (/start, or the code on Zalo)."""
     member = await session.get(Member, member_id)
-    if member is not None:
+    if member is None:
+        return None
+    if channel is Channel.ZALO:
+        member.zalo_left_at = now or member.zalo_left_at
+        if member.chat_id is not None:
+            member.push_to = PushTo.TELEGRAM
+        else:
+            member.active = False
+    elif member.zalo_chat_id is not None and member.zalo_left_at is None:
+        member.push_to = PushTo.ZALO
+    else:
         member.active = False
     return member
 
@@ -272,11 +322,11 @@ async def count_pending(session: AsyncSession, message_ids: Collection[int]) -> 
     return int(count or 0)
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the earliest pending message may go, or None when nothing waits."""
+async def next_due(session: AsyncSession, channel: Channel = Channel.TELEGRAM) -> datetime | None:
+    """When the channel's earliest pending message may go, or None when nothing waits."""
     return await session.scalar(
         select(func.min(OutboxMessage.not_before)).where(
-            OutboxMessage.status == OutboxStatus.PENDING
+            OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING
         )
     )
 
@@ -294,13 +344,15 @@ _WORST = (
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """How the messages of one push ended, for the office."""
+    """How the messages of one push ended, for the office: in all and per channel, and who
+    did not get them (each as its channel and its chat: on Zalo, the member's id)."""
 
     push_key: str
     counts: dict[OutboxStatus, int]
-    blocked_chats: tuple[int, ...]
-    uncertain_chats: tuple[int, ...]
-    failed_chats: tuple[int, ...]
+    by_channel: dict[Channel, dict[OutboxStatus, int]]
+    blocked: tuple[tuple[Channel, int], ...]
+    uncertain: tuple[tuple[Channel, int], ...]
+    failed: tuple[tuple[Channel, int], ...]
     resent_after_crash: int
 
     @property
@@ -308,11 +360,30 @@ class DeliveryReport:
         """Nothing pending or being sent any more."""
         return not (self.counts.get(OutboxStatus.PENDING) or self.counts.get(OutboxStatus.SENDING))
 
+    @property
+    def blocked_chats(self) -> tuple[int, ...]:
+        """The Telegram chats that blocked the bot."""
+        return _telegram(self.blocked)
+
+    @property
+    def uncertain_chats(self) -> tuple[int, ...]:
+        """The Telegram chats whose message may not have arrived."""
+        return _telegram(self.uncertain)
+
+    @property
+    def failed_chats(self) -> tuple[int, ...]:
+        """The Telegram chats whose message failed."""
+        return _telegram(self.failed)
+
+
+def _telegram(found: tuple[tuple[Channel, int], ...]) -> tuple[int, ...]:
+    return tuple(chat for channel, chat in found if channel is Channel.TELEGRAM)
+
 
 async def delivery_report(
     session: AsyncSession, push_key: str, *, prefix: bool = False
 ) -> DeliveryReport:
-    """Counts by state and the chats that did not get the message: of one push, or with
+    """Counts by state and the recipients that did not get the message: of one push, or with
     prefix set, of every push whose key starts with `push_key:` (one announcement's units)."""
     match = (
         OutboxMessage.push_key.startswith(f"{push_key}:", autoescape=True)
@@ -323,6 +394,7 @@ async def delivery_report(
         await session.execute(
             select(
                 OutboxMessage.push_key,
+                OutboxMessage.channel,
                 OutboxMessage.chat_id,
                 OutboxMessage.status,
                 OutboxMessage.resent_after_crash,
@@ -330,24 +402,27 @@ async def delivery_report(
         )
     ).all()
     # A long message is several rows (its parts): a recipient counts once, as its worst part.
-    per_chat: dict[tuple[str, int], OutboxStatus] = {}
-    for push, chat, status, _ in found:
-        held = per_chat.get((push, chat))
+    per_chat: dict[tuple[str, Channel, int], OutboxStatus] = {}
+    for push, channel, chat, status, _ in found:
+        held = per_chat.get((push, channel, chat))
         if held is None or _WORST.index(status) < _WORST.index(held):
-            per_chat[(push, chat)] = status
-    rows = [(status, chat) for (_, chat), status in per_chat.items()]
+            per_chat[(push, channel, chat)] = status
     counts: dict[OutboxStatus, int] = {}
-    for status, _ in rows:
+    by_channel: dict[Channel, dict[OutboxStatus, int]] = {}
+    for (_, channel, _), status in per_chat.items():
         counts[status] = counts.get(status, 0) + 1
+        of_channel = by_channel.setdefault(channel, {})
+        of_channel[status] = of_channel.get(status, 0) + 1
 
-    def chats(status: OutboxStatus) -> tuple[int, ...]:
-        return tuple(sorted(chat for s, chat in rows if s is status))
+    def who(status: OutboxStatus) -> tuple[tuple[Channel, int], ...]:
+        return tuple(sorted((c, chat) for (_, c, chat), s in per_chat.items() if s is status))
 
     return DeliveryReport(
         push_key,
         counts,
-        chats(OutboxStatus.BLOCKED),
-        chats(OutboxStatus.UNCERTAIN),
-        chats(OutboxStatus.FAILED),
+        by_channel,
+        who(OutboxStatus.BLOCKED),
+        who(OutboxStatus.UNCERTAIN),
+        who(OutboxStatus.FAILED),
         sum(r for *_, r in found),
     )

@@ -58,6 +58,16 @@ async def organization_code(session: AsyncSession, org_id: int) -> str | None:
 async def chat_names(session: AsyncSession) -> dict[int, str]:
     """Every member's chat as a delivery report names it: "name (unit)"."""
     rows = await session.execute(
-        select(Member.chat_id, Member.full_name, Unit.name).join(Unit, Unit.id == Member.unit_id)
+        select(Member.chat_id, Member.full_name, Unit.name)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(Member.chat_id.is_not(None))
     )
-    return {chat: f"{name} ({unit})" for chat, name, unit in rows}
+    return {chat: f"{name} ({unit})" for chat, name, unit in rows if chat is not None}
+
+
+async def member_names(session: AsyncSession) -> dict[int, str]:
+    """Every member by id as a delivery report names them: "name (unit)" (Zalo's rows)."""
+    rows = await session.execute(
+        select(Member.id, Member.full_name, Unit.name).join(Unit, Unit.id == Member.unit_id)
+    )
+    return {member: f"{name} ({unit})" for member, name, unit in rows}

@@ -120,7 +120,12 @@ async def decide(
         return Decision(nominee, campaign, 0, again=True)  # taken once: nobody told twice
     await set_review(session, nominee, state, by=by, now=now, note=note)
     assert nominee.reviewed_at is not None
-    focal = [m for m in await members_of_unit(session, nominee.unit_id) if m.role is Role.FOCAL]
+    # Told on Telegram, where the dossier is acted on (a member on Zalo only reads it in /hoso).
+    focal = [
+        m
+        for m in await members_of_unit(session, nominee.unit_id)
+        if m.role is Role.FOCAL and m.chat_id is not None
+    ]
     push_key = decision_key(nominee.id, state, nominee.reviewed_at)
     text = notice(nominee, campaign)
     await enqueue(
@@ -130,7 +135,7 @@ async def decide(
                 key=f"{push_key}:{m.chat_id}",
                 push_key=push_key,
                 kind=KIND,
-                chat_id=m.chat_id,
+                chat_id=m.chat_id,  # type: ignore[arg-type]  # not None: filtered above
                 member_id=m.id,
                 text=text,
                 not_before=now,
@@ -154,6 +159,7 @@ async def tell_office(
         [
             Outgoing(f"{key}:{m.chat_id}", key, "review_reopened", m.chat_id, text, now, m.id)
             for m in office
+            if m.chat_id is not None
         ],
         now,
     )

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -463,10 +464,10 @@ async def test_wake_makes_a_running_worker_look_now(
     looked = asyncio.Event()
     next_due = outbox.next_due
 
-    async def next_due_seen(session: AsyncSession) -> datetime | None:
+    async def next_due_seen(session: AsyncSession, *channel: Any) -> datetime | None:
         # The worker asks when the next row is due once it has found none to claim.
         try:
-            return await next_due(session)
+            return await next_due(session, *channel)
         finally:
             looked.set()
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -678,8 +679,8 @@ async def test_a_wake_during_a_claim_is_not_lost(
         chats = [emu.user(74_000 + i, f"Người {i}").id for i in range(3)]
         worker = DeliveryWorker(db, bot, limits=COMPRESSED)
 
-        async def next_due_then_enqueue(session: AsyncSession) -> datetime | None:
-            due = await original(session)  # nothing pending yet: "look again in 10 s"
+        async def next_due_then_enqueue(session: AsyncSession, *channel: Any) -> datetime | None:
+            due = await original(session, *channel)  # nothing pending yet: "look again in 10 s"
             if not raced.is_set():
                 raced.set()  # a handler enqueues now and wakes the worker
                 now = datetime.now(UTC)

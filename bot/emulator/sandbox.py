@@ -25,6 +25,7 @@ from bot.app import (
 )
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotMessage, EmulatedUser
+from bot.emulator.zalo import ZaloEmulator, ZaloUser
 from scheduler.delivery.budget import Budget
 from storage.db import Database
 
@@ -143,6 +144,7 @@ class Sandbox:
         dedupe: bool = False,
         background: bool = False,
         budget: Budget | None = None,
+        zalo: ZaloEmulator | None = None,
     ) -> None:
         # Conversations answer a person a few messages at a time, in bursts Telegram tolerates
         # in a private chat; the strict 1/s per chat applies to broadcasts (tested separately).
@@ -163,6 +165,8 @@ class Sandbox:
         # True runs the scheduler's ticks and the outbox worker on their own, as `thiduabot
         # run` does; False (tests, demo) leaves them to tick() and deliver().
         self.background = background
+        # The emulator's Zalo mode: given, the bot has its Zalo channel too (PRODUCT §12).
+        self.zalo = zalo
         self.db = Database(database_url)
         self.app: BotApplication | None = None
         self._handled = Handled()
@@ -177,17 +181,25 @@ class Sandbox:
     @property
     def settings(self) -> Settings:
         """The settings the bot runs with: everything pointed at the emulator."""
+        zalo: dict[str, Any] = (
+            {}
+            if self.zalo is None
+            else {"zalo_bot_token": self.zalo.token, "zalo_api_base_url": self.zalo.base_url}
+        )
         return Settings(
             bot_token=self.emulator.token,  # type: ignore[arg-type]
             bot_api_base_url=self.emulator.base_url,
             bot_api_file_url=self.emulator.file_url,
             database_url=self.database_url,
             files_dir=self.files_dir,
+            **zalo,
         )
 
     async def start(self) -> None:
         """Start the emulator, then the bot polling it."""
         await self.emulator.start()
+        if self.zalo is not None:
+            await self.zalo.start()
         await self.db.migrate()
         await self._start_bot()
 
@@ -218,6 +230,8 @@ class Sandbox:
         """Stop the bot, then the emulator; close the database."""
         await self._stop_bot()
         await self.emulator.stop()
+        if self.zalo is not None:
+            await self.zalo.stop()
         await self.db.dispose()
 
     async def _stop_bot(self) -> None:
@@ -228,6 +242,8 @@ class Sandbox:
                 await self.app.stop()
             if self.background:
                 await on_shutdown(self.app)  # the worker finishes its requests in flight
+            elif self.app.bot_data.zalo is not None:
+                await self.app.bot_data.zalo.stop()
             await self.app.shutdown()
             self.app = None
 
@@ -243,7 +259,20 @@ class Sandbox:
         assert self.app is not None
         worker = self.app.bot_data.worker
         assert worker is not None
-        await worker.drain(timeout)
+        zalo = self.app.bot_data.zalo
+        if zalo is None:
+            await worker.drain(timeout)
+            return
+        await asyncio.gather(worker.drain(timeout), zalo.worker.drain(timeout))
+
+    async def zalo_say(self, user: ZaloUser, text: str, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
+        """A Zalo user sends the bot a text: the messages the bot answered it with."""
+        assert self.app is not None and self.app.bot_data.zalo is not None
+        zalo = self.app.bot_data.zalo
+        before, answered = len(user.messages), zalo.answered
+        await user.send(text)
+        await zalo.wait_answered(answered + 1, timeout)
+        return user.messages[before:]
 
     def person(self, user_id: int, first_name: str, **kwargs: Any) -> Person:
         """A Telegram user of the emulator, ready to talk to the bot."""

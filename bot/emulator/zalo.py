@@ -70,6 +70,9 @@ class ZaloEmulator:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        # Seconds the answers of the next sendMessage calls are held back, the message being
+        # delivered at once (a crash between the platform's taking and the bot's recording).
+        self._held: list[float] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -130,6 +133,17 @@ class ZaloEmulator:
         async with self._session.post(self.webhook_url, json=update, headers=headers) as answer:
             self.webhook_statuses.append(answer.status)
 
+    def hold_next_answer(self, seconds: float) -> None:
+        """The next sendMessage is delivered, but answered `seconds` later."""
+        self._held.append(seconds)
+
+    async def wait_until(self, condition: Any, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Until `condition()` holds, looked at after every request."""
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
     async def wait_messages(self, user: ZaloUser, count: int, timeout: float = 10) -> list[str]:  # noqa: ASYNC109
         """Until the person has at least `count` messages from the bot."""
         async with asyncio.timeout(timeout):
@@ -175,7 +189,11 @@ class ZaloEmulator:
         if method == "getWebhookInfo":
             return 200, _ok({"url": self.webhook_url})
         if method == "sendMessage":
-            return self._send_message(params)
+            status, body = self._send_message(params)
+            if status == 200 and self._held:
+                self._changed.set()  # delivered now; the answer comes later
+                await asyncio.sleep(self._held.pop(0))
+            return status, body
         return 404, _error(404, "Not Found")
 
     async def _get_updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -43,9 +43,10 @@ class SharedPacer(Pacer):
     """Several instances (PostgreSQL): slots are taken in blocks from one database row that
     every instance moves forward, so that all of them together keep the one global rate."""
 
-    def __init__(self, interval: float, db: Database) -> None:
+    def __init__(self, interval: float, db: Database, budget_row: int = 1) -> None:
         super().__init__(interval)
         self.db = db
+        self.budget_row = budget_row  # each channel's budget is a row of its own
         self._slots: deque[float] = deque()
 
     async def slot(self, wanted: int) -> float | None:
@@ -59,7 +60,7 @@ class SharedPacer(Pacer):
             try:
                 async with self.db.write() as session:
                     start, database_now = await outbox.reserve_send_time(
-                        session, wanted * self.interval
+                        session, wanted * self.interval, self.budget_row
                     )
                     here = time.monotonic()  # as near as can be to the database's `now`
             except DBAPIError:
@@ -70,10 +71,11 @@ class SharedPacer(Pacer):
         return self._slots.popleft()
 
 
-def pacer_for(db: Database, limits: Limits) -> Pacer:
-    """The global pacer of this backend: in memory on SQLite, shared on PostgreSQL."""
+def pacer_for(db: Database, limits: Limits, budget_row: int = 1) -> Pacer:
+    """The global pacer of this backend: in memory on SQLite, shared on PostgreSQL (in the
+    send budget's row `budget_row`, one per channel)."""
     interval = 1.0 / limits.global_per_second
-    return Pacer(interval) if db.is_sqlite else SharedPacer(interval, db)
+    return Pacer(interval) if db.is_sqlite else SharedPacer(interval, db, budget_row)
 
 
 def one_second_of(limits: Limits) -> int:

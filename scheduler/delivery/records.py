@@ -21,10 +21,10 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.delivery.rules import Cause, Limits, outcome_of
+from scheduler.delivery.rules import Cause, Limits, SendFailure, outcome_of
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import Channel, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Answer(Protocol):
     """What the record of a sent row takes from the Bot API's answer (a Message)."""
 
     @property
-    def message_id(self) -> int: ...
+    def message_id(self) -> int | None: ...
 
 
 # A failed outcome write is retried: losing it would leave the row "sending" until the lease
@@ -154,8 +154,10 @@ class Recorder:
         *,
         group_rows: int = GROUP_ROWS,
         group_window: float = GROUP_WINDOW,
+        channel: Channel = Channel.TELEGRAM,
     ) -> None:
         self.db = db
+        self.channel = channel
         self.limits = limits
         self.clock = clock
         self.stats = stats
@@ -199,25 +201,23 @@ class Recorder:
         moved: list[int] = []
 
         async def bring_forward(session: AsyncSession) -> None:
-            moved.append(await outbox.bring_forward(session, now))
+            moved.append(await outbox.bring_forward(session, now, self.channel))
 
         await self.write(bring_forward)
         log.info("Bot API answers again after %.0f s: %d waiting rows due now", lasted, moved[-1])
         return moved[-1]
 
-    async def failed(self, row: OutboxMessage, exc: Exception) -> float | None:
+    async def failed(self, row: OutboxMessage, failure: SendFailure) -> float | None:
         """The request failed: record its outcome. Returns the monotonic instant when the row
         is due again if it was put back for another attempt, else None."""
         now = self.clock()
-        outcome = outcome_of(exc, row, self.limits, now)
+        outcome = outcome_of(failure, row, self.limits, now)
         if outcome.cause is Cause.RATE_LIMITED:
             self.stats.rate_limited += 1
         elif outcome.cause is Cause.REFUSED:
             log.warning("outbox row %s refused: %s", row.id, outcome.error)
         elif outcome.cause is Cause.TIMED_OUT:
             self.stats.timeouts += 1
-        elif outcome.cause is Cause.UNEXPECTED:
-            log.error("unexpected error sending outbox row %s", row.id, exc_info=exc)
         elif outcome.cause is Cause.UNREACHABLE and self.outage_since is None:
             self.outage_since = time.monotonic()
             self.next_probe = self.outage_since + self.probe_every
@@ -249,12 +249,12 @@ class Recorder:
             log.warning("outbox row %s failed: %s", row.id, error)
 
     async def _blocked(self, row: OutboxMessage, error: str) -> None:
-        member_id = row.member_id
+        member_id, now = row.member_id, self.clock()
 
         async def block(session: AsyncSession) -> None:
             await outbox.mark_final(session, row.id, OutboxStatus.BLOCKED, error)
             if member_id is not None:
-                await outbox.deactivate_member(session, member_id)
+                await outbox.deactivate_member(session, member_id, self.channel, now)
 
         await self.write(block)
         self.stats.blocked += 1

@@ -1,8 +1,10 @@
-"""The outcome rules: what becomes of an outbox row once the Bot API has answered its request.
+"""The outcome rules: what becomes of an outbox row once its channel has answered the request.
 
-Pure: no clock, no database, no network. An answer (a Message) means sent; an error goes
-through `outcome_of`, which says whether the row is retried (and when), blocked, failed or
-uncertain. The worker carries the outcome out, each in its own commit.
+Pure: no clock, no database, no network. An answer means sent; an error is first classified
+by its channel (`telegram_failure` here, the Zalo adapter's in scheduler/delivery/channels.py)
+as a `SendFailure`, then `outcome_of` says whether the row is retried (and when), blocked,
+failed or uncertain, the same way on every channel. The worker carries the outcome out, each
+in its own commit.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class Cause(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class SendFailure:
+    """A failed request as its channel classified it."""
+
+    cause: Cause
+    error: str  # what the row records; a 429 starts with "RetryAfter", a timeout "TimedOut"
+    retry_after: float | None = None  # RATE_LIMITED: seconds the channel asked to wait
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What becomes of a row whose request failed."""
 
@@ -83,24 +94,39 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-def outcome_of(exc: Exception, row: OutboxMessage, limits: Limits, now: datetime) -> Outcome:
-    """How a failed request ends for its row, `now` being when the answer came."""
+def telegram_failure(exc: Exception) -> SendFailure:
+    """A Bot API error (python-telegram-bot's exceptions) classified."""
     error = describe(exc)
     if isinstance(exc, RetryAfter):
-        not_before = now + timedelta(seconds=retry_after_seconds(exc))
-        return Outcome(Cause.RATE_LIMITED, OutboxStatus.PENDING, error, not_before)
+        return SendFailure(Cause.RATE_LIMITED, error, retry_after_seconds(exc))
     if isinstance(exc, Forbidden):
-        return Outcome(Cause.BLOCKED, OutboxStatus.BLOCKED, error)
+        return SendFailure(Cause.BLOCKED, error)
     if isinstance(exc, BadRequest):
-        return Outcome(Cause.REFUSED, OutboxStatus.FAILED, error)
+        return SendFailure(Cause.REFUSED, error)
     if isinstance(exc, TimedOut) and may_have_been_delivered(exc):
+        return SendFailure(Cause.TIMED_OUT, error)
+    # A connect timeout is a NetworkError too: nothing left, so it counts as an outage.
+    return SendFailure(
+        Cause.UNREACHABLE if isinstance(exc, NetworkError) else Cause.UNEXPECTED, error
+    )
+
+
+def outcome_of(failure: SendFailure, row: OutboxMessage, limits: Limits, now: datetime) -> Outcome:
+    """How a failed request ends for its row, `now` being when the answer came."""
+    cause, error = failure.cause, failure.error
+    if cause is Cause.RATE_LIMITED:
+        not_before = now + timedelta(seconds=failure.retry_after or 0.0)
+        return Outcome(cause, OutboxStatus.PENDING, error, not_before)
+    if cause is Cause.BLOCKED:
+        return Outcome(cause, OutboxStatus.BLOCKED, error)
+    if cause is Cause.REFUSED:
+        return Outcome(cause, OutboxStatus.FAILED, error)
+    if cause is Cause.TIMED_OUT:
         if row.timeouts >= 1:
             # Retried once already: a third delivery is worse than a reported doubt.
-            return Outcome(Cause.TIMED_OUT, OutboxStatus.UNCERTAIN, error)
+            return Outcome(cause, OutboxStatus.UNCERTAIN, error)
         not_before = now + timedelta(seconds=limits.timeout_pause)
-        return Outcome(Cause.TIMED_OUT, OutboxStatus.PENDING, error, not_before, timed_out=True)
-    # A connect timeout is a NetworkError too: nothing left, so it counts as an outage.
-    cause = Cause.UNREACHABLE if isinstance(exc, NetworkError) else Cause.UNEXPECTED
+        return Outcome(cause, OutboxStatus.PENDING, error, not_before, timed_out=True)
     elapsed = (now - row.first_error_at).total_seconds() if row.first_error_at else 0.0
     if row.first_error_at is not None and elapsed >= limits.give_up_after:
         return Outcome(cause, OutboxStatus.FAILED, error)

@@ -20,18 +20,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from telegram import Bot, LinkPreviewOptions, Message
-from telegram.constants import ParseMode
-from telegram.error import RetryAfter
-from telegram.ext import ExtBot
+from telegram import Bot
 
 from scheduler.delivery.budget import BulkSlots, SendBudget
+from scheduler.delivery.channels import BUDGET_ROWS, Sender, TelegramSender
 from scheduler.delivery.pacing import ChatTurns, one_second_of, pacer_for
-from scheduler.delivery.records import DeliveryStats, OnBlocked, Recorder
-from scheduler.delivery.rules import Limits, retry_after_seconds
+from scheduler.delivery.records import Answer, DeliveryStats, OnBlocked, Recorder
+from scheduler.delivery.rules import Cause, Limits, SendFailure
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage, utcnow
@@ -41,10 +38,7 @@ log = logging.getLogger(__name__)
 # Without a wake-up, look for rows enqueued by other processes (another instance) this often,
 # and as often for rows a crashed instance left "sending" past the lease.
 _POLL_SECONDS = 10.0
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _TELEGRAM = Limits()  # frozen, so one shared default is safe
-# Told to the bot's request guard: this request is a push the worker paced (bot/request_guard).
-_BULK = {"bulk": True}
 
 
 @dataclass(slots=True)
@@ -56,12 +50,12 @@ class _Job:
 
 
 class DeliveryWorker:
-    """Sends outbox rows under Telegram's limits: claim, send, retry, mark."""
+    """Sends one channel's outbox rows under its limits: claim, send, retry, mark."""
 
     def __init__(
         self,
         db: Database,
-        bot: Bot,
+        bot: Bot | Sender,
         *,
         limits: Limits = _TELEGRAM,
         clock: Callable[[], datetime] = utcnow,
@@ -69,18 +63,25 @@ class DeliveryWorker:
         budget: SendBudget | None = None,
     ) -> None:
         self.db = db
-        self.bot = bot
+        # A Telegram bot is its channel; any other channel comes as its Sender.
+        self.sender: Sender = TelegramSender(bot) if isinstance(bot, Bot) else bot
+        self.channel = self.sender.channel
         self.limits = limits
         self.clock = clock
         self.stats = DeliveryStats()
-        self._recorder = Recorder(db, limits, clock, self.stats, on_blocked, _POLL_SECONDS)
+        self._recorder = Recorder(
+            db, limits, clock, self.stats, on_blocked, _POLL_SECONDS, channel=self.channel
+        )
 
         # With the bot's send budget, the worker's slots are its bulk slots (replies first);
-        # alone (tests, tools), the worker paces itself.
-        self._pacer = pacer_for(db, limits) if budget is None else BulkSlots(budget)
+        # alone (tests, tools, a channel without replies to share with), it paces itself.
+        self._pacer = (
+            pacer_for(db, limits, BUDGET_ROWS[self.channel])
+            if budget is None
+            else BulkSlots(budget)
+        )
         self._spacing = self._pacer.interval  # between two requests as they leave
         self._last_left = 0.0
-        self._bulk: dict[str, Any] = {"rate_limit_args": _BULK} if isinstance(bot, ExtBot) else {}
         self._target = one_second_of(limits)
         self._queue: deque[_Job] = deque()
         self._turns = ChatTurns(limits.per_chat_interval)
@@ -218,7 +219,7 @@ class DeliveryWorker:
         lease = timedelta(seconds=self.limits.lease)
         try:
             async with self.db.write() as session:
-                count = await outbox.recover_abandoned(session, self.clock(), lease)
+                count = await outbox.recover_abandoned(session, self.clock(), lease, self.channel)
         except DBAPIError:
             log.exception("recovering abandoned outbox rows failed")
             return
@@ -256,7 +257,7 @@ class DeliveryWorker:
         try:
             now = self.clock()
             async with self.db.write() as session:
-                rows = await outbox.claim(session, now, limit)
+                rows = await outbox.claim(session, now, limit, self.channel)
             stamp = time.monotonic()
             for row in rows:
                 self._retrying.discard(row.id)
@@ -265,7 +266,7 @@ class DeliveryWorker:
             self._drained = len(rows) < limit
             if self._drained:
                 async with self.db.read() as session:
-                    due = await outbox.next_due(session)
+                    due = await outbox.next_due(session, self.channel)
                 wait = _POLL_SECONDS if due is None else (due - self.clock()).total_seconds()
                 # A due row not claimed was locked by another worker: look again shortly.
                 self._look_at = stamp + min(max(wait, 0.2), _POLL_SECONDS)
@@ -291,7 +292,7 @@ class DeliveryWorker:
         if recorder.outage_since is not None and now >= recorder.next_probe:
             recorder.next_probe = now + _POLL_SECONDS
             with contextlib.suppress(Exception):  # still down: the backoff goes on
-                await self.bot.get_me()
+                await self.sender.probe()
                 self._brought_forward(await recorder.api_back())
         self._turns.forget_past(now)
         # Rows held back (by their chat or a 429) for half the lease go back to pending, so
@@ -352,17 +353,17 @@ class DeliveryWorker:
             outcome = await self._request(job)
             if outcome is None:
                 return
-            if isinstance(outcome, Message):
-                self._brought_forward(await self._recorder.sent(job.row, outcome))
-            else:
+            if isinstance(outcome, SendFailure):
                 self._put_back(job.row, await self._recorder.failed(job.row, outcome))
+            else:
+                self._brought_forward(await self._recorder.sent(job.row, outcome))
         except Exception:
             # The row stays "sending" and comes back after the lease, counted as a resend.
             log.exception("recording the outcome of outbox row %s failed", job.row.id)
         finally:
             self._changed.set()
 
-    async def _request(self, job: _Job) -> Message | Exception | None:
+    async def _request(self, job: _Job) -> Answer | SendFailure | None:
         """Send the row; None if a 429 closed the gate since it was dispatched."""
         try:
             # A stall of the event loop can start two dispatched requests together: each
@@ -380,33 +381,18 @@ class DeliveryWorker:
             self._turns.started(job.row.chat_id)
             self.stats.requests += 1
             try:
-                return await self._send(job.row)
-            except RetryAfter as exc:
-                # From the moment the answer arrived, before anything else can run.
-                seconds = retry_after_seconds(exc)
-                self._gate_until = max(self._gate_until, time.monotonic() + seconds)
-                return exc
+                return await self.sender.send(job.row)
             except Exception as exc:
-                return exc
+                failure = self.sender.failure(exc)
+                if failure.cause is Cause.UNEXPECTED:
+                    log.error("unexpected error sending outbox row %s", job.row.id, exc_info=exc)
+                if failure.cause is Cause.RATE_LIMITED:
+                    # From the moment the answer arrived, before anything else can run.
+                    pause = failure.retry_after or 0.0
+                    self._gate_until = max(self._gate_until, time.monotonic() + pause)
+                return failure
         finally:
             self._sending -= 1
-
-    async def _send(self, row: OutboxMessage) -> Message:
-        if row.document_file_id:
-            return await self.bot.send_document(
-                row.chat_id,
-                row.document_file_id,
-                caption=row.text or None,
-                parse_mode=ParseMode.HTML,
-                **self._bulk,
-            )
-        return await self.bot.send_message(
-            row.chat_id,
-            row.text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=_NO_PREVIEW,
-            **self._bulk,
-        )
 
     def _put_back(self, row: OutboxMessage, due: float | None) -> None:
         """The row went back to pending, due again at the monotonic instant `due` (if any)."""

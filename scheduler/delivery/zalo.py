@@ -63,6 +63,7 @@ class Incoming:
     name: str
     text: str | None
     event: str
+    message_id: str = ""  # the platform's id of the message (a second delivery repeats it)
 
 
 def text_length(text: str) -> int:
@@ -100,6 +101,7 @@ def parse_update(body: Any) -> Incoming | None:
         name=str(sender.get("display_name") or sender.get("first_name") or ""),
         text=text if isinstance(text, str) else None,
         event=str(body.get("event_name") or "message.text.received"),
+        message_id=str(message.get("message_id") or ""),
     )
 
 

@@ -34,9 +34,12 @@ async def add_focal_points(db: Database, first_id: int, count: int, now: datetim
     return list(range(first_id, first_id + count))
 
 
-async def announce_to_all(db: Database, text: str, now: datetime) -> tuple[str, int]:
+async def announce_to_all(
+    db: Database, text: str, now: datetime, *, zalo: bool = False
+) -> tuple[str, int]:
     """An announcement to every unit, due at `now`, turned into outbox rows by a tick at
-    `now` (as an instance's tick would); its push key and how many rows it made.
+    `now` (as an instance's tick would, with its Zalo channel if `zalo`); its push key and how
+    many rows it made.
 
     Tests whose bot then runs on the real clock pass an `in_office_hours` instant: in the
     quiet hours the bot's own tick would hold the announcement back until 07:00.
@@ -54,4 +57,4 @@ async def announce_to_all(db: Database, text: str, now: datetime) -> tuple[str, 
         session.add(announcement)
         await session.flush()
         push = f"announcement:{announcement.id}"
-    return push, await Scheduler(db, TZ, lambda: now).tick()
+    return push, await Scheduler(db, TZ, lambda: now, zalo=zalo).tick()
