@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from bot.datafiles import LoadRejected, apply, read_files
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, planned_pushes
+from scheduler.push_text import render_push
 from scheduler.recurrence import Step, add_working_days, occurrences, resolve_steps
 from scheduler.snapshot import load_snapshot
-from scheduler.push_text import render_push
 from storage.db import Database
 from storage.models import (
     Award,
