@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
 from bot.emulator.sandbox import Sandbox
+from bot.emulator.zalo import ZaloEmulator
 from messages import render_text
 from messages.keyboards import label
 from storage.invites import create_invite
@@ -56,8 +57,13 @@ async def run_demo(examples: Path = EXAMPLES) -> int:
     with tempfile.TemporaryDirectory(prefix="thidua-demo-") as tmp:
         clock = DemoClock()
         sandbox = Sandbox(
-            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db", files_dir=Path(tmp), clock=clock
+            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
+            files_dir=Path(tmp),
+            clock=clock,
+            zalo=ZaloEmulator(),
         )
+        assert sandbox.zalo is not None
+        sandbox.zalo.transcript = sandbox.emulator.note  # one transcript, both channels
         await sandbox.db.migrate()
         async with sandbox.db.write() as session:
             await apply(session, load, sandbox.settings.tz, DEMO_NOW)
@@ -104,6 +110,18 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     await minh.say("/moi VP office")  # a focal point cannot use an office command
     ha = sandbox.person(3003, script["second_focal_point"])
     await ha.say(f"/start {await _invite(sandbox, 'TGPL', Role.FOCAL)}")
+    # A third focal point uses Zalo only (Telegram is blocked on her phone's network): the
+    # office's code, sent to the Zalo bot, makes her a member there.
+    assert sandbox.zalo is not None
+    thao = sandbox.zalo.user("thao", script["zalo_focal_point"])
+    await lan.say("/moi BTTP focal")
+    await sandbox.zalo_say(thao, await _newest_invite(sandbox))
+    # Hà links her Zalo too, with the code /kenh gives, and takes pushes on both.
+    given = await ha.press((await ha.say("/kenh")).last, label("channel_code"))
+    code = given.text.split(":", 1)[1].split()[0]
+    await sandbox.zalo_say(sandbox.zalo.user("ha", ha.user.first_name), code)
+    await sandbox.deliver()  # Telegram tells her of the link
+    await ha.press((await ha.say("/kenh")).last, label("channel_both", selected=False))
 
     # 15/01 08:05: the scheduler's tick sends the campaign launch and this quarter's tasks.
     _jump(sandbox, clock, datetime(2026, 1, 15, 8, 5, tzinfo=TZ))
@@ -166,6 +184,8 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     _jump(sandbox, clock, datetime(2026, 3, 12, 8, 0, tzinfo=TZ))
     await sandbox.tick()
     await sandbox.deliver()
+    # On Zalo, the focal point who got the reminder asks for her unit's dossier.
+    await sandbox.zalo_say(thao, "hoso")
 
 
 def _pdf(title: str) -> bytes:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from typing import Any
 
 from handlers.runtime import Runtime
-from handlers.zalo_chat import ZaloText, converse
+from handlers.zalo_chat import ZaloText, converse, not_text
 from scheduler.delivery import DeliveryWorker
 from scheduler.delivery.channels import ZALO_LIMITS, ZaloSender
 from scheduler.delivery.zalo import Incoming, ZaloClient, ZaloError
@@ -116,12 +116,20 @@ class ZaloBot:
 
     async def _answer(self, incoming: Incoming) -> None:
         try:
-            if incoming.text is None or self._repeated(incoming):
-                return  # a sticker, a picture, a second delivery: nothing to answer
+            if self._repeated(incoming):
+                return  # a second delivery of a message already answered
             lock = self._people.setdefault(incoming.user_id, asyncio.Lock())
             async with lock:
-                message = ZaloText(incoming.user_id, incoming.chat_id, incoming.name, incoming.text)
-                for text in await converse(self.runtime, message):
+                # A picture, a sticker, a file: one line saying where such things go.
+                answers = (
+                    not_text()
+                    if incoming.text is None
+                    else await converse(
+                        self.runtime,
+                        ZaloText(incoming.user_id, incoming.chat_id, incoming.name, incoming.text),
+                    )
+                )
+                for text in answers:
                     await self.client.send_message(incoming.chat_id, text)
         except ZaloError as error:
             log.warning("a Zalo answer could not be sent: %s", error)

@@ -47,6 +47,7 @@ async def invite(update: Update, context: BotContext) -> None:
             code=issued.invite.code,
             link=invite_link(context.bot.username, issued.invite.code),
             expires_at=issued.invite.expires_at.astimezone(context.rt.tz),
+            zalo_on=context.rt.zalo,
         )
     )
 

@@ -80,6 +80,12 @@ async def converse(rt: Runtime, message: ZaloText) -> list[str]:
         return await read_only_answer(rt, member, message.text)
 
 
+def not_text() -> list[str]:
+    """What a picture, a sticker or a file sent to the Zalo bot gets: where files go."""
+    with on_channel(Channel.ZALO):
+        return _say("zalo_link/not_text")
+
+
 def _words_of(member: Membership) -> OrgWords:
     return org_words(member.org_name, member.org_office, member.org_head, member.org_short)
 

@@ -113,3 +113,40 @@ def test_0013_gives_every_nominee_its_name_key_and_keeps_two_spellings_of_one_na
         (2, "ánh dương", "ánh dương #2"),
         (3, "Lê Văn Hải", "lê văn hải"),
     ]
+
+
+def test_0016_keeps_members_and_their_outbox_rows_on_telegram(tmp_path: Path) -> None:
+    """Before 0016 every member was on Telegram: after it each still is (pushes to Telegram,
+    no Zalo account), its outbox rows are Telegram's, and a member on Zalo only fits."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "0015")
+        for statement in (
+            "INSERT INTO organizations (id, code, name) VALUES (1, 'O', 'Sở Tư pháp')",
+            "INSERT INTO units (id, code, name, kind, organization_id, created_at) VALUES "
+            "(1, 'HCTP', 'Phòng HCTP', 'phong', 1, '2026-01-01 00:00:00')",
+            "INSERT INTO members (id, telegram_user_id, chat_id, unit_id, role, full_name,"
+            " active, joined_at) VALUES (1, 501, 501, 1, 'focal', 'Minh', 1,"
+            " '2026-01-02 00:00:00')",
+            "INSERT INTO outbox (key, push_key, kind, chat_id, member_id, text, status,"
+            " not_before, created_at, attempts, timeouts, resent_after_crash) VALUES"
+            " ('p:501', 'p', 'launch', 501, 1, 't', 'sent', '2026-01-15 01:00:00',"
+            " '2026-01-15 01:00:00', 1, 0, 0)",
+        ):
+            conn.execute(text(statement))
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn, True), "head")
+        conn.execute(
+            text(
+                "INSERT INTO members (id, unit_id, role, full_name, active, joined_at,"
+                " zalo_user_id, zalo_chat_id, push_to) VALUES (2, 1, 'focal', 'Thảo', 1,"
+                " '2026-01-03 00:00:00', 'z1', 'z1', 'zalo')"
+            )
+        )
+    with engine.connect() as conn:
+        members = conn.execute(
+            text("SELECT id, telegram_user_id, push_to, zalo_user_id FROM members ORDER BY id")
+        ).all()
+        rows = conn.execute(text("SELECT channel, address, member_id FROM outbox")).all()
+    assert [tuple(m) for m in members] == [(1, 501, "telegram", None), (2, None, "zalo", "z1")]
+    assert [tuple(r) for r in rows] == [("telegram", None, 1)]

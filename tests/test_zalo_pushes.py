@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.emulator.sandbox import Person, Sandbox
 from bot.emulator.zalo import ZaloEmulator, ZaloUser
-from messages.plain import ZALO_MAX_TEXT, units
+from messages.plain import ZALO_MAX_TEXT, plain_parts, units
+from scheduler.outgoing import MAX_ZALO_PARTS, zalo_parts
 from storage.models import Channel, Member, OutboxMessage, OutboxStatus, PushTo, Role
 from tests.support.clock import Clock
 from tests.support.databases import load_files
@@ -71,7 +72,8 @@ def plain_within_limit(messages: list[str]) -> None:
 
 async def test_a_focal_point_on_zalo_only_gets_every_push_once(box: Sandbox, clock: Clock) -> None:
     minh = await on_zalo(box, "Minh", "HCTP")
-    office = await join(box, 5004, "Lan", "VP", Role.OFFICE)
+    lan = await on_zalo(box, "Lan", "VP", Role.OFFICE)  # the office on Zalo only too
+    office = await join(box, 5004, "Hoa", "VP", Role.OFFICE)
 
     await push_round(box, clock, "2026-01-10 09:05")  # the quarter's tasks
     assert count(minh.messages, "Nhiệm vụ thi đua quý I/2026") == 1
@@ -82,6 +84,9 @@ async def test_a_focal_point_on_zalo_only_gets_every_push_once(box: Sandbox, clo
     assert count(minh.messages, "chưa đăng ký thi đua") == 1
     await push_round(box, clock, "2026-03-16 08:00")  # the office's digest, on Telegram
     assert any("Quá hạn 15/03/2026" in m.text for m in office.messages)
+    assert count(lan.messages, "Quá hạn 15/03/2026") == 1
+    assert count(lan.messages, "📣 Phát động") == 1  # the launch reaches the office too
+    plain_within_limit(lan.messages)
 
     before = list(minh.messages)
     clock.set_local("2026-03-16 08:01")  # another tick: nothing twice
@@ -183,7 +188,9 @@ async def test_strangers_and_bad_input_on_zalo(box: Sandbox) -> None:
     for _ in range(4):
         assert "không đúng" in (await box.zalo_say(stranger, "ABCDEFGHJK"))[0]
     assert "thử lại sau" in (await box.zalo_say(stranger, "ABCDEFGHJK"))[0]
+    assert "chỉ đọc tin nhắn chữ" in (await box.zalo_say(stranger, None))[0]  # a picture
     minh = await on_zalo(box, "Minh", "HCTP")
+    assert "/nophoso" in (await box.zalo_say(minh, None))[0]
     for text in ("dangky", "/nophoso", "xin chào", "x" * 10_000, "kenh telegram"):
         answer = await box.zalo_say(minh, text)
         assert answer and all(units(a) <= ZALO_MAX_TEXT for a in answer)
@@ -242,3 +249,17 @@ async def test_the_broadcast_report_gives_figures_per_channel(box: Sandbox, cloc
     assert "Đã gửi: 2 · Bị chặn: 1" in report
     assert "Telegram: đã gửi 1" in report and "Zalo: đã gửi 1, bị chặn 1" in report
     assert "Tú (Phòng Bổ trợ tư pháp) (Zalo)" in report or "Tú (" in report
+
+
+@pytest.mark.parametrize("lines", [1, 40, 2_000])
+def test_a_push_of_hostile_size_is_at_most_six_zalo_messages(lines: int) -> None:
+    rendered = "\n".join(
+        f"• Đơn vị {n}: {'Tên rất dài 😀 ' * 20}&amp; &lt;x&gt;" for n in range(lines)
+    )
+    parts = zalo_parts(rendered)
+    assert 1 <= len(parts) <= MAX_ZALO_PARTS
+    plain_within_limit(parts)
+    if len(plain_parts(rendered)) > MAX_ZALO_PARTS:
+        assert "phần nữa" in parts[-1] and "Telegram" in parts[-1]
+    else:
+        assert parts == plain_parts(rendered)

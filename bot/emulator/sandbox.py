@@ -167,6 +167,10 @@ class Sandbox:
         self.background = background
         # The emulator's Zalo mode: given, the bot has its Zalo channel too (PRODUCT §12).
         self.zalo = zalo
+        # Set before start: the Zalo bot takes its messages by webhook ((url, address, port),
+        # with this secret), as `run --zalo-webhook` does, instead of polling.
+        self.zalo_webhook: tuple[str, str, int] | None = None
+        self.zalo_secret = ""
         self.db = Database(database_url)
         self.app: BotApplication | None = None
         self._handled = Handled()
@@ -219,6 +223,7 @@ class Sandbox:
             budget=self.budget,
         )
         self._handled.track(app)
+        app.bot_data.zalo_webhook, app.bot_data.zalo_secret = self.zalo_webhook, self.zalo_secret
         await app.initialize()
         await on_startup(app)
         await app.start()
@@ -265,12 +270,18 @@ class Sandbox:
             return
         await asyncio.gather(worker.drain(timeout), zalo.worker.drain(timeout))
 
-    async def zalo_say(self, user: ZaloUser, text: str, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
-        """A Zalo user sends the bot a text: the messages the bot answered it with."""
+    async def zalo_say(
+        self,
+        user: ZaloUser,
+        text: str | None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[str]:
+        """A Zalo user sends the bot a text (None: a picture): the messages the bot answered
+        it with."""
         assert self.app is not None and self.app.bot_data.zalo is not None
         zalo = self.app.bot_data.zalo
         before, answered = len(user.messages), zalo.answered
-        await user.send(text)
+        await (user.send(text) if text is not None else user.send_image())
         await zalo.wait_answered(answered + 1, timeout)
         return user.messages[before:]
 

@@ -17,6 +17,8 @@ import contextlib
 import itertools
 import secrets
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,10 @@ class ZaloUser:
         """The person sends the bot a text."""
         await self.emulator.deliver(self, text)
 
+    async def send_image(self, url: str = "https://example.invalid/photo.jpg") -> None:
+        """The person sends the bot a picture (no text)."""
+        await self.emulator.deliver(self, None, photo=url)
+
 
 class ZaloEmulator:
     """A loopback Zalo Bot Platform for tests and the demo."""
@@ -65,7 +71,10 @@ class ZaloEmulator:
         self.webhook_secret = ""
         self.webhook_statuses: list[int] = []
         self._users: dict[str, ZaloUser] = {}
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Updates not taken yet; a getUpdates whose client has gone takes none (the bot that
+        # asked was stopped: its successor gets them).
+        self._pending: deque[dict[str, Any]] = deque()
+        self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -73,6 +82,8 @@ class ZaloEmulator:
         # Seconds the answers of the next sendMessage calls are held back, the message being
         # delivered at once (a crash between the platform's taking and the bot's recording).
         self._held: list[float] = []
+        # Where to write what is said, if anywhere (the demo: the Telegram transcript).
+        self.transcript: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -112,20 +123,25 @@ class ZaloEmulator:
             self._users[uid] = ZaloUser(self, uid, name or uid)
         return self._users[uid]
 
-    async def deliver(self, user: ZaloUser, text: str) -> None:
-        """A message from a person: to the webhook if one is set, else to getUpdates."""
-        update = {
-            "event_name": "message.text.received",
-            "message": {
-                "chat": {"id": user.id, "chat_type": "PRIVATE"},
-                "from": {"id": user.id, "display_name": user.name},
-                "text": text,
-                "message_id": secrets.token_hex(10),
-                "date": int(time.time() * 1000),
-            },
+    async def deliver(self, user: ZaloUser, text: str | None, *, photo: str = "") -> None:
+        """A message from a person (a text, or a picture): to the webhook if one is set,
+        else to getUpdates."""
+        self._say(f"[Zalo · {user.name}] ", text if text is not None else f"🖼 {photo}")
+        message: dict[str, Any] = {
+            "chat": {"id": user.id, "chat_type": "PRIVATE"},
+            "from": {"id": user.id, "display_name": user.name},
+            "message_id": secrets.token_hex(10),
+            "date": int(time.time() * 1000),
         }
+        if text is not None:
+            message["text"] = text
+        else:
+            message["photo"] = photo
+        event = "message.text.received" if text is not None else "message.image.received"
+        update = {"event_name": event, "message": message}
         if not self.webhook_url:
-            await self._queue.put(update)
+            self._pending.append(update)
+            self._arrived.set()
             return
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -165,16 +181,18 @@ class ZaloEmulator:
         if request.match_info["token"] != self.token:
             status, body = 401, _error(401, "Unauthorized")
         else:
-            status, body = await self._call(method, record.params)
+            status, body = await self._call(method, record.params, request)
         record.status = status
         self._changed.set()
         return web.json_response(body, status=status)
 
-    async def _call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    async def _call(
+        self, method: str, params: dict[str, Any], request: web.Request
+    ) -> tuple[int, dict[str, Any]]:
         if method == "getMe":
             return 200, _ok({"id": self.token.split(":")[0], "account_name": "bot.thidua"})
         if method == "getUpdates":
-            return await self._get_updates(params)
+            return await self._get_updates(params, request)
         if method == "setWebhook":
             secret = str(params.get("secret_token") or "")
             if not str(params.get("url") or "").startswith(("http://", "https://")):
@@ -196,14 +214,23 @@ class ZaloEmulator:
             return status, body
         return 404, _error(404, "Not Found")
 
-    async def _get_updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    async def _get_updates(
+        self, params: dict[str, Any], request: web.Request
+    ) -> tuple[int, dict[str, Any]]:
         try:
             wait = min(float(params.get("timeout") or 30), 60.0)
         except (TypeError, ValueError):
             return 400, _error(400, "Invalid timeout")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
-                return 200, _ok(await self._queue.get())
+                while True:
+                    gone = request.transport is None or request.transport.is_closing()
+                    if gone:
+                        return 408, _error(408, "Request timeout")
+                    if self._pending:
+                        return 200, _ok(self._pending.popleft())
+                    self._arrived.clear()
+                    await self._arrived.wait()
         return 408, _error(408, "Request timeout")
 
     def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -216,7 +243,16 @@ class ZaloEmulator:
         if user.left:
             return 403, _error(403, "User has left the bot")
         user.messages.append(text)
+        self._say(f"[Zalo bot → {user.name}] ", text)
         return 200, _ok({"message_id": f"m{next(self._ids)}", "date": int(time.time() * 1000)})
+
+    def _say(self, prefix: str, text: str) -> None:
+        if self.transcript is None:
+            return
+        first, *rest = text.split("\n")
+        self.transcript(prefix + first)
+        for line in rest:
+            self.transcript(" " * len(prefix) + line)
 
 
 def _ok(result: Any) -> dict[str, Any]:
