@@ -33,7 +33,7 @@ from scheduler.delivery.budget import Budget, SendBudget
 from scheduler.delivery.pacing import pacer_for
 from scheduler.delivery.rules import Limits
 from scheduler.delivery.zalo import SECRET_HEADER as ZALO_SECRET_HEADER
-from scheduler.delivery.zalo import ZaloClient, ZaloError, parse_update
+from scheduler.delivery.zalo import ZaloClient, parse_update
 from scheduler.tick import Scheduler
 from storage.db import Database
 from storage.organizations import all_organizations
@@ -161,29 +161,26 @@ async def on_startup(app: BotApplication) -> None:
 
 async def _start_zalo(app: BotApplication) -> None:
     """The Zalo bot: its messages by webhook or polling, its worker with the background.
-    A Zalo platform that cannot be reached is logged; Telegram goes on without it."""
+    A Zalo platform that cannot be reached is logged and tried again; Telegram goes on."""
     services = app.bot_data
     zalo = services.zalo
     if zalo is None:
         return
     webhook = None
-    try:
-        if services.zalo_webhook is not None:
-            url, listen, port = services.zalo_webhook
-            secret = services.zalo_secret
-            server = WebhookServer(
-                path=urlsplit(url).path or "/",
-                secret=secret,
-                bot=None,
-                queue=zalo.inbox,
-                header=ZALO_SECRET_HEADER,
-                parse=parse_update,
-            )
-            await server.start(listen, port)
-            services.zalo_server, webhook = server, (url, secret)
-        await zalo.start(webhook=webhook, deliver=services.background)
-    except ZaloError as error:
-        log.error("Zalo bot not started: %s", error)
+    if services.zalo_webhook is not None:
+        url, listen, port = services.zalo_webhook
+        secret = services.zalo_secret
+        server = WebhookServer(
+            path=urlsplit(url).path or "/",
+            secret=secret,
+            bot=None,
+            queue=zalo.inbox,
+            header=ZALO_SECRET_HEADER,
+            parse=parse_update,
+        )
+        await server.start(listen, port)
+        services.zalo_server, webhook = server, (url, secret)
+    await zalo.start(webhook=webhook, deliver=services.background)
 
 
 def _start_delivery(app: BotApplication, runtime: Runtime) -> None:

@@ -53,8 +53,20 @@ class ZaloBot:
         self._answered = asyncio.Condition()
 
     async def start(self, *, webhook: tuple[str, str] | None = None, deliver: bool) -> None:
-        """Check the token, then take messages by the webhook (url, secret) or by polling;
-        with `deliver`, run the outbox worker too (the sandbox drains it by hand)."""
+        """Take messages by the webhook (url, secret) or by polling; with `deliver`, run the
+        outbox worker too (the sandbox drains it by hand). The platform is asked who the bot
+        is first; while it cannot be reached, that is tried again in the background, and
+        the worker waits out the outage on its own."""
+        if deliver:
+            self._spawn(self.worker.run(self._stop), "zalo-delivery")
+        self._spawn(self._answer_all(), "zalo-answers")
+        try:
+            await self._connect(webhook)
+        except ZaloError as error:
+            log.error("Zalo Bot API not reachable at start (%s); trying again", error)
+            self._spawn(self._connect_later(webhook), "zalo-poll")
+
+    async def _connect(self, webhook: tuple[str, str] | None) -> None:
         me = await self.client.get_me()
         async with self.runtime.db.write() as session:
             name = str(me.get("account_name") or me.get("display_name") or "")
@@ -64,10 +76,20 @@ class ZaloBot:
             self._spawn(self._poll(), "zalo-poll")
         else:
             await self.client.set_webhook(*webhook)
-        self._spawn(self._answer_all(), "zalo-answers")
-        if deliver:
-            self._spawn(self.worker.run(self._stop), "zalo-delivery")
         log.info("Zalo bot %s ready (%s)", name, "webhook" if webhook else "polling")
+
+    async def _connect_later(self, webhook: tuple[str, str] | None) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            pause = _BACKOFF[min(failures, len(_BACKOFF) - 1)]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), pause)
+            try:
+                await self._connect(webhook)
+                return
+            except ZaloError as error:
+                failures += 1
+                log.warning("Zalo Bot API still not reachable (%s)", error)
 
     async def stop(self) -> None:
         """Stop taking messages; the worker finishes its requests in flight."""

@@ -283,6 +283,7 @@ async def _decided(
             note=note,
             notice=_told_unit(state, note),
             seen=seen,
+            fan_out=context.rt.fan_out(),
         )
     if decision is None:
         return

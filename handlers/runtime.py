@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,9 +13,11 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from messages.organizations import OrgWords, org_words
+from scheduler.outgoing import to_members
 from storage.db import Database
 from storage.members import Membership
 from storage.models import utcnow
+from storage.review_decisions import FanOut
 
 
 @dataclass(slots=True)
@@ -39,6 +42,10 @@ class Runtime:
     def now(self) -> datetime:
         """The current instant (UTC); tests replace the clock."""
         return self.clock()
+
+    def fan_out(self) -> FanOut:
+        """How a handler's notice reaches members: on each of their channels."""
+        return functools.partial(to_members, zalo=self.zalo)
 
 
 @dataclass(slots=True)

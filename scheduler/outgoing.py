@@ -13,13 +13,15 @@ both channels gets each push once on each (PRODUCT §12).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from messages import render_text
+from messages import on_channel, render_text
 from messages.long_text import MAX_CAPTION, split_html, visible_length
 from messages.plain import plain_parts
 from storage.models import Channel, Member
 from storage.outbox import Outgoing
+from storage.zalo_links import routes
 
 MAX_ZALO_PARTS = 6  # Zalo messages of one push to one person, at most
 
@@ -108,3 +110,25 @@ def member_outgoing(
     assert member.chat_id is not None
     at = f"{key}:{member.chat_id}"
     return outgoing(at, push_key, kind, member.chat_id, text, now, member.id, document_file_id)
+
+
+def to_members(
+    key: str,
+    kind: str,
+    members: Sequence[Member],
+    render: Callable[[], str],
+    now: datetime,
+    *,
+    zalo: bool,
+) -> list[Outgoing]:
+    """One message to each of these members on each of their channels (storage.zalo_links
+    .routes), `render` called once per channel, on that channel (messages.on_channel)."""
+    texts: dict[Channel, str] = {}
+    rows: list[Outgoing] = []
+    for member in members:
+        for channel in routes(member, zalo):
+            if channel not in texts:
+                with on_channel(channel):
+                    texts[channel] = render()
+            rows += member_outgoing(key, key, kind, member, channel, texts[channel], now)
+    return rows

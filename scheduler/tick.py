@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messages import on_channel, render, render_text
+from messages import render, render_text
 from messages.organizations import speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
-from scheduler.outgoing import member_outgoing, outgoing
+from scheduler.outgoing import member_outgoing, outgoing, to_members
 from scheduler.push_text import push_words, render_push
 from scheduler.snapshot import HORIZON, load_snapshot
 from storage.announcements import reach
@@ -132,15 +132,9 @@ class Scheduler:
         **values: Any,
     ) -> list[Outgoing]:
         """One of the office's notices to each of these members, on their channels."""
-        texts: dict[Channel, str] = {}
-        rows: list[Outgoing] = []
-        for m in members:
-            for channel in routes(m, self.zalo):
-                if channel not in texts:
-                    with on_channel(channel):
-                        texts[channel] = render(screen, **values)
-                rows += member_outgoing(key, key, row_kind, m, channel, texts[channel], now)
-        return rows
+        return to_members(
+            key, row_kind, members, lambda: render(screen, **values), now, zalo=self.zalo
+        )
 
     async def _failed_push(
         self, session: AsyncSession, push: Push, now: datetime

@@ -3,7 +3,7 @@ points told through the outbox in the same transaction, once per decision."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +14,7 @@ from storage.members import members_of_unit
 from storage.models import (
     Award,
     Campaign,
+    Member,
     Nominee,
     RequiredDocument,
     ReviewState,
@@ -26,6 +27,23 @@ from storage.recipients import organization_code, recipients
 from storage.reviews import current_files, nominee_by_id, set_review
 
 KIND = "review"  # the outbox kind of the notice to the unit
+
+# The rows telling these members a text rendered on demand (for each of their channels):
+# (key, kind, members, render, now) -> rows. The caller gives the one that knows the channels
+# (scheduler.outgoing.to_members); without it, Telegram alone.
+FanOut = Callable[[str, str, Sequence[Member], Callable[[], str], datetime], list[Outgoing]]
+
+
+def telegram_only(
+    key: str, kind: str, members: Sequence[Member], render: Callable[[], str], now: datetime
+) -> list[Outgoing]:
+    """Each member with a Telegram chat, the text once (a tool without channels)."""
+    text = render()
+    return [
+        Outgoing(f"{key}:{m.chat_id}", key, kind, m.chat_id, text, now, m.id)
+        for m in members
+        if m.chat_id is not None
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +113,7 @@ async def decide(
     note: str | None,
     notice: Callable[[Nominee, Campaign], str],
     seen: int | None = None,
+    fan_out: FanOut = telegram_only,
 ) -> Decision | None:
     """Approve or return a dossier and enqueue `notice(nominee, campaign)` for every active
     focal point of its unit; None when the nominee is gone.
@@ -120,47 +139,24 @@ async def decide(
         return Decision(nominee, campaign, 0, again=True)  # taken once: nobody told twice
     await set_review(session, nominee, state, by=by, now=now, note=note)
     assert nominee.reviewed_at is not None
-    # Told on Telegram, where the dossier is acted on (a member on Zalo only reads it in /hoso).
-    focal = [
-        m
-        for m in await members_of_unit(session, nominee.unit_id)
-        if m.role is Role.FOCAL and m.chat_id is not None
-    ]
+    focal = [m for m in await members_of_unit(session, nominee.unit_id) if m.role is Role.FOCAL]
     push_key = decision_key(nominee.id, state, nominee.reviewed_at)
-    text = notice(nominee, campaign)
-    await enqueue(
-        session,
-        [
-            Outgoing(
-                key=f"{push_key}:{m.chat_id}",
-                push_key=push_key,
-                kind=KIND,
-                chat_id=m.chat_id,  # type: ignore[arg-type]  # not None: filtered above
-                member_id=m.id,
-                text=text,
-                not_before=now,
-            )
-            for m in focal
-        ],
-        now,
-    )
+    rows = fan_out(push_key, KIND, focal, lambda: notice(nominee, campaign), now)
+    await enqueue(session, rows, now)
     return Decision(nominee, campaign, len(focal))
 
 
 async def tell_office(
-    session: AsyncSession, organization_id: int, key: str, text: str, now: datetime
+    session: AsyncSession,
+    organization_id: int,
+    key: str,
+    render: Callable[[], str],
+    now: datetime,
+    fan_out: FanOut = telegram_only,
 ) -> int:
-    """Enqueue `text` once (under `key`) for every office member of the organisation, in the
-    caller's transaction; how many it goes to."""
+    """Enqueue the text `render` gives once (under `key`) for every office member of the
+    organisation, in the caller's transaction; how many it goes to."""
     code = await organization_code(session, organization_id)
     office = [m for m in await recipients(session, None, code) if m.role is Role.OFFICE]
-    await enqueue(
-        session,
-        [
-            Outgoing(f"{key}:{m.chat_id}", key, "review_reopened", m.chat_id, text, now, m.id)
-            for m in office
-            if m.chat_id is not None
-        ],
-        now,
-    )
+    await enqueue(session, fan_out(key, "review_reopened", office, render, now), now)
     return len(office)

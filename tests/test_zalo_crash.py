@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.emulator import BotApiEmulator
-from bot.emulator.sandbox import process_environment
 from bot.emulator.zalo import ZaloEmulator
 from storage.db import Database
 from storage.models import Channel, Member, OutboxMessage, OutboxStatus, PushTo, Role, Unit
@@ -24,7 +22,7 @@ from tests.support.broadcasts import add_focal_points, announce_to_all
 from tests.support.clock import in_office_hours
 from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
-from tests.support.processes import track_child
+from tests.support.processes import start_bot
 from tests.support.waiting import eventually
 
 TELEGRAM_ONLY, ZALO_ONLY, BOTH = 4, 4, 2
@@ -61,25 +59,12 @@ async def add_zalo_members(db: Database, zalo: ZaloEmulator, now: datetime) -> l
     return chats
 
 
-async def start(tmp_path: Path, emu: BotApiEmulator, zalo: ZaloEmulator, url: str) -> object:
-    env = process_environment(
-        emu,
-        url,
-        tmp_path / "files",
-        ZALO_BOT_TOKEN=zalo.token,
-        ZALO_API_BASE_URL=zalo.base_url,
+async def start(
+    tmp_path: Path, emu: BotApiEmulator, zalo: ZaloEmulator, url: str
+) -> asyncio.subprocess.Process:
+    return await start_bot(
+        tmp_path, emu, url, ZALO_BOT_TOKEN=zalo.token, ZALO_API_BASE_URL=zalo.base_url
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return track_child(process)
 
 
 def telegram_received(emu: BotApiEmulator) -> Counter[int]:
@@ -124,8 +109,8 @@ async def test_killed_mid_broadcast_over_both_channels(tmp_path: Path) -> None:
                 return Counter(sending) == {Channel.TELEGRAM: 1, Channel.ZALO: 1}
 
         await eventually(cut_on_both)
-        first.send_signal(signal.SIGKILL)  # type: ignore[attr-defined]
-        await first.wait()  # type: ignore[attr-defined]
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
 
         second = await start(tmp_path, emu, zalo, url)
 
@@ -135,9 +120,9 @@ async def test_killed_mid_broadcast_over_both_channels(tmp_path: Path) -> None:
             return states == {OutboxStatus.SENT: rows}
 
         await eventually(all_sent, timeout=30)
-        second.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
-        _, err = await asyncio.wait_for(second.communicate(), 30)  # type: ignore[attr-defined]
-        assert second.returncode == 0, err.decode()  # type: ignore[attr-defined]
+        second.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 0, err.decode()
 
         # At most the one message in flight per channel came twice, and each repeat counted.
         on_telegram, on_zalo = telegram_received(emu), zalo_received(zalo, zalo_chats)

@@ -13,9 +13,14 @@ from sqlalchemy import select
 
 from bot.emulator.sandbox import Person, Sandbox
 from bot.emulator.zalo import ZaloEmulator, ZaloUser
+from messages import render
 from messages.plain import ZALO_MAX_TEXT, plain_parts, units
 from scheduler.outgoing import MAX_ZALO_PARTS, zalo_parts
-from storage.models import Channel, Member, OutboxMessage, OutboxStatus, PushTo, Role
+from storage.campaigns import campaign_by_code
+from storage.models import Channel, Member, OutboxMessage, OutboxStatus, PushTo, ReviewState, Role
+from storage.nominees import active_awards, add_nominee
+from storage.review_decisions import decide
+from storage.units import unit_by_code
 from tests.support.clock import Clock
 from tests.support.databases import load_files
 from tests.support.paths import EXAMPLES
@@ -263,3 +268,63 @@ def test_a_push_of_hostile_size_is_at_most_six_zalo_messages(lines: int) -> None
         assert "phần nữa" in parts[-1] and "Telegram" in parts[-1]
     else:
         assert parts == plain_parts(rendered)
+
+
+async def test_a_returned_dossier_is_told_on_each_member_s_channel(box: Sandbox) -> None:
+    minh = await join(box, 5001, "Minh", "HCTP", Role.FOCAL)
+    thao = await on_zalo(box, "Thảo", "HCTP")  # the same unit, on Zalo only
+    assert box.app is not None and box.app.bot_data.runtime is not None
+    runtime = box.app.bot_data.runtime
+    async with box.db.write() as session:
+        campaign = await campaign_by_code(session, "STP-LS-2026")
+        unit = await unit_by_code(session, "HCTP")
+        assert campaign is not None and unit is not None
+        award = next(a for a in await active_awards(session, campaign.id) if a.code == "GK-CN")
+        nominee = await add_nominee(
+            session,
+            campaign_id=campaign.id,
+            unit_id=unit.id,
+            name="Nguyễn Văn An",
+            award=award,
+            by=1,
+            now=box.clock(),
+        )
+        assert nominee is not None
+        decision = await decide(
+            session,
+            nominee.id,
+            ReviewState.RETURNED,
+            by=1,
+            now=box.clock(),
+            note="Thiếu chữ ký & dấu",
+            notice=lambda n, c: render("review/told_returned", nominee=n, campaign=c, note="x"),
+            fan_out=runtime.fan_out(),
+        )
+    assert decision is not None and decision.told == 2
+    await box.deliver()
+    assert sum("cần bổ sung" in m.text and "/nophoso;" in m.text for m in minh.messages) == 1
+    told = [m for m in thao.messages if "cần bổ sung" in m]
+    assert len(told) == 1 and "lệnh /nophoso trên Telegram" in told[0]
+    plain_within_limit(told)
+
+
+async def test_a_telegram_block_leaves_a_member_on_zalo(box: Sandbox, clock: Clock) -> None:
+    ha = await join(box, 5002, "Hà", "TGPL", Role.FOCAL)
+    ha_zalo = zalo(box).user(name="Hà")
+    await link_by_kenh(box, ha, ha_zalo)
+    await ha.press((await ha.say("/kenh")).last, "Cả hai")
+    ha.user.block()
+    await push_round(box, clock, "2026-01-10 09:05")  # the quarter's tasks: Telegram refuses
+    assert count(ha_zalo.messages, "Nhiệm vụ thi đua quý I/2026") == 1
+    async with box.db.read() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_user_id == 5002))
+    assert member is not None and member.active and member.push_to is PushTo.ZALO
+    await push_round(box, clock, "2026-01-15 08:05")  # the launch: Zalo only, no retry there
+    assert count(ha_zalo.messages, "📣 Phát động") == 1
+    async with box.db.read() as session:
+        launch_rows = (
+            await session.scalars(
+                select(OutboxMessage.channel).where(OutboxMessage.kind == "launch")
+            )
+        ).all()
+    assert list(launch_rows) == [Channel.ZALO]

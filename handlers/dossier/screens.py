@@ -86,9 +86,16 @@ async def place_file(
             today=local_today(context),
         )
         if placed is not None and placed.reopened:
-            text = render("review/reopened", nominees=placed.reopened, unit=member.unit_name)
+            reopened, unit = placed.reopened, member.unit_name
             key = f"reopened:{placed.upload.id}"
-            await tell_office(session, member.organization_id, key, text, now)
+            await tell_office(
+                session,
+                member.organization_id,
+                key,
+                lambda: render("review/reopened", nominees=reopened, unit=unit),
+                now,
+                context.rt.fan_out(),
+            )
     if placed is not None and placed.reopened:
         context.rt.poke()
     return placed

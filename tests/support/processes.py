@@ -38,9 +38,12 @@ def no_orphan_bots() -> Iterator[None]:
                 os.kill(process.pid, signal.SIGKILL)
 
 
-async def start_bot(tmp_path: Path, emu: BotApiEmulator, url: str) -> asyncio.subprocess.Process:
-    """`python -m bot run` against the emulator and the database at `url`."""
-    env = process_environment(emu, url, tmp_path / "files")
+async def start_bot(
+    tmp_path: Path, emu: BotApiEmulator, url: str, **settings: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` against the emulator and the database at `url` (and any other
+    settings, e.g. ZALO_BOT_TOKEN)."""
+    env = process_environment(emu, url, tmp_path / "files", **settings)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
