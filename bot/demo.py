@@ -116,12 +116,12 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     thao = sandbox.zalo.user("thao", script["zalo_focal_point"])
     await lan.say("/moi BTTP focal")
     await sandbox.zalo_say(thao, await _newest_invite(sandbox))
-    # Hà links her Zalo too, with the code /kenh gives, and takes pushes on both.
+    # Hà links her Zalo too, with the code /kenh gives: pushes go to both from now on.
     given = await ha.press((await ha.say("/kenh")).last, label("channel_code"))
     code = given.text.split(":", 1)[1].split()[0]
     await sandbox.zalo_say(sandbox.zalo.user("ha", ha.user.first_name), code)
     await sandbox.deliver()  # Telegram tells her of the link
-    await ha.press((await ha.say("/kenh")).last, label("channel_both", selected=False))
+    await ha.say("/kenh")  # pushes now go to both
 
     # 15/01 08:05: the scheduler's tick sends the campaign launch and this quarter's tasks.
     _jump(sandbox, clock, datetime(2026, 1, 15, 8, 5, tzinfo=TZ))

@@ -204,8 +204,9 @@ async def _attach(
     await _release_account(session, zalo_id, member.id)
     member.zalo_user_id, member.zalo_chat_id, member.zalo_name = zalo_id, chat, name[:300]
     member.zalo_linked_at, member.zalo_left_at = now, None
-    if member.telegram_user_id is None:
-        member.push_to = PushTo.ZALO
+    # Linked to receive there: Zalo only for a member without Telegram, else both (until
+    # the member chooses otherwise with /kenh or "kenh").
+    member.push_to = PushTo.ZALO if member.telegram_user_id is None else PushTo.BOTH
     await session.flush()
     return Linking(
         Linked.LINKED, await zalo_membership(session, zalo_id), telegram_chat=member.chat_id

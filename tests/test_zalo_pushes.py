@@ -149,8 +149,10 @@ async def test_a_member_on_both_channels_gets_each_push_once_on_each(
     ha_zalo = zalo(box).user(name="Hà")
     await link_by_kenh(box, ha, ha_zalo)
     screen = await ha.say("/kenh")
-    assert "Nơi nhận thông báo: Telegram" in screen.text  # linking changes no choice
-    chosen = await ha.press(screen.last, "Cả hai")
+    assert "Nơi nhận thông báo: cả Telegram và Zalo" in screen.text  # linked to receive there
+    chosen = await ha.press(screen.last, "Telegram")
+    assert "Đã lưu" in chosen.text and "Nơi nhận thông báo: Telegram" in chosen.text
+    chosen = await ha.press(chosen.last, "Cả hai")
     assert "Đã lưu" in chosen.text and "cả Telegram và Zalo" in chosen.text
 
     await push_round(box, clock, "2026-01-15 08:05")
@@ -311,8 +313,7 @@ async def test_a_returned_dossier_is_told_on_each_member_s_channel(box: Sandbox)
 async def test_a_telegram_block_leaves_a_member_on_zalo(box: Sandbox, clock: Clock) -> None:
     ha = await join(box, 5002, "Hà", "TGPL", Role.FOCAL)
     ha_zalo = zalo(box).user(name="Hà")
-    await link_by_kenh(box, ha, ha_zalo)
-    await ha.press((await ha.say("/kenh")).last, "Cả hai")
+    await link_by_kenh(box, ha, ha_zalo)  # pushes to both from now on
     ha.user.block()
     await push_round(box, clock, "2026-01-10 09:05")  # the quarter's tasks: Telegram refuses
     assert count(ha_zalo.messages, "Nhiệm vụ thi đua quý I/2026") == 1
