@@ -5,42 +5,37 @@ is missing, or what cannot be told. No I/O; findings are data, worded later by t
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    StringConstraints,
-    Tag,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from storage.text import fold
 
 Target = Literal["ca_nhan", "tap_the"]
-# A year's quality rating (đánh giá, xếp loại), lowest first.
+# A year's quality rating (the yearly assessment of staff and units), lowest first.
 Level = Literal["khong_hoan_thanh", "hoan_thanh", "tot", "xuat_sac"]
 LEVELS: tuple[Level, ...] = ("khong_hoan_thanh", "hoan_thanh", "tot", "xuat_sac")
 # Where an initiative was recognised to have effect, narrowest first.
 Scope = Literal["co_so", "tinh", "toan_quoc"]
 SCOPES: tuple[Scope, ...] = ("co_so", "tinh", "toan_quoc")
-# A sáng kiến, or a đề tài / đề án / công trình khoa học accepted (nghiệm thu).
+# A recognised initiative, or a scientific study or project accepted on completion.
 Work = Literal["sang_kien", "de_tai"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Years = Annotated[int, Field(ge=1, le=50)]
+OrgCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$")]
 
-# Syllables official texts write with i or y alike (sĩ/sỹ), and the optional word for "level".
+# Syllables official texts write with i or y alike (si/sy once folded), and the optional word
+# for "level".
 _I_OR_Y = {"sy": "si", "ky": "ki", "ly": "li", "my": "mi", "ty": "ti", "hy": "hi"}
 _OPTIONAL = {"cap"}
 
 
 def title_key(name: str) -> str:
-    """A title's name as titles compare: folded (storage.text.fold), sĩ = sỹ, "cấp" optional."""
+    """A title's name as titles compare: folded (storage.text.fold), si = sy, "cap" optional."""
     words = fold(name).replace(".", " ").replace(",", " ").split()
     return " ".join(_I_OR_Y.get(w, w) for w in words if w not in _OPTIONAL)
 
@@ -49,49 +44,60 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class HoldsSpec(_Strict):
+class _Cond(_Strict):
+    """A condition: its kind, and the point of the text it comes from, if given."""
+
+    basis: Text | None = None
+
+
+class Holds(_Cond):
     """Holds one of these titles in the year sought."""
 
+    kind: Literal["holds"]
     titles: list[Name] = Field(min_length=1)
 
 
-class ConsecutiveSpec(_Strict):
+class Consecutive(_Cond):
     """Held one of these titles in each of `count` consecutive years, the last being the year
     sought (`ending: year`) or the year before it."""
 
+    kind: Literal["consecutive"]
     titles: list[Name] = Field(min_length=1)
     count: int = Field(ge=2, le=50)
     ending: Literal["year", "year_before"] = "year"
 
 
-class RatedSpec(_Strict):
+class Rated(_Cond):
     """Rated at least `at_least` in each of the `years` years up to the year sought."""
 
+    kind: Literal["rated"]
     at_least: Level
     years: Years = 1
 
 
-class InitiativesSpec(_Strict):
+class Initiatives(_Cond):
     """At least `count` recognised works of `scope` or wider in the `within` years up to the
     year sought (none: any year up to it)."""
 
+    kind: Literal["initiatives"]
     count: int = Field(default=1, ge=1, le=100)
     scope: Scope = "co_so"
     within: Years | None = None
-    kinds: list[Work] = Field(default=["sang_kien", "de_tai"], min_length=1)
+    works: list[Work] = Field(default=["sang_kien", "de_tai"], min_length=1)
 
 
-class ShareSpec(_Strict):
+class Share(_Cond):
     """A share of the collective's members, in the year sought, holding a title (`title`) or
     rated at least a level (`rated`): at least, or more than, a percentage."""
 
+    kind: Literal["share"]
     title: Name | None = None
     rated: Level | None = None
     at_least: float | None = Field(default=None, ge=0, le=100)
     more_than: float | None = Field(default=None, ge=0, lt=100)
 
     @model_validator(mode="after")
-    def _one_of_each(self) -> ShareSpec:
+    def _one_of_each(self) -> Share:
         if (self.title is None) == (self.rated is None):
             raise ValueError("exactly one of title, rated")
         if (self.at_least is None) == (self.more_than is None):
@@ -99,78 +105,30 @@ class ShareSpec(_Strict):
         return self
 
 
-class JudgedSpec(_Strict):
-    """A criterion the council weighs; history cannot tell."""
+class Judged(_Cond):
+    """A criterion the council weighs: the history cannot tell."""
 
+    kind: Literal["judged"]
     text: Text
 
 
-class Holds(_Strict):
-    holds: HoldsSpec
-    basis: Text | None = None
+class AnyOf(_Cond):
+    """One of the conditions."""
+
+    kind: Literal["any"]
+    of: list[Condition] = Field(min_length=2)
 
 
-class Consecutive(_Strict):
-    consecutive: ConsecutiveSpec
-    basis: Text | None = None
+class AllOf(_Cond):
+    """Every one of the conditions."""
 
-
-class Rated(_Strict):
-    rated: RatedSpec
-    basis: Text | None = None
-
-
-class Initiatives(_Strict):
-    initiatives: InitiativesSpec
-    basis: Text | None = None
-
-
-class Share(_Strict):
-    share: ShareSpec
-    basis: Text | None = None
-
-
-class Judged(_Strict):
-    judged: JudgedSpec
-    basis: Text | None = None
-
-
-class AnyOf(_Strict):
-    any: list[Condition] = Field(min_length=2)
-    basis: Text | None = None
-
-
-class AllOf(_Strict):
-    all: list[Condition] = Field(min_length=2)
-    basis: Text | None = None
-
-
-_KINDS = ("holds", "consecutive", "rated", "initiatives", "share", "judged", "any", "all")
-
-
-def _kind(value: Any) -> str | None:
-    """The condition's kind: the first key of the mapping that names one."""
-    if isinstance(value, Mapping):
-        return next((k for k in value if k in _KINDS), None)
-    if isinstance(value, BaseModel):
-        return next((k for k in _KINDS if k in type(value).model_fields), None)
-    return None
+    kind: Literal["all"]
+    of: list[Condition] = Field(min_length=2)
 
 
 Condition = Annotated[
-    Annotated[Holds, Tag("holds")]
-    | Annotated[Consecutive, Tag("consecutive")]
-    | Annotated[Rated, Tag("rated")]
-    | Annotated[Initiatives, Tag("initiatives")]
-    | Annotated[Share, Tag("share")]
-    | Annotated[Judged, Tag("judged")]
-    | Annotated[AnyOf, Tag("any")]
-    | Annotated[AllOf, Tag("all")],
-    Discriminator(
-        _kind,
-        custom_error_type="condition_kind",
-        custom_error_message="a condition is one of: " + ", ".join(_KINDS),
-    ),
+    Holds | Consecutive | Rated | Initiatives | Share | Judged | AnyOf | AllOf,
+    Field(discriminator="kind"),
 ]
 AnyOf.model_rebuild()
 AllOf.model_rebuild()
@@ -211,22 +169,16 @@ class RulesBody(_Strict):
 class RulesDocument(_Strict):
     """A rules file: the law's conditions, or an organisation's own."""
 
-    organization: (
-        Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$")] | None
-    ) = None
+    organization: OrgCode | None = None
     rules: RulesBody
 
     def rule_for(self, title: str, target: Target) -> Rule | None:
         """The rule for a title (however its name is typed) and a target, if any."""
         key = title_key(title)
-        return next(
-            (
-                rule
-                for rule in self.rules.items
-                if rule.target == target and key in {title_key(n) for n in rule.names}
-            ),
-            None,
-        )
+        for rule in self.rules.items:
+            if rule.target == target and key in {title_key(n) for n in rule.names}:
+                return rule
+        return None
 
 
 def read_rules(data: object) -> RulesDocument:
@@ -255,7 +207,7 @@ class Rating:
 
 @dataclass(frozen=True, slots=True)
 class Initiative:
-    """A recognised sáng kiến or accepted đề tài, by year, with its scope."""
+    """A recognised initiative or an accepted study, by year, with its scope."""
 
     year: int
     scope: Scope = "co_so"
@@ -264,7 +216,8 @@ class Initiative:
 
 @dataclass(frozen=True, slots=True)
 class InitiativesListed:
-    """Every recognised work of that year is among the records (none: none were)."""
+    """All of that year's recognised works are among the records, if any: too few is then
+    missing rather than unknown."""
 
     year: int
 
@@ -318,7 +271,7 @@ class Finding:
     `all`, the findings of its parts."""
 
     kind: str
-    condition: Any
+    condition: Condition
     status: Status
     found: Mapping[str, Any] = field(default_factory=dict)
     parts: tuple[Finding, ...] = ()
@@ -351,110 +304,120 @@ class _Facts:
     def __init__(self, history: History) -> None:
         self.complete_until = history.complete_until
         self.held: dict[int, set[str]] = {}
-        self.level: dict[int, int] = {}
+        self.level: dict[int, int] = {}  # the best rating of each year, as its rank
         self.works: list[Initiative] = []
         self.listed: set[int] = set()
         self.share: dict[tuple[int, str], float] = {}
+        # Duplicates keep the best (so that a record added never takes anything away); values
+        # outside the vocabulary are left out rather than trusted.
         for r in history.records:
             if isinstance(r, Held):
                 self.held.setdefault(r.year, set()).add(title_key(r.name))
-            elif isinstance(r, Rating):
+            elif isinstance(r, Rating) and r.level in LEVELS:
                 self.level[r.year] = max(self.level.get(r.year, 0), LEVELS.index(r.level))
-            elif isinstance(r, Initiative):
+            elif isinstance(r, Initiative) and r.scope in SCOPES:
                 self.works.append(r)
             elif isinstance(r, InitiativesListed):
                 self.listed.add(r.year)
-            elif (r.title is None) != (r.rated is None):  # a MemberShare naming one thing
+            elif isinstance(r, MemberShare) and math.isfinite(r.percent) and _names_one(r):
                 key = (r.year, _share_key(r.title, r.rated))
                 self.share[key] = max(self.share.get(key, r.percent), r.percent)
 
     def holds(self, year: int, keys: set[str]) -> Status:
+        """Holds one of the titles that year; absent from a year not yet complete: unknown."""
         if self.held.get(year, set()) & keys:
             return Status.MET
         complete = self.complete_until is None or year <= self.complete_until
         return Status.MISSING if complete else Status.UNKNOWN
+
+    def rated(self, year: int, at_least: Level) -> Status:
+        """Rated at least that level that year; no rating known: unknown."""
+        if year not in self.level:
+            return Status.UNKNOWN
+        return Status.MET if self.level[year] >= LEVELS.index(at_least) else Status.MISSING
+
+    def initiatives(self, cond: Initiatives, year: int) -> Finding:
+        """Enough recognised works in the window; too few is missing only where every year
+        of the window is listed in full."""
+        spec = cond
+        first = None if spec.within is None else year - spec.within + 1
+        years = sorted(
+            w.year
+            for w in self.works
+            if (first is None or first <= w.year)
+            and w.year <= year
+            and SCOPES.index(w.scope) >= SCOPES.index(spec.scope)
+            and w.kind in spec.works
+        )
+        if len(years) >= spec.count:
+            status = Status.MET
+        elif first is not None and self.listed.issuperset(range(first, year + 1)):
+            status = Status.MISSING
+        else:
+            status = Status.UNKNOWN
+        return Finding("initiatives", cond, status, {"count": len(years), "years": years})
+
+
+def _names_one(share: MemberShare) -> bool:
+    return (share.title is None) != (share.rated is None)
 
 
 def _share_key(title: str | None, rated: Level | None) -> str:
     return f"title:{title_key(title)}" if title is not None else f"rated:{rated}"
 
 
-def _all(statuses: Iterable[Status]) -> Status:
+def _join(statuses: Iterable[Status], decisive: Status, otherwise: Status) -> Status:
+    """Three-valued logic: `decisive` wins, then unknown, else `otherwise`."""
     found = set(statuses)
-    if Status.MISSING in found:
-        return Status.MISSING
-    return Status.UNKNOWN if Status.UNKNOWN in found else Status.MET
+    return (
+        decisive if decisive in found else Status.UNKNOWN if Status.UNKNOWN in found else otherwise
+    )
+
+
+def _all(statuses: Iterable[Status]) -> Status:
+    return _join(statuses, Status.MISSING, Status.MET)
 
 
 def _any(statuses: Iterable[Status]) -> Status:
-    found = set(statuses)
-    if Status.MET in found:
-        return Status.MET
-    return Status.UNKNOWN if Status.UNKNOWN in found else Status.MISSING
+    return _join(statuses, Status.MET, Status.MISSING)
 
 
 def _check(cond: Condition, facts: _Facts, year: int) -> Finding:
     """One condition against the facts, for the year sought."""
-    kind = _kind(cond) or ""
+    kind = cond.kind
     if isinstance(cond, Holds):
-        status = facts.holds(year, {title_key(t) for t in cond.holds.titles})
+        status = facts.holds(year, {title_key(t) for t in cond.titles})
         return Finding(kind, cond, status, {"year": year})
     if isinstance(cond, Consecutive):
-        spec = cond.consecutive
+        spec = cond
         last = year if spec.ending == "year" else year - 1
-        window = range(last - spec.count + 1, last + 1)
         keys = {title_key(t) for t in spec.titles}
-        by_year = {y: facts.holds(y, keys) for y in window}
+        by_year = {y: facts.holds(y, keys) for y in range(last - spec.count + 1, last + 1)}
         held = [y for y, s in by_year.items() if s is Status.MET]
         lacking = [y for y, s in by_year.items() if s is Status.MISSING]
         return Finding(kind, cond, _all(by_year.values()), {"held": held, "lacking": lacking})
     if isinstance(cond, Rated):
-        need = LEVELS.index(cond.rated.at_least)
-        window = range(year - cond.rated.years + 1, year + 1)
+        window = range(year - cond.years + 1, year + 1)
+        statuses = [facts.rated(y, cond.at_least) for y in window]
         levels = {y: LEVELS[facts.level[y]] for y in window if y in facts.level}
-        statuses = [
-            Status.UNKNOWN
-            if y not in facts.level
-            else Status.MET
-            if facts.level[y] >= need
-            else Status.MISSING
-            for y in window
-        ]
         return Finding(kind, cond, _all(statuses), {"levels": levels})
     if isinstance(cond, Initiatives):
-        ispec = cond.initiatives
-        first = None if ispec.within is None else year - ispec.within + 1
-        years = sorted(
-            w.year
-            for w in facts.works
-            if w.year <= year
-            and (first is None or w.year >= first)
-            and SCOPES.index(w.scope) >= SCOPES.index(ispec.scope)
-            and w.kind in ispec.kinds
-        )
-        if len(years) >= ispec.count:
-            status = Status.MET
-        elif first is not None and all(y in facts.listed for y in range(first, year + 1)):
-            status = Status.MISSING
-        else:
-            status = Status.UNKNOWN
-        return Finding(kind, cond, status, {"count": len(years), "years": years})
+        return facts.initiatives(cond, year)
     if isinstance(cond, Share):
-        sspec = cond.share
-        percent = facts.share.get((year, _share_key(sspec.title, sspec.rated)))
+        percent = facts.share.get((year, _share_key(cond.title, cond.rated)))
         if percent is None:
             status = Status.UNKNOWN
-        elif sspec.at_least is not None:
-            status = Status.MET if percent >= sspec.at_least else Status.MISSING
+        elif cond.at_least is not None:
+            status = Status.MET if percent >= cond.at_least else Status.MISSING
         else:
-            status = Status.MET if percent > (sspec.more_than or 0) else Status.MISSING
+            status = Status.MET if percent > (cond.more_than or 0) else Status.MISSING
         return Finding(kind, cond, status, {"percent": percent})
-    if isinstance(cond, AnyOf | AllOf):
-        parts = tuple(
-            _check(c, facts, year) for c in (cond.any if isinstance(cond, AnyOf) else cond.all)
-        )
-        combine = _any if isinstance(cond, AnyOf) else _all
-        return Finding(kind, cond, combine(p.status for p in parts), parts=parts)
+    if isinstance(cond, AnyOf):
+        parts = tuple(_check(c, facts, year) for c in cond.of)
+        return Finding(kind, cond, _any(p.status for p in parts), parts=parts)
+    if isinstance(cond, AllOf):
+        parts = tuple(_check(c, facts, year) for c in cond.of)
+        return Finding(kind, cond, _all(p.status for p in parts), parts=parts)
     return Finding(kind, cond, Status.UNKNOWN)  # Judged: the council's to weigh
 
 
