@@ -749,6 +749,46 @@ class ResultItem(Base):
     )
 
 
+class PastAward(Base):
+    """A title or award of an earlier year, loaded from the office's own records (an Excel
+    workbook), for the history (PRODUCT §11); published results are the history's other half."""
+
+    __tablename__ = "past_awards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    target: Mapped[Target] = mapped_column(_enum(Target, "past_award_target"))
+    name: Mapped[str] = mapped_column(String(300))  # the person, or the collective
+    name_key: Mapped[str] = mapped_column(String(300))  # storage.text.name_key(name)
+    year: Mapped[int] = mapped_column(Integer)
+    award: Mapped[str] = mapped_column(String(300))  # the title or award, as written
+    decision: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source: Mapped[str] = mapped_column(String(300))  # the workbook's file name and row
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "name_key", "year", "award"),
+        Index("ix_past_awards_org_year", "organization_id", "year"),
+    )
+
+
+class PersonAlias(Base):
+    """Two spellings of one person of a unit: `name_key` is read as `canonical_key`
+    (`thiduabot people merge`)."""
+
+    __tablename__ = "person_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    name_key: Mapped[str] = mapped_column(String(300))
+    canonical_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("unit_id", "name_key"),)
+
+
 class Audience(enum.StrEnum):
     """Who an announcement goes to."""
 
