@@ -1,6 +1,6 @@
 """What the Zalo bot answers a linked member's text (PRODUCT §12): `hoso`, `lich`, `nhiemvu`,
-`ketqua`, `huy` and `trogiup`, read-only, as the Telegram screens' words in plain text; anything
-else gets one line of the words that can be sent.
+`ketqua`, `tracuu`, `huy` and `trogiup`, read-only, as the Telegram screens' words in plain
+text; anything else gets one line of the words that can be sent.
 
 Zalo has no buttons, no files and no flows, so an answer is at most MAX_PARTS messages of
 ZALO_MAX_TEXT UTF-16 units; what needs more, or a button, ends with a line saying where on
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from handlers import calendar, results, status
+from handlers import calendar, history, results, status
 from handlers.tasks import quarter_asked
 from handlers.tasks.screens import office_screens, unit_pages
 from messages import ZALO, on_channel, render, render_text
@@ -32,7 +32,7 @@ MAX_PARTS = 3  # an answer longer than this many messages: the rest is on Telegr
 CHANNEL_WORD = "kenh"  # answered by the channel choice, not here
 
 # The words, in the order trogiup lists them; "help" as on Telegram.
-_ORDER = ("hoso", "lich", "nhiemvu", "ketqua", CHANNEL_WORD, "trogiup", "huy")
+_ORDER = ("hoso", "lich", "nhiemvu", "ketqua", "tracuu", CHANNEL_WORD, "trogiup", "huy")
 _ALIASES = {"help": "trogiup"}
 _EDGES = string.punctuation + string.whitespace
 
@@ -150,6 +150,15 @@ async def _results(rt: Services, member: Membership, args: list[str]) -> list[st
     return _messages([plain_text(p) for p in pages], "ketqua")
 
 
+async def _history(rt: Services, member: Membership, args: list[str]) -> list[str]:
+    folded = history.cleaned(" ".join(args))
+    problem = history.problem_of(folded)
+    if problem is not None:
+        return _messages(_plain(history.usage(problem)), "tracuu")
+    pages = await history.history_screens(rt.db, rt.now(), member, folded, ZALO_MAX_TEXT)
+    return _messages([plain_text(p) for p in pages], f"tracuu {folded}")
+
+
 async def _tasks(rt: Services, member: Membership, args: list[str]) -> list[str]:
     now = rt.now()
     today = now.astimezone(rt.tz).date()
@@ -188,6 +197,7 @@ _ANSWERS = {
     "lich": _calendar,
     "nhiemvu": _tasks,
     "ketqua": _results,
+    "tracuu": _history,
     "trogiup": _help,
     "huy": _cancel,
 }

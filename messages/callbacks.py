@@ -52,6 +52,7 @@ class Page(enum.StrEnum):
     STATUS = "hs"  # /hoso: pg:hs:<campaign id>:<page>
     CALENDAR = "lc"  # /lich: pg:lc:<page>
     RESULTS = "kq"  # /ketqua: pg:kq:<page>
+    HISTORY = "tc"  # /tracuu: pg:tc:<the folded name, in parts>:<page>
 
 
 class Registration(enum.StrEnum):

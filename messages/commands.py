@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = _menu(
         "thongbao": (OFFICE,),
         "phatdong": (OFFICE,),
         "ketqua": ALL_ROLES,
+        "tracuu": ALL_ROLES,
         "nhiemvu": ALL_ROLES,
         "lich": ALL_ROLES,
         "tonghop": (OFFICE, LEADER),
