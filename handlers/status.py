@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from handlers.common import guard, stale
 from handlers.replies import show_page
 from handlers.runtime import BotContext
-from messages import render, render_text
+from messages import current_channel, render, render_text
 from messages.callbacks import Page, Prefix, int_arg, pattern, unpack
 from messages.long_text import MAX_TEXT, PAGE_ROOM, page_ranges, visible_length
 from scheduler.calendar import working_days_between
@@ -67,7 +67,7 @@ async def _dossiers(db: Database, now: datetime, today: date, member: Membership
 
 KEPT_SCREENS = 2_000  # units' rendered dossiers kept per database, least recently asked dropped
 # (unit, message length) -> (key, screens): a unit's Telegram and Zalo screens are kept apart.
-Kept = OrderedDict[tuple[int, int], tuple[tuple[Any, ...], list[list[str]]]]
+Kept = OrderedDict[tuple[int, int, str], tuple[tuple[Any, ...], list[list[str]]]]
 _SCREENS: weakref.WeakKeyDictionary[Database, Kept] = weakref.WeakKeyDictionary()
 
 
@@ -87,7 +87,9 @@ def _all_screens(
             for d in dossiers
         ),
     )
-    kept, where = _SCREENS.setdefault(db, OrderedDict()), (member.unit_id, limit)
+    # Per channel too: the words of the next step differ (messages.on_channel).
+    kept = _SCREENS.setdefault(db, OrderedDict())
+    where = (member.unit_id, limit, current_channel())
     found = kept.get(where)
     if found is None or found[0] != key:
         found = kept[where] = (

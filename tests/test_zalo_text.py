@@ -16,7 +16,7 @@ from sqlalchemy import select
 from handlers import status
 from handlers.runtime import Runtime
 from handlers.zalo_text import MAX_PARTS, answer, command_of, words_for
-from messages import render, render_text
+from messages import ZALO, on_channel, render, render_text
 from messages.plain import ZALO_MAX_TEXT, plain_text, units
 from storage.campaigns import campaign_by_code
 from storage.db import Database
@@ -127,9 +127,10 @@ async def test_each_word_answers_a_focal_point_with_the_telegram_screen_in_plain
     body: Body,
 ) -> None:
     rt, minh = body.rt, body.minh
-    each = await status.dossier_screens(rt.db, rt.tz, rt.now(), minh)
-    joined = status.together(each)
-    assert joined is not None
+    with on_channel(ZALO):  # the Telegram screen in Zalo's words and length
+        each = await status.dossier_screens(rt.db, rt.tz, rt.now(), minh, ZALO_MAX_TEXT)
+        joined = status.together(each, ZALO_MAX_TEXT)
+    assert joined is not None and "/nophoso trên Telegram" in joined
     assert await answer(rt, minh, "hoso") == [plain_text(joined)]
 
     calendar = _fits(await answer(rt, minh, "lich"))
@@ -167,7 +168,7 @@ async def test_the_office_and_a_leader_see_the_body_and_get_the_guard_s_line_for
         )
         help_text = _fits(await answer(rt, person, "trogiup"))
         assert "• hoso" not in help_text and "• kenh — " in help_text
-    office = ["lich", "nhiemvu", "ketqua", "kenh", "trogiup", "huy"]
+    office = ["lich", "nhiemvu", "ketqua", "tracuu", "kenh", "trogiup", "huy"]
     assert [w.name for w in words_for(Role.OFFICE)] == office
     assert [w.name for w in words_for(Role.LEADER)] == office
     assert [w.name for w in words_for(Role.FOCAL)] == ["hoso", *office]
