@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "calendar":
             return asyncio.run(_calendar(settings, args.year))
+        if args.command == "history":
+            return asyncio.run(_history(settings, args))
+        if args.command == "people":
+            return asyncio.run(_people_merge(settings, args))
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -366,3 +370,53 @@ async def _bot_username(settings: Settings, db: Database) -> str:
     async with db.write() as session:
         await set_state(session, BOT_USERNAME, username)
     return username
+
+
+async def _history(settings: Settings, args: argparse.Namespace) -> int:
+    """Load a workbook of earlier years (exit 1 if a row was bad), or write the template."""
+    from bot.history_load import current_database, load_history, read_workbook_file
+    from messages.exports.history_workbook import build_history_template
+
+    if (args.file is None) == (args.template is None):
+        raise CliError(render_text("cli/history_usage"))
+    if args.template is not None:
+        check_out(args.template)
+        write_out(args.template, build_history_template())
+        print(render_text("cli/history_template_done", path=args.template))
+        return 0
+    reading = await read_workbook_file(args.file, datetime.now(settings.tz).year)
+    db = await current_database(settings)
+    try:
+        async with db.write() as session:
+            org_id = await _organization_id(session, args.org)
+            if org_id is None:
+                raise CliError(render_text("cli/history_no_units"))
+            done = await load_history(session, org_id, reading, args.file.name)
+    finally:
+        await db.dispose()
+    for error in done.errors:
+        print(error.text(), file=sys.stderr)
+    bad = len({e.row for e in done.errors})
+    print(render_text("cli/history_done", path=args.file, sheet=reading.sheet, load=done, bad=bad))
+    return 1 if bad else 0
+
+
+async def _people_merge(settings: Settings, args: argparse.Namespace) -> int:
+    """Read one spelling of a unit's person as another from now on."""
+    from bot.history_load import current_database, merge_spellings
+
+    db = await current_database(settings)
+    try:
+        async with db.write() as session:
+            org_id = await _organization_id(session, args.org)
+            if org_id is None:
+                raise CliError(render_text("cli/history_no_units"))
+            merged = await merge_spellings(
+                session, org_id, args.unit, args.spelling, args.into, datetime.now(UTC)
+            )
+    finally:
+        await db.dispose()
+    print(
+        render_text("cli/people_merge_done", merged=merged, spelling=args.spelling, into=args.into)
+    )
+    return 0

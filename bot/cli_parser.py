@@ -60,7 +60,8 @@ def _help(name: str) -> str:
 
 
 def _metavar(name: str) -> str:
-    metavar: str = words("cli/argparse")["metavars"][name]
+    metavars = words("cli/argparse")["metavars"] | words("cli/history")["metavars"]
+    metavar: str = metavars[name]
     return metavar
 
 
@@ -130,6 +131,29 @@ def build_parser() -> argparse.ArgumentParser:
     calendar = command("calendar")
     # Checked by the command itself, so that a bad year is its one line.
     calendar.add_argument("year", metavar=_metavar("year"), help=_help("year"))
+
+    history = command("history")
+    history.add_argument(
+        "file", nargs="?", type=Path, metavar=_metavar("workbook"), help=_help("history_file")
+    )
+    history.add_argument(
+        "--template", type=Path, metavar=_metavar("workbook"), help=_help("history_template")
+    )
+    history.add_argument("--org", metavar=_metavar("org"), help=_help("org"))
+
+    people = command("people").add_subparsers(
+        dest="people_command",
+        required=True,
+        metavar=_metavar("people_command"),
+        help=_help("people_command"),
+    )
+    merge = people.add_parser(
+        "merge", help=_help("people_merge"), description=_help("people_merge")
+    )
+    merge.add_argument("unit", metavar=_metavar("unit"), help=_help("merge_unit"))
+    merge.add_argument("spelling", metavar=_metavar("spelling"), help=_help("merge_spelling"))
+    merge.add_argument("into", metavar=_metavar("into"), help=_help("merge_into"))
+    merge.add_argument("--org", metavar=_metavar("org"), help=_help("org"))
 
     command("demo")
     return parser
