@@ -32,7 +32,8 @@ from storage.eligibility import (
 )
 from tests.support.paths import EXAMPLES
 
-SHIPPED = EXAMPLES / "rules-tdkt-2022.yaml"
+# Not loaded by `thiduabot load` yet (issue 20 wires it in): kept apart from the loadable examples.
+SHIPPED = EXAMPLES / "rules" / "tdkt-2022.yaml"
 RULES = read_rules(yaml.safe_load(SHIPPED.read_text(encoding="utf-8")))
 
 LDTT = "Lao động tiên tiến"

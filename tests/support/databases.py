@@ -13,17 +13,40 @@ from bot.datafiles import apply, read_files
 from storage.db import Database
 from tests.support.clock import TZ
 
+
+def _of_this_worker(url: str | None) -> str | None:
+    """The database of this test process: with pytest-xdist each worker has its own (the
+    given name with the worker's id: test_gw0, test_gw1), created on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    return f"{base}/{name}_{worker}"
+
+
 # On a machine with PostgreSQL, .ci/run sets this; elsewhere the PostgreSQL variants skip.
-PG_URL = os.environ.get("THIDUA_TEST_PG_URL")
+PG_URL = _of_this_worker(os.environ.get("THIDUA_TEST_PG_URL"))
 
 
 async def reset_postgres(url: str) -> str | None:
-    """Empty the test database; the reason it cannot be used, or None."""
+    """Empty the test database (creating it first if need be); the reason it cannot be
+    used, or None."""
     import asyncpg
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     try:
-        conn = await asyncpg.connect(dsn, timeout=5)
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+        except asyncpg.InvalidCatalogNameError:
+            server, _, name = dsn.rpartition("/")
+            admin = await asyncpg.connect(f"{server}/postgres", timeout=5)
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # made meanwhile by another process
+            finally:
+                await admin.close()
+            conn = await asyncpg.connect(dsn, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL at {dsn} unreachable: {exc}"
     try:
