@@ -71,17 +71,17 @@ async def press(update: Update, context: BotContext) -> None:
     if not rt.zalo or action not in {*_CHOICES, Kenh.CODE, Kenh.UNLINK}:
         await stale(update)
         return
+    if action in _CHOICES and not member.zalo_linked:  # the link went away meanwhile
+        await stale(update)
+        return
     code = None
     async with rt.db.write() as session:
         if action == Kenh.CODE:
             code = await new_link_code(session, member.member_id, rt.now())
         elif action == Kenh.UNLINK:
             await unlink(session, member.member_id)
-        elif member.zalo_linked:
+        else:
             await choose(session, member.member_id, _CHOICES[Kenh(action)])
-        else:  # the link went away since the screen was shown
-            await stale(update)
-            return
     context.member_loaded = False  # read again: the choice just made
     fresh = await load_member(update, context)
     assert fresh is not None

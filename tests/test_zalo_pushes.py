@@ -329,3 +329,19 @@ async def test_a_telegram_block_leaves_a_member_on_zalo(box: Sandbox, clock: Clo
             )
         ).all()
     assert list(launch_rows) == [Channel.ZALO]
+
+
+async def test_forged_kenh_buttons_change_nothing(box: Sandbox, sandbox: Sandbox) -> None:
+    ha = await join(box, 5002, "Hà", "TGPL", Role.FOCAL)
+    screen = (await ha.say("/kenh")).last
+    for data in ("kn:z", "kn:b", "kn:nonsense", "kn:", "kn:code:999"):
+        forged = await ha.press_data(screen, data)
+        assert forged.alert is not None or "Mã liên kết" in forged.text, data
+    async with box.db.read() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_user_id == 5002))
+    assert member is not None and member.push_to is PushTo.TELEGRAM  # no Zalo: no choice
+    # Without a Zalo channel on the server, /kenh says so and takes no press at all.
+    lan = await join(sandbox, 5003, "Lan", "HCTP", Role.FOCAL)
+    plain = await lan.say("/kenh")
+    assert "chưa bật kênh Zalo" in plain.text and not plain.last.button_texts()
+    assert (await lan.press_data(plain.last, "kn:code")).alert is not None
