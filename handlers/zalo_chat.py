@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.runtime import Runtime
 from handlers.zalo_text import CHANNEL_WORD, command_of
@@ -24,7 +21,6 @@ from messages.plain import plain_parts
 from storage.invites import CODE_LENGTH, is_code_shaped, normalize_code
 from storage.members import Membership, zalo_membership
 from storage.models import Channel, PushTo
-from storage.outbox import Outgoing, enqueue
 from storage.text import fold
 from storage.zalo_links import (
     LINK_CODE_LENGTH,
@@ -32,6 +28,7 @@ from storage.zalo_links import (
     Linking,
     is_link_code_shaped,
     link_with_code,
+    tell_on_telegram,
 )
 from storage.zalo_links import choose as choose_channel
 
@@ -121,23 +118,12 @@ async def _stranger(rt: Runtime, message: ZaloText) -> list[str]:
             name=message.name,
             now=now,
         )
-        if result.outcome is Linked.LINKED and result.telegram_chat is not None:
-            await _tell_telegram(session, result, message.name, now)
-    if result.outcome is Linked.LINKED:
+        with on_channel(Channel.TELEGRAM):  # read there, in Telegram's words
+            notice = render("zalo_link/telegram_notice", zalo_name=message.name, at=now)
+        told = await tell_on_telegram(session, result, notice, now)
+    if told:
         rt.poke()  # the Telegram notice is in the outbox
     return _linked_text(result, code)
-
-
-async def _tell_telegram(session: AsyncSession, result: Linking, name: str, now: datetime) -> None:
-    """The member hears on Telegram that a Zalo account was linked to them (and how to undo
-    it, should it not be theirs)."""
-    assert result.membership is not None and result.telegram_chat is not None
-    text = render("zalo_link/telegram_notice", zalo_name=name, at=now)
-    key = f"zalo_linked:{result.membership.member_id}:{int(now.timestamp())}"
-    row = Outgoing(
-        key, key, "zalo_linked", result.telegram_chat, text, now, result.membership.member_id
-    )
-    await enqueue(session, [row], now)
 
 
 def _linked_text(result: Linking, code: str) -> list[str]:

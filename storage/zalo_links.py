@@ -28,6 +28,7 @@ from storage.invites import (
 )
 from storage.members import Membership, zalo_membership
 from storage.models import Channel, Invite, Member, PushTo, Unit
+from storage.outbox import Outgoing, enqueue
 
 LINK_CODE_LENGTH = 8  # shorter than an invite code (10), so the two never look alike
 LINK_LIFETIME = timedelta(minutes=30)
@@ -251,3 +252,18 @@ async def _release_account(session: AsyncSession, zalo_id: str, keep: int | None
         else:
             other.push_to = PushTo.TELEGRAM
     await session.flush()
+
+
+async def tell_on_telegram(
+    session: AsyncSession, linking: Linking, text: str, now: datetime
+) -> bool:
+    """The member just linked hears on Telegram (`text`, through the outbox, in the caller's
+    transaction) that a Zalo account was linked to them; False if they have no Telegram."""
+    if linking.outcome is not Linked.LINKED or linking.membership is None:
+        return False
+    chat, member_id = linking.telegram_chat, linking.membership.member_id
+    if chat is None:
+        return False
+    key = f"zalo_linked:{member_id}:{int(now.timestamp())}"
+    await enqueue(session, [Outgoing(key, key, "zalo_linked", chat, text, now, member_id)], now)
+    return True
