@@ -76,9 +76,12 @@ def check_archive(path: Path) -> None:
         raise CliError(render_text("cli/archive_not_found", path=path))
 
 
-async def read_only_database(settings: Settings, database: Path | None) -> Database | None:
+async def read_only_database(
+    settings: Settings, database: Path | None, behind: str | None = None
+) -> Database | None:
     """The database for a command that only reads: None when its SQLite file does not exist
-    (nothing is created); one whose schema is not the newest is refused, never migrated."""
+    (nothing is created); one whose schema is not the newest is refused (with `behind`, or
+    cli/schema_behind), never migrated."""
     if database is not None and not await asyncio.to_thread(database.exists):
         return None
     db = Database(settings.database_url)
@@ -89,5 +92,5 @@ async def read_only_database(settings: Settings, database: Path | None) -> Datab
         raise
     if not current:
         await db.dispose()
-        raise CliError(render_text("cli/schema_behind"))
+        raise CliError(behind or render_text("cli/schema_behind"))
     return db

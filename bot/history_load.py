@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_checks import CliError, reason
+from bot.cli_checks import CliError, read_only_database, reason
 from bot.cli_load import sqlite_file
 from bot.config import Settings
 from messages import render_text
@@ -164,15 +164,8 @@ async def current_database(settings: Settings) -> Database:
     """The database, if it exists with the newest schema: these commands write into what
     `thiduabot load` made, never create or upgrade it (a CliError instead)."""
     database = sqlite_file(settings)
-    if database is not None and not await asyncio.to_thread(database.exists):
-        raise CliError(render_text("cli/history_no_database", path=database))
-    db = Database(settings.database_url)
-    try:
-        current = await db.schema_is_current()
-    except BaseException:
-        await db.dispose()
-        raise
-    if not current:
-        await db.dispose()
-        raise CliError(render_text("cli/history_no_database", path=database or ""))
+    said = render_text("cli/history_no_database", path=database or "")
+    db = await read_only_database(settings, database, behind=said)
+    if db is None:
+        raise CliError(said)
     return db
