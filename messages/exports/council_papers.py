@@ -22,17 +22,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import yaml
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError
 
-from messages import _named
+from messages import _named, words
 from messages.organizations import OrgWords
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "papers"
@@ -120,13 +118,7 @@ class PaperTemplateError(ValueError):
 @cache
 def paper_source() -> dict[str, Any]:
     """The papers' words and layout (`templates/papers/papers.yaml`)."""
-    text = (
-        resources.files("messages")
-        .joinpath("templates/papers/papers.yaml")
-        .read_text(encoding="utf-8")
-    )
-    loaded: dict[str, Any] = yaml.safe_load(text)
-    return loaded
+    return words("papers/papers")
 
 
 def paper_file_name(kind: PaperKind, campaign_code: str) -> str:
