@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import render, render_text
-from messages.organizations import speaking_for
+from messages.organizations import org_words, speaking_for
 from scheduler.calendar_sync import install_calendar
 from scheduler.due import Push, due_pushes, next_due_at
 from scheduler.outgoing import member_outgoing, outgoing, to_members
@@ -113,7 +113,10 @@ class Scheduler:
                 else await render_push(session, push, now, self.tz)
             )
         rows: list[Outgoing] = []
-        with speaking_for(await push_words(session, push)):  # a Zalo text's last line
+        # The body's words for a Zalo text's last line (scheduler.outgoing.zalo_parts): read
+        # only when the push goes to Zalo at all, not for every Telegram push.
+        words = await push_words(session, push) if Channel.ZALO in texts else org_words("")
+        with speaking_for(words):
             for m, channels in routed:
                 for channel in channels:
                     text, document = texts[channel]
