@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite's debug lines quote every statement's parameters (names, Telegram ids).
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # python-telegram-bot's and httpcore's debug lines quote every update and request body,
+    # a council member's pressed vote among them (PRODUCT §11: the ballot is secret).
+    logging.getLogger("telegram").setLevel(logging.INFO)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         if args.command == "run":

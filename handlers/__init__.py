@@ -15,9 +15,11 @@ from telegram.ext import (
 )
 
 from handlers import (
+    ballot,
     calendar,
     channels,
     common,
+    council,
     dossier,
     history,
     office_announcements,
@@ -30,6 +32,7 @@ from handlers import (
     onboarding,
     registration,
     results,
+    review_history,
     status,
     tasks,
 )
@@ -70,7 +73,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         *office_announcements.handlers(),
         *office_scheduled.handlers(),
         *office_review.handlers(),
+        *council.handlers(),
+        *ballot.handlers(),
         *office_archive.handlers(),
+        *review_history.handlers(),
         *office_launch.handlers(),
         *results.handlers(),
         *history.handlers(),

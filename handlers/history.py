@@ -25,7 +25,7 @@ from storage.members import Membership
 from storage.models import Role, Target
 from storage.text import fold
 
-ROLES = (Role.FOCAL, Role.OFFICE, Role.LEADER)
+ROLES = (Role.FOCAL, Role.OFFICE, Role.LEADER, Role.COUNCIL)
 MIN_NAME = 2  # letters or digits a name asked for needs at least
 MAX_NAME = 40  # characters a name asked for may have at most
 SHOWN = 30  # people and collectives listed at most; more asks for a longer name

@@ -76,7 +76,8 @@ def _welcome(template: str, name: str, member: Membership) -> str:
         name=name,
         role=str(member.role),
         unit_name=member.unit_name,
-        commands=commands_for(member.role),
+        commands=commands_for(member.role, member.council_seat),
+        seat=member.council_seat,
     )
 
 
@@ -137,7 +138,9 @@ def _redeemed_text(result: Redemption, code: str, name: str) -> str:
 
 async def _set_menu(context: BotContext, member: Membership) -> None:
     """Show this chat the commands of its role in Telegram's menu."""
-    commands = [BotCommand(c.name, c.description) for c in commands_for(member.role)]
+    commands = [
+        BotCommand(c.name, c.description) for c in commands_for(member.role, member.council_seat)
+    ]
     try:
         await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(member.chat_id))
     except TelegramError as exc:  # the menu is a convenience; joining already succeeded
@@ -154,7 +157,8 @@ async def help_command(update: Update, context: BotContext) -> None:
             "onboarding/help",
             role=str(member.role),
             unit_name=member.unit_name,
-            commands=commands_for(member.role),
+            commands=commands_for(member.role, member.council_seat),
+            seat=member.council_seat,
         )
     )
 

@@ -26,6 +26,8 @@ class Prefix(enum.StrEnum):
     PAGE = "pg"  # the pages of a list a person browses (/hoso, /lich, /ketqua)
     SCHEDULED = "hh"  # the announcements scheduled and not sent yet (/thongbao → "Đã hẹn")
     CHANNEL = "kn"  # /kenh: where pushes go, the Zalo link
+    COUNCIL = "hd"  # /hoidong: the office's council session
+    BALLOT = "bp"  # /bophieu: a council member's secret ballot
 
 
 class Scheduled(enum.StrEnum):
@@ -46,6 +48,25 @@ class Kenh(enum.StrEnum):
     UNLINK = "unlink"
 
 
+class Council(enum.StrEnum):
+    """The office's buttons of /hoidong (Prefix.COUNCIL): hd:<act>:<campaign id>."""
+
+    SHOW = "c"
+    OPEN = "m"  # open the ballot
+    REMIND = "r"  # remind who has not voted
+    CLOSE = "k"  # close and count
+    PAPERS = "p"  # the DOCX drafts
+    DECIDE = "q"  # record the issued decision
+
+
+class Ballot(enum.StrEnum):
+    """A council member's buttons of /bophieu (Prefix.BALLOT)."""
+
+    PAGE = "pg"  # bp:pg:<session>:<page>
+    CHOOSE = "v"  # bp:v:<session>:<proposal>:<1 agree | 0 disagree>: asks to confirm
+    CONFIRM = "ok"  # bp:ok:<session>:<proposal>:<1|0>: counted
+
+
 class Page(enum.StrEnum):
     """Which list a page button turns (Prefix.PAGE)."""
 
@@ -53,6 +74,8 @@ class Page(enum.StrEnum):
     CALENDAR = "lc"  # /lich: pg:lc:<page>
     RESULTS = "kq"  # /ketqua: pg:kq:<page>
     HISTORY = "tc"  # /tracuu: pg:tc:<the folded name, in parts>:<page>
+    DOSSIER_LOG = "lh"  # /duyet, a dossier's history: pg:lh:<nominee id>:<page>
+    DOSSIER_READS = "lr"  # /duyet, who was sent a dossier's files: pg:lr:<nominee id>:<page>
 
 
 class Registration(enum.StrEnum):
@@ -109,6 +132,8 @@ class Review(enum.StrEnum):
     APPROVE = "a"
     RETURN = "r"
     ZIP = "z"
+    LOG = "h"  # dy:h:<nominee id>: the dossier's history
+    READS = "v"  # dy:v:<nominee id>: who was sent its files
 
 
 def prefix_of(data: str | None) -> str | None:

@@ -9,8 +9,9 @@ from messages import words
 # The bot's display name, as BotFather would have it (the emulator answers getMe with it).
 BOT_NAME: str = words("commands")["bot_name"]
 
-FOCAL, OFFICE, LEADER = "focal", "office", "leader"
-ALL_ROLES = (FOCAL, OFFICE, LEADER)
+FOCAL, OFFICE, LEADER, COUNCIL = "focal", "office", "leader", "council"
+ALL_ROLES = (FOCAL, OFFICE, LEADER, COUNCIL)
+SEAT = "seat"  # not a role: anyone with a council seat (PRODUCT §11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ COMMANDS: tuple[Command, ...] = _menu(
         "duyet": (OFFICE,),
         "thongbao": (OFFICE,),
         "phatdong": (OFFICE,),
+        "hoidong": (OFFICE,),
+        "bophieu": (SEAT,),
         "ketqua": ALL_ROLES,
         "tracuu": ALL_ROLES,
         "nhiemvu": ALL_ROLES,
@@ -56,6 +59,6 @@ GUEST_COMMANDS: tuple[Command, ...] = _menu(
 )
 
 
-def commands_for(role: str) -> list[Command]:
-    """The commands this role may use, in menu order."""
-    return [c for c in COMMANDS if role in c.roles]
+def commands_for(role: str, seat: bool = False) -> list[Command]:
+    """The commands this role may use (with a council seat: the ballot too), in menu order."""
+    return [c for c in COMMANDS if role in c.roles or (seat and SEAT in c.roles)]

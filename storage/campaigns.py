@@ -48,6 +48,8 @@ class AwardSpec:
     quota_overrides: dict[str, int] = field(default_factory=dict)  # unit id (text) -> N
     document_codes: list[str] | None = None
     decided_by: str | None = None
+    vote_threshold: str | None = None  # storage.council_rules; None: the usual one
+    vote_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class CampaignSpec:
     deadlines: tuple[DeadlineSpec, ...] = ()
     review_within_working_days: int | None = None
     registration_forms: dict[str, str] = field(default_factory=dict)
+    council_quorum: str | None = None  # storage.council_rules; None: the usual one
 
 
 Row = TypeVar("Row", CampaignTitle, Award, RequiredDocument, CampaignDeadline)
@@ -154,6 +157,7 @@ async def upsert_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
         "reminders": list(spec.reminders),
         "review_within_working_days": spec.review_within_working_days,
         "registration_forms": dict(spec.registration_forms),
+        "council_quorum": spec.council_quorum,
     }
     if spec.launch_at is not None:
         values["launch_at"] = spec.launch_at

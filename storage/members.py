@@ -31,6 +31,7 @@ class Membership:
     member_id: int = 0
     push_to: PushTo = PushTo.TELEGRAM
     zalo_linked: bool = False  # a Zalo account is linked and has not left
+    council_seat: bool = False  # sits on the council (PRODUCT §11): gets its ballots
 
 
 def _membership(member: Member, unit: Unit, org: Organization) -> Membership:
@@ -38,6 +39,7 @@ def _membership(member: Member, unit: Unit, org: Organization) -> Membership:
         member_id=member.id,
         push_to=member.push_to,
         zalo_linked=member.zalo_chat_id is not None and member.zalo_left_at is None,
+        council_seat=member.council_seat,
         telegram_user_id=member.telegram_user_id,
         chat_id=member.chat_id,
         role=member.role,
@@ -71,6 +73,7 @@ _ACTIVE_MEMBERSHIP = (
         Member.id.label("member_id"),
         Member.push_to,
         (Member.zalo_chat_id.is_not(None) & Member.zalo_left_at.is_(None)).label("zalo_linked"),
+        Member.council_seat,
     )
     .join(Unit, Member.unit_id == Unit.id)
     .join(Organization, Organization.id == Unit.organization_id)
@@ -96,6 +99,7 @@ async def zalo_membership(session: AsyncSession, zalo_user_id: str) -> Membershi
 
 def _from_row(values: dict[str, object]) -> Membership:
     values["zalo_linked"] = bool(values["zalo_linked"])
+    values["council_seat"] = bool(values["council_seat"])
     return Membership(**values)  # type: ignore[arg-type]
 
 
@@ -111,8 +115,18 @@ async def bind_member(
     invite_id: int | None,
     now: datetime,
 ) -> Membership:
-    """Bind (or re-bind) the account to the unit and role and mark it active."""
+    """Bind (or re-bind) the account to the unit and role and mark it active. A council invite
+    taken by an active member of the same organisation gives a council seat and changes
+    nothing else: a director or an office member sits on the council in their own role."""
     member = await session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
+    if role is Role.COUNCIL and member is not None and member.active:
+        current = await session.get_one(Unit, member.unit_id)
+        if current.organization_id == unit.organization_id:
+            member.council_seat = True
+            member.chat_id = chat_id
+            await session.flush()
+            org = await session.get_one(Organization, current.organization_id)
+            return _membership(member, current, org)
     if member is None:
         member = Member(telegram_user_id=telegram_user_id)
         session.add(member)
@@ -124,6 +138,7 @@ async def bind_member(
     member.invite_id = invite_id
     member.active = True
     member.joined_at = now
+    member.council_seat = role is Role.COUNCIL
     await session.flush()
     return _membership(member, unit, await session.get_one(Organization, unit.organization_id))
 

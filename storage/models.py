@@ -72,6 +72,7 @@ class Role(enum.StrEnum):
     FOCAL = "focal"
     OFFICE = "office"
     LEADER = "leader"
+    COUNCIL = "council"  # a member of the emulation and commendation council, and nothing else
 
 
 class Channel(enum.StrEnum):
@@ -214,6 +215,9 @@ class Member(Base):
     # A one-time code `/kenh` gives on Telegram, sent to the Zalo bot to link the account.
     link_code: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
     link_code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A seat on the organisation's council (PRODUCT §11): every COUNCIL member has one, and a
+    # leader or an office member given a council invite keeps their role and gains one.
+    council_seat: Mapped[bool] = mapped_column(Boolean, default=False)
 
     unit: Mapped[Unit] = relationship(back_populates="members")
 
@@ -403,6 +407,9 @@ class Campaign(Base):
     review_within_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The names the document gives its registration forms: {"tap_the": "Mẫu 2", …}.
     registration_forms: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The council's quorum for this campaign's session, e.g. "≥ 2/3" of its members
+    # (storage.council_rules); None: the usual one.
+    council_quorum: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     titles: Mapped[list[CampaignTitle]] = relationship(order_by="CampaignTitle.position")
     awards: Mapped[list[Award]] = relationship(order_by="Award.position")
@@ -461,6 +468,10 @@ class Award(Base):
     decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The council's vote this award needs, e.g. "≥ 90%" of its members or "> 50%" of those
+    # who voted (storage.council_rules); None: the usual one.
+    vote_threshold: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    vote_of: Mapped[str | None] = mapped_column(String(10), nullable=True)  # present | members
 
     __table_args__ = (UniqueConstraint("campaign_id", "code", name="uq_awards_code"),)
 
@@ -659,6 +670,81 @@ class Upload(Base):
     )
 
 
+class DossierEvent(enum.StrEnum):
+    """What changed in a dossier (the audit trail). Council members' votes are never events:
+    the ballot is secret; opening and closing the vote are the office's acts."""
+
+    PROPOSED = "proposed"  # the unit proposed the nominee
+    UPLOADED = "uploaded"  # a document's first file
+    REPLACED = "replaced"  # a new version of a document
+    REVIEW_OPENED = "review_opened"  # the office opened it: "in review"
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_RETURNED = "review_returned"
+    VOTE_OPENED = "vote_opened"
+    VOTE_CLOSED = "vote_closed"
+    RESULT_PUBLISHED = "result_published"
+
+
+class ReadHow(enum.StrEnum):
+    """How someone was sent a dossier's file (the access log)."""
+
+    VIEWED = "viewed"  # the file itself, re-sent when the office opens the dossier
+    ZIP = "zip"  # inside the ZIP of a campaign's dossiers
+    EXPORT = "export"  # inside another export
+
+
+class DossierEventRow(Base):
+    """One change to a dossier (an upload, a review, a vote opened or closed, a result), with
+    who and when (PRODUCT §11, the audit trail); storage.audit writes and reads them.
+
+    `actor_id` is the kind of id `Upload.uploaded_by` and `Nominee.reviewed_by` keep (None: a
+    data file, no person); `actor_name` the person's name then, so it reads after they leave.
+    A nominee None: a document of the unit's own, part of every one of its dossiers."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    nominee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominees.id", ondelete="CASCADE"), nullable=True
+    )
+    event: Mapped[DossierEvent] = mapped_column(_enum(DossierEvent, "dossier_event"))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A few plain values: the file's name, its version, the review's note, the decision…
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        Index("ix_dossier_events_nominee_at", "nominee_id", "at"),
+        Index("ix_dossier_events_campaign_unit_at", "campaign_id", "unit_id", "at"),
+    )
+
+
+class FileRead(Base):
+    """Someone was sent a stored file of a dossier (PRODUCT §11, the access log): one file
+    re-sent in /duyet, the ZIP of a campaign (a row per file in it), an export."""
+
+    __tablename__ = "file_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    # The upload's place, copied so a dossier's reads are found as its events are.
+    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    nominee_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    how: Mapped[ReadHow] = mapped_column(_enum(ReadHow, "read_how"))
+    reader_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reader_name: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_file_reads_campaign_unit_at", "campaign_id", "unit_id", "at"),
+        Index("ix_file_reads_upload", "upload_id"),
+    )
+
+
 class OutboxStatus(enum.StrEnum):
     """Where one outgoing message stands."""
 
@@ -749,6 +835,92 @@ class ResultItem(Base):
     )
 
 
+class CouncilState(enum.StrEnum):
+    """Where a council session stands."""
+
+    OPEN = "open"  # ballots out, votes counted as they come
+    CLOSED = "closed"  # counted; the papers can be drafted
+    DECIDED = "decided"  # the decision's number and date recorded: results published
+
+
+class CouncilSession(Base):
+    """The council's secret ballot on a campaign's approved proposals (PRODUCT §11).
+
+    Who voted (council_receipts) and how many voted which way (council_proposals.yes/no) are
+    kept apart: no row ties a member to a choice."""
+
+    __tablename__ = "council_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    state: Mapped[CouncilState] = mapped_column(_enum(CouncilState, "council_state"))
+    quorum: Mapped[str] = mapped_column(String(20))  # as it was when the session opened
+    opened_by: Mapped[int] = mapped_column(BigInteger)
+    opened_by_name: Mapped[str] = mapped_column(String(300), default="")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_by_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    present: Mapped[int | None] = mapped_column(Integer, nullable=True)  # at closing
+    result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("council_results.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (Index("ix_council_sessions_campaign", "campaign_id", "state"),)
+
+
+class CouncilSeat(Base):
+    """A member called to vote in a session (the roll, fixed when it opens)."""
+
+    __tablename__ = "council_seats"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("council_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    reminded: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CouncilProposal(Base):
+    """A proposal put to the vote, with its counts: how many agreed, how many did not. The
+    counts are one row per proposal, updated in place: no row per vote, nothing per voter."""
+
+    __tablename__ = "council_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="CASCADE"))
+    nominee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominees.id", ondelete="SET NULL"), nullable=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    yes: Mapped[int] = mapped_column(Integer, default=0)
+    no: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_council_proposals_session", "session_id", "position"),)
+
+
+class CouncilReceipt(Base):
+    """That a member has voted on a proposal — never how (the counts are elsewhere, and this
+    row has no time to line up with them)."""
+
+    __tablename__ = "council_receipts"
+
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("council_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="CASCADE"))
+
+    __table_args__ = (Index("ix_council_receipts_session_member", "session_id", "member_id"),)
+
+
 class PastAward(Base):
     """A title or award of an earlier year, loaded from the office's own records (an Excel
     workbook), for the history (PRODUCT §11); published results are the history's other half."""
@@ -787,6 +959,21 @@ class PersonAlias(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("unit_id", "name_key"),)
+
+
+class EligibilityRules(Base):
+    """An organisation's eligibility rules (a loaded `rules` document, PRODUCT §11), kept as
+    the document validated by storage.eligibility; a second load replaces them."""
+
+    __tablename__ = "eligibility_rules"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    title: Mapped[str] = mapped_column(String(2000))
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(300))  # the file it was loaded from
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Audience(enum.StrEnum):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from storage.council_rules import parse_share
 from storage.models import (
     CampaignKind,
     DeadlineWho,
@@ -133,6 +134,27 @@ class RegistrationForms(Strict):
     ca_nhan: Words | None = None
 
 
+def _share(text: str) -> str:
+    parse_share(text)  # ValueError names what is wrong
+    return text.strip()
+
+
+Share = Annotated[str, StringConstraints(max_length=20), AfterValidator(_share)]
+
+
+class VoteEntry(Strict):
+    """The council's vote an award needs: a share of those present or of the members."""
+
+    threshold: Share
+    of: Literal["present", "members"] = "present"
+
+
+class CouncilEntry(Strict):
+    """The council's session of a campaign: its quorum."""
+
+    quorum: Share
+
+
 class AwardEntry(Strict):
     """An award form (not an emulation title) with its quotas and, if any, its own papers."""
 
@@ -144,6 +166,7 @@ class AwardEntry(Strict):
     quota_overrides: dict[UnitCode, Annotated[int, Field(ge=0, le=10_000)]] = {}
     documents: list[ItemCode] | None = None
     decided_by: Name | None = None
+    vote: VoteEntry | None = None
 
 
 class DocumentEntry(Strict):
@@ -194,6 +217,7 @@ class CampaignBody(Strict):
     titles: Titles = Titles()
     awards: list[AwardEntry] = []
     documents: list[DocumentEntry] = []
+    council: CouncilEntry | None = None
 
 
 class CampaignDocument(Strict):

@@ -1,0 +1,440 @@
+"""The council session (PRODUCT §11): the roll, the approved proposals put to the vote, the
+quorum, the tally and the decision that turns it into published results.
+
+How members vote is in storage.ballots; this module reads only the counts and who has voted."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.audit import DossierEvent, record_event
+from storage.council_rules import Share, VoteRule, quorum_of, vote_rule_of
+from storage.models import (
+    Award,
+    Campaign,
+    CouncilProposal,
+    CouncilReceipt,
+    CouncilResult,
+    CouncilSeat,
+    CouncilSession,
+    CouncilState,
+    Member,
+    Nominee,
+    ReviewState,
+    Unit,
+)
+from storage.results import ResultItemSpec, upsert_result
+
+
+class Opened(enum.StrEnum):
+    """How opening a session ended."""
+
+    OPENED = "opened"
+    ALREADY = "already"  # a session of the campaign is open or waits for its decision
+    NO_MEMBERS = "no_members"
+    NO_PROPOSALS = "no_proposals"
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A member on the roll, and whether they have voted on every proposal, some, or none."""
+
+    member_id: int
+    name: str
+    voted: int  # proposals voted on
+    reminded: int
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    """Who of the roll has voted: present = voted on at least one proposal."""
+
+    seats: tuple[Seat, ...]
+    proposals: int
+
+    @property
+    def total(self) -> int:
+        return len(self.seats)
+
+    @property
+    def present(self) -> int:
+        return sum(1 for s in self.seats if s.voted > 0)
+
+    @property
+    def waiting(self) -> tuple[Seat, ...]:
+        """Members who have not voted on every proposal."""
+        return tuple(s for s in self.seats if s.voted < self.proposals)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A proposal as the tally has it."""
+
+    proposal_id: int
+    nominee_id: int | None
+    unit_id: int
+    unit_name: str
+    name: str
+    yes: int
+    no: int
+    carried: bool  # the award's share reached
+    within_quota: bool  # carried and within the award's quota (goes into the decision)
+
+
+@dataclass(frozen=True, slots=True)
+class AwardCount:
+    """An award's proposals, its rule and its quota."""
+
+    award_id: int
+    code: str
+    name: str
+    rule: VoteRule
+    quota: int | None
+    needed: int  # agreeing votes that carry a proposal, with the present count
+    proposals: tuple[Counted, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A session as the office's screen shows it."""
+
+    id: int
+    campaign_id: int
+    state: CouncilState
+    quorum: Share
+    opened_at: datetime
+    opened_by_name: str
+    closed_at: datetime | None
+    closed_by_name: str | None
+    turnout: Turnout
+    awards: tuple[AwardCount, ...]
+    result_id: int | None
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.quorum.met(self.turnout.present, self.turnout.total)
+
+    @property
+    def quorum_needed(self) -> int:
+        return self.quorum.needed(self.turnout.total)
+
+
+async def council_members(session: AsyncSession, org_id: int) -> list[Member]:
+    """The organisation's active members holding a council seat, by name."""
+    rows = await session.scalars(
+        select(Member)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(Unit.organization_id == org_id, Member.active.is_(True), Member.council_seat)
+        .order_by(Member.full_name, Member.id)
+    )
+    return list(rows)
+
+
+async def seat_members(session: AsyncSession, session_id: int) -> list[Member]:
+    """The members on a session's roll who are still active (whom to invite or remind)."""
+    rows = await session.scalars(
+        select(Member)
+        .join(CouncilSeat, CouncilSeat.member_id == Member.id)
+        .where(CouncilSeat.session_id == session_id, Member.active.is_(True))
+        .order_by(CouncilSeat.name, Member.id)
+    )
+    return list(rows)
+
+
+async def approved_proposals(session: AsyncSession, campaign_id: int) -> list[Nominee]:
+    """The campaign's proposals the office approved, in the awards' order, then by unit."""
+    rows = await session.scalars(
+        select(Nominee)
+        .join(Award, Award.id == Nominee.award_id)
+        .join(Unit, Unit.id == Nominee.unit_id)
+        .where(Nominee.campaign_id == campaign_id, Nominee.review_state == ReviewState.APPROVED)
+        .order_by(Award.position, Award.id, Unit.code, Nominee.name_key)
+    )
+    return list(rows)
+
+
+async def latest_session(session: AsyncSession, campaign_id: int) -> CouncilSession | None:
+    """The campaign's newest session, if any."""
+    return await session.scalar(
+        select(CouncilSession)
+        .where(CouncilSession.campaign_id == campaign_id)
+        .order_by(CouncilSession.id.desc())
+        .limit(1)
+    )
+
+
+async def open_session(
+    session: AsyncSession, campaign: Campaign, actor_id: int, actor_name: str, now: datetime
+) -> tuple[Opened, int | None]:
+    """Open a session on the campaign's approved proposals with the council as it is now."""
+    latest = await latest_session(session, campaign.id)
+    if latest is not None and latest.state is not CouncilState.DECIDED:
+        return Opened.ALREADY, latest.id
+    members = await council_members(session, campaign.organization_id)
+    if not members:
+        return Opened.NO_MEMBERS, None
+    nominees = await approved_proposals(session, campaign.id)
+    if not nominees:
+        return Opened.NO_PROPOSALS, None
+    opened = CouncilSession(
+        campaign_id=campaign.id,
+        state=CouncilState.OPEN,
+        quorum=str(quorum_of(campaign.council_quorum)),
+        opened_by=actor_id,
+        opened_by_name=actor_name,
+        opened_at=now,
+    )
+    session.add(opened)
+    await session.flush()
+    session.add_all(
+        CouncilSeat(session_id=opened.id, member_id=m.id, name=m.full_name) for m in members
+    )
+    session.add_all(
+        CouncilProposal(
+            session_id=opened.id,
+            nominee_id=n.id,
+            unit_id=n.unit_id,
+            award_id=n.award_id,
+            name=n.name,
+            position=i,
+        )
+        for i, n in enumerate(nominees)
+    )
+    for n in nominees:
+        await record_event(
+            session,
+            campaign_id=campaign.id,
+            unit_id=n.unit_id,
+            nominee_id=n.id,
+            event=DossierEvent.VOTE_OPENED,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            at=now,
+        )
+    await session.flush()
+    return Opened.OPENED, opened.id
+
+
+async def session_in_org(
+    session: AsyncSession, session_id: int, org_id: int
+) -> CouncilSession | None:
+    """A session of one of the organisation's campaigns (None for any other id)."""
+    return await session.scalar(
+        select(CouncilSession)
+        .join(Campaign, Campaign.id == CouncilSession.campaign_id)
+        .where(CouncilSession.id == session_id, Campaign.organization_id == org_id)
+    )
+
+
+async def turnout(session: AsyncSession, session_id: int) -> Turnout:
+    """The roll with how many proposals each member has voted on (receipts, never votes)."""
+    voted = (
+        select(CouncilReceipt.member_id, func.count().label("n"))
+        .where(CouncilReceipt.session_id == session_id)
+        .group_by(CouncilReceipt.member_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(CouncilSeat.member_id, CouncilSeat.name, voted.c.n, CouncilSeat.reminded)
+        .outerjoin(voted, voted.c.member_id == CouncilSeat.member_id)
+        .where(CouncilSeat.session_id == session_id)
+        .order_by(CouncilSeat.name, CouncilSeat.member_id)
+    )
+    seats = tuple(Seat(m, name, n or 0, r) for m, name, n, r in rows)
+    proposals = await session.scalar(
+        select(func.count()).where(CouncilProposal.session_id == session_id)
+    )
+    return Turnout(seats, proposals or 0)
+
+
+async def _counts(
+    session: AsyncSession, session_id: int, present: int, members: int, *, sealed: bool
+) -> tuple[AwardCount, ...]:
+    """Per award, its proposals; `sealed` (the session still open): without their counts."""
+    rows = (
+        await session.execute(
+            select(
+                CouncilProposal.id,
+                CouncilProposal.nominee_id,
+                CouncilProposal.unit_id,
+                Unit.name,
+                CouncilProposal.name,
+                CouncilProposal.yes,
+                CouncilProposal.no,
+                Award,
+            )
+            .join(Award, Award.id == CouncilProposal.award_id)
+            .join(Unit, Unit.id == CouncilProposal.unit_id)
+            .where(CouncilProposal.session_id == session_id)
+            .order_by(CouncilProposal.position)
+        )
+    ).all()
+    by_award: dict[int, tuple[Award, list[tuple[int, int | None, int, str, str, int, int]]]] = {}
+    for pid, nominee_id, unit_id, unit_name, name, yes, no, award in rows:
+        counts = (0, 0) if sealed else (yes, no)
+        by_award.setdefault(award.id, (award, []))[1].append(
+            (pid, nominee_id, unit_id, unit_name, name, *counts)
+        )
+    counted: list[AwardCount] = []
+    for award, proposals in by_award.values():
+        rule = vote_rule_of(award.vote_threshold, award.vote_of)
+        carried = [p for p in proposals if not sealed and rule.carries(p[5], present, members)]
+        # Over the whole quota, the most agreeing votes go first (the proposals' order on a tie).
+        ranked = sorted(carried, key=lambda p: -p[5])
+        kept = {p[0] for p in (ranked if award.quota is None else ranked[: award.quota])}
+        carried_ids = {p[0] for p in carried}
+        counted.append(
+            AwardCount(
+                award_id=award.id,
+                code=award.code,
+                name=award.name,
+                rule=rule,
+                quota=award.quota,
+                needed=rule.needed(present, members),
+                proposals=tuple(
+                    Counted(*p, carried=p[0] in carried_ids, within_quota=p[0] in kept)
+                    for p in proposals
+                ),
+            )
+        )
+    return tuple(counted)
+
+
+async def session_view(session: AsyncSession, held: CouncilSession) -> SessionView:
+    """The session with its roll and, per award, its proposals and counts. The counts are read
+    only once the session is closed: while it is open, nobody sees how the vote goes."""
+    seen = await turnout(session, held.id)
+    sealed = held.state is CouncilState.OPEN
+    present = seen.present if held.present is None else held.present
+    counts = await _counts(session, held.id, present, seen.total, sealed=sealed)
+    return SessionView(
+        id=held.id,
+        campaign_id=held.campaign_id,
+        state=held.state,
+        quorum=quorum_of(held.quorum),
+        opened_at=held.opened_at,
+        opened_by_name=held.opened_by_name,
+        closed_at=held.closed_at,
+        closed_by_name=held.closed_by_name,
+        turnout=seen,
+        awards=counts,
+        result_id=held.result_id,
+    )
+
+
+async def close_session(
+    session: AsyncSession,
+    held: CouncilSession,
+    actor_id: int | None,
+    actor_name: str,
+    now: datetime,
+) -> Turnout | None:
+    """Close an open session once its quorum is met (None); else the turnout, left open. The
+    row is locked first, so that no vote lands between the count of those present and the close
+    (storage.ballots.cast locks it for share)."""
+    await session.scalar(
+        select(CouncilSession.id).where(CouncilSession.id == held.id).with_for_update()
+    )
+    seen = await turnout(session, held.id)
+    if not quorum_of(held.quorum).met(seen.present, seen.total):
+        return seen
+    closed = await session.execute(
+        update(CouncilSession)
+        .where(CouncilSession.id == held.id, CouncilSession.state == CouncilState.OPEN)
+        .values(
+            state=CouncilState.CLOSED,
+            closed_at=now,
+            closed_by_name=actor_name,
+            present=seen.present,
+        )
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # closed meanwhile by someone else
+    await session.refresh(held)
+    for award in await _counts(session, held.id, seen.present, seen.total, sealed=False):
+        for p in award.proposals:
+            if p.nominee_id is not None:
+                await record_event(
+                    session,
+                    campaign_id=held.campaign_id,
+                    unit_id=p.unit_id,
+                    nominee_id=p.nominee_id,
+                    event=DossierEvent.VOTE_CLOSED,
+                    actor_id=actor_id,
+                    actor_name=actor_name,
+                    at=now,
+                    detail={
+                        "yes": p.yes,
+                        "no": p.no,
+                        "present": seen.present,
+                        "carried": p.carried,
+                    },
+                )
+    return None
+
+
+async def mark_reminded(session: AsyncSession, session_id: int, member_ids: list[int]) -> None:
+    """Count a reminder for each of these members of the roll."""
+    if member_ids:
+        await session.execute(
+            update(CouncilSeat)
+            .where(CouncilSeat.session_id == session_id, CouncilSeat.member_id.in_(member_ids))
+            .values(reminded=CouncilSeat.reminded + 1)
+        )
+
+
+async def record_decision(
+    session: AsyncSession,
+    held: CouncilSession,
+    view: SessionView,
+    decision: str,
+    decided_by: str | None,
+    now: datetime,
+    actor_id: int | None = None,
+    actor_name: str = "",
+) -> int | None:
+    """The issued decision: the proposals carried within quota become the campaign's published
+    results (the `results` push of PRODUCT §7, as a loaded results file). None if the session
+    is not closed or has been decided meanwhile."""
+    claimed = await session.execute(
+        update(CouncilSession)
+        .where(CouncilSession.id == held.id, CouncilSession.state == CouncilState.CLOSED)
+        .values(state=CouncilState.DECIDED)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    items = [
+        ResultItemSpec(p.unit_id, p.name, a.award_id)
+        for a in view.awards
+        for p in a.proposals
+        if p.within_quota
+    ]
+    await upsert_result(session, held.campaign_id, decision, now, items, decided_by)
+    result_id = await session.scalar(
+        select(CouncilResult.id).where(
+            CouncilResult.campaign_id == held.campaign_id, CouncilResult.decision == decision
+        )
+    )
+    await session.execute(
+        update(CouncilSession).where(CouncilSession.id == held.id).values(result_id=result_id)
+    )
+    for award in view.awards:
+        for p in award.proposals:
+            if p.nominee_id is not None and p.within_quota:
+                await record_event(
+                    session,
+                    campaign_id=held.campaign_id,
+                    unit_id=p.unit_id,
+                    nominee_id=p.nominee_id,
+                    event=DossierEvent.RESULT_PUBLISHED,
+                    actor_id=actor_id,
+                    actor_name=actor_name,
+                    at=now,
+                    detail={"decision": decision, "award": award.name},
+                )
+    return result_id

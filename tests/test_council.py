@@ -1,0 +1,262 @@
+"""The council session through the emulator (PRODUCT §11): members invited like everyone else
+(a director keeps his role and gains a seat), the secret ballot in each member's chat, a
+quorum missed then met after a reminder, the vote each award needs, the tally, the DOCX
+drafts, the issued decision published and pushed, and forged buttons."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import docx
+import pytest
+
+from bot.emulator import BotMessage
+from bot.emulator.sandbox import Person, Sandbox
+from storage.audit import dossier_history
+from storage.campaigns import campaign_by_code
+from storage.models import DossierEvent, Nominee, ReviewState, Role
+from storage.nominees import active_awards, add_nominee
+from storage.units import unit_by_code
+from tests.support.clock import Clock
+from tests.support.databases import load_files
+from tests.support.paths import EXAMPLES
+from tests.support.people import issue_invite, join
+
+CAMPAIGN = "NV-DHXVIII-2025"
+# The individuals' award needs 90% of the whole council: with three members, all three.
+VOTE_90 = (
+    '{code: GK-CN, name: "Giấy khen của Giám đốc Sở", target: ca_nhan, quota: 3,'
+    ' vote: {threshold: "≥ 90%", of: members}}'
+)
+PROPOSALS = [
+    ("NV_HTQT", "Phòng Hợp tác quốc tế", "GK-TT"),
+    ("NV_HTQT", "Nguyễn Văn An", "GK-CN"),
+    ("NV_QLBG", "Trần Thị Bình", "GK-CN"),
+]
+
+
+def council_campaign(tmp_path: Path) -> Path:
+    """The Sở Ngoại vụ campaign with a quorum of 2/3 and the 90% vote for individuals."""
+    text = (EXAMPLES / "campaign-ngoai-vu-2025.yaml").read_text(encoding="utf-8")
+    line = '{code: GK-CN, name: "Giấy khen của Giám đốc Sở", target: ca_nhan, quota: 3}'
+    assert line in text
+    text = text.replace(line, VOTE_90).replace(
+        "  documents:\n", '  council: {quorum: "≥ 2/3"}\n  documents:\n', 1
+    )
+    path = tmp_path / "campaign-council.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def approve_proposals(box: Sandbox, clock: Clock) -> None:
+    """The three proposals, as the office's review left them: approved."""
+    async with box.db.write() as session:
+        campaign = await campaign_by_code(session, CAMPAIGN)
+        assert campaign is not None
+        awards = {a.code: a for a in await active_awards(session, campaign.id)}
+        for unit_code, name, award in PROPOSALS:
+            unit = await unit_by_code(session, unit_code)
+            assert unit is not None
+            nominee = await add_nominee(
+                session,
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                name=name,
+                award=awards[award],
+                by=1,
+                now=clock(),
+            )
+            assert isinstance(nominee, Nominee)
+            nominee.review_state = ReviewState.APPROVED
+
+
+async def seat(box: Sandbox, person: Person) -> str:
+    """A council invite for the Văn phòng, redeemed by someone who has joined already."""
+    code = await issue_invite(box.db, "NV_VP", Role.COUNCIL, box.clock())
+    return (await person.say(f"/start {code}")).text
+
+
+async def vote(person: Person, choices: list[bool]) -> list[str | None]:
+    """Open /bophieu and vote on each proposal in order, confirming each: the pop-ups."""
+    screen = (await person.say("/bophieu")).last
+    alerts: list[str | None] = []
+    for number, agree in enumerate(choices, 1):
+        word = "Đồng ý" if agree else "Không đồng ý"
+        asked = await person.press(screen, f"{number} · {word}")
+        screen = _latest(person, screen)
+        assert "Xác nhận phiếu" in screen.text and word in screen.text, screen.text
+        confirmed = await person.press(screen, "✅ Xác nhận")
+        alerts.append(confirmed.alert)
+        screen = _latest(person, screen)
+        assert not asked.messages
+    return alerts
+
+
+def _latest(person: Person, message: BotMessage) -> BotMessage:
+    """The message as it is now (edited in place)."""
+    return next(m for m in person.messages if m.message_id == message.message_id)
+
+
+@pytest.fixture
+async def council(sandbox: Sandbox, clock: Clock, tmp_path: Path) -> Sandbox:
+    """Sở Ngoại vụ on 05/11/2025: its campaign with council rules and three approved
+    proposals."""
+    clock.set_local("2025-11-05 09:00")
+    await load_files(
+        sandbox.db, EXAMPLES / "units-ngoai-vu-lang-son.yaml", council_campaign(tmp_path)
+    )
+    await approve_proposals(sandbox, clock)
+    return sandbox
+
+
+def _screen(reply_messages: list[BotMessage]) -> str:
+    return "\n\n".join(m.text for m in reply_messages)
+
+
+async def test_a_council_session_end_to_end(council: Sandbox, clock: Clock) -> None:
+    box = council
+    office = await join(box, 7001, "Thảo", "NV_VP", Role.OFFICE)
+    director = await join(box, 7002, "Giám đốc Hoàng", "NV_LDS", Role.LEADER)
+    hung = await join(box, 7003, "Hùng", "NV_VP", Role.COUNCIL)
+    lan = await join(box, 7004, "Lan", "NV_VP", Role.COUNCIL)
+    focal = await join(box, 7005, "An", "NV_HTQT", Role.FOCAL)
+    welcome = await seat(box, director)
+    assert "lãnh đạo" in welcome and "thành viên Hội đồng Thi đua - Khen thưởng" in welcome
+    assert "/bophieu" in welcome
+
+    # Before the session: nothing to vote on; a focal point has no ballot at all.
+    assert "không có phiên bỏ phiếu" in (await hung.say("/bophieu")).text
+    assert "chỉ dành cho" in (await focal.say("/bophieu")).text
+    assert "chỉ dành cho" in (await focal.say("/hoidong")).text
+
+    first = await office.say("/hoidong")
+    text = first.text
+    assert "Giám đốc Hoàng" in text and "Hùng" in text and "Lan" in text
+    assert "1 đề nghị / chỉ tiêu 1" in text and "2 đề nghị / chỉ tiêu 3" in text
+    assert "từ 90% tổng số thành viên Hội đồng" in text
+    opened = await office.press(first.last, "🗳 Mở phiên bỏ phiếu")
+    assert "Đang bỏ phiếu kín" in opened.text and "0/3" in opened.text
+    await box.deliver()
+    for member in (director, hung, lan):
+        assert "Mời Ông/Bà bỏ phiếu kín" in member.messages[-1].text
+    assert not any("Mời Ông/Bà" in m.text for m in focal.messages + office.messages)
+
+    # Hùng votes yes on all three; a press of a vote already cast is refused.
+    assert await vote(hung, [True, True, True]) == ["Đã ghi nhận phiếu."] * 3
+    done = (await hung.say("/bophieu")).last
+    assert "đã bỏ phiếu đủ 3 đề nghị" in done.text and not done.buttons
+
+    # One of three voted: below the quorum of 2/3, the session stays open.
+    screen = (await office.say("/hoidong")).last
+    assert "1/3" in screen.text and "Hùng" not in screen.text.split("Chưa bỏ phiếu đủ")[1]
+    missed = await office.press(screen, "🔒 Kết thúc và kiểm phiếu")
+    assert "Chưa đủ số thành viên" in missed.text and "cần ít nhất 2" in missed.text
+    assert "đồng ý," not in missed.text  # no count is shown while the ballot is open
+
+    # A reminder goes to the two who have not voted, and only to them.
+    before = {p.id: len(p.messages) for p in (director, hung, lan)}
+    reminded = await office.press(missed.last, "⏰ Nhắc thành viên chưa bỏ phiếu")
+    assert "Giám đốc Hoàng" in reminded.text and "Lan" in reminded.text
+    await box.deliver()
+    assert "Nhắc bỏ phiếu" in director.messages[-1].text
+    assert "Nhắc bỏ phiếu" in lan.messages[-1].text
+    assert len(hung.messages) == before[hung.id]
+
+    await vote(director, [True, True, False])
+    await vote(lan, [True, True, True])  # late, after the reminder
+
+    closing = (await office.say("/hoidong")).last
+    tally = await office.press(closing, "🔒 Kết thúc và kiểm phiếu")
+    counted = tally.text
+    assert "Đã kiểm phiếu" in counted and "3/3" in counted
+    # The collective's award: a majority of those present; the individuals': 90% of all.
+    assert (
+        "Phòng Hợp tác quốc tế (Phòng Hợp tác quốc tế): 3 đồng ý, 0 không đồng ý — ✅ đạt"
+        in counted
+    )
+    assert "Nguyễn Văn An (Phòng Hợp tác quốc tế): 3 đồng ý, 0 không đồng ý — ✅ đạt" in counted
+    assert "Trần Thị Bình" in counted
+    assert "2 đồng ý, 1 không đồng ý — ❌ không đạt" in counted
+
+    # A vote after the close is not taken.
+    late = await hung.press_data(done, "bp:ok:1:1:1")
+    assert late.alert is not None
+
+    papers = await office.press(tally.last, "📄 Tải dự thảo văn bản (DOCX)")
+    documents = [m.document for m in papers.messages if m.document]
+    assert len(documents) == 3
+    for document in documents:
+        assert document is not None and document["file_name"].endswith(".docx")
+        words = "\n".join(
+            p.text for p in docx.Document(io.BytesIO(document["content"])).paragraphs
+        ) + "\n".join(
+            cell.text
+            for table in docx.Document(io.BytesIO(document["content"])).tables
+            for row in table.rows
+            for cell in row.cells
+        )
+        assert "Ngoại vụ" in words, document["file_name"]
+        assert "Nguyễn Văn An" in words, document["file_name"]
+
+    asked = await office.press(tally.last, "📢 Ghi số quyết định, công bố kết quả")
+    assert "số và ngày" in asked.text
+    wrong = await office.say("125")
+    assert "ví dụ" in wrong.text
+    decided = await office.say("125/QĐ-SNgV 15/11/2025")
+    assert "Đã ghi Quyết định số 125/QĐ-SNgV ngày 15/11/2025" in decided.text
+    await box.tick()
+    await box.deliver()
+    pushed = focal.messages[-1].text
+    assert "125/QĐ-SNgV" in pushed and "Nguyễn Văn An" in pushed
+    assert "Trần Thị Bình" not in pushed
+    shown = await focal.say("/ketqua")
+    assert "Nguyễn Văn An" in shown.text
+
+    # The dossier's history: the vote opened, closed, and the result, with who and when.
+    async with box.db.read() as session:
+        unit = await unit_by_code(session, "NV_HTQT")
+        assert unit is not None
+        nominee_id = await session.scalar(
+            Nominee.__table__.select()
+            .with_only_columns(Nominee.id)
+            .where(Nominee.unit_id == unit.id, Nominee.name == "Nguyễn Văn An")
+        )
+        history = await dossier_history(session, nominee_id)
+    events = {h.event for h in history}
+    assert {
+        DossierEvent.VOTE_OPENED,
+        DossierEvent.VOTE_CLOSED,
+        DossierEvent.RESULT_PUBLISHED,
+    } <= events
+
+    after = (await office.say("/hoidong")).text
+    assert "Đã ban hành Quyết định số 125/QĐ-SNgV" in after
+
+
+async def test_forged_and_foreign_buttons(council: Sandbox) -> None:
+    box = council
+    office = await join(box, 7101, "Thảo", "NV_VP", Role.OFFICE)
+    member = await join(box, 7102, "Hùng", "NV_VP", Role.COUNCIL)
+    focal = await join(box, 7103, "An", "NV_HTQT", Role.FOCAL)
+    screen = (await office.say("/hoidong")).last
+    await office.press(screen, "🗳 Mở phiên bỏ phiếu")
+    ballot = (await member.say("/bophieu")).last
+    for data in (
+        "bp:ok:999:1:1",
+        "bp:ok:1:999:1",
+        "bp:ok:1:1:7",
+        "bp:v:x:1:1",
+        "bp:pg:999:0",
+        "bp:ok",
+    ):
+        reply = await member.press_data(ballot, data)
+        assert reply.alert is not None, data
+    refused = await focal.press_data(ballot, "bp:ok:1:1:1")
+    assert refused.alert is not None
+    for data in ("hd:m:999999", "hd:k:abc", "hd:q:0", "hd:p:999"):
+        reply = await office.press_data(screen, data)
+        assert reply.alert is not None, data
+    # Nothing was counted by any of it.
+    done = (await member.say("/bophieu")).last
+    assert "Còn 3/3 đề nghị chưa bỏ phiếu" in done.text
