@@ -1,5 +1,6 @@
 """📦 in /duyet: every placed file of one of the office's campaigns as one ZIP, with a
-manifest of hashes, sent in the chat (or a line saying why it cannot be)."""
+manifest of hashes, sent in the chat (or a line saying why it cannot be); each file in it
+logged as read by who asked (the access log, PRODUCT §11)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import Prefix, Review
 from messages.exports.dossier_archive import ArchiveEntry, build_dossier_zip
+from storage.audit import ReadHow, record_reads
 from storage.files import FileKind, blob_path, delivery_name
-from storage.models import Campaign, Role
+from storage.models import Campaign, Role, Upload
 from storage.reviews import (
     CampaignUpload,
     office_campaign_uploads,
@@ -54,17 +56,35 @@ async def send_zip(update: Update, context: BotContext) -> None:
         await chat.send_message(render("review/zip_empty", campaign=campaign))
         return
     entries = _archive_entries(uploads, context.rt.tz, context.rt.files_dir)
-    await _send_archive(chat, campaign, entries)
+    await _send_archive(chat, context, campaign, entries, [row[3] for row in uploads])
 
 
-async def _send_archive(chat: Chat, campaign: Campaign, entries: list[ArchiveEntry]) -> None:
-    """Build the ZIP aside and send it, unless it is over what a bot may upload."""
+async def _send_archive(
+    chat: Chat,
+    context: BotContext,
+    campaign: Campaign,
+    entries: list[ArchiveEntry],
+    uploads: Sequence[Upload],
+) -> None:
+    """Build the ZIP aside and, unless it is over what a bot may upload, log its files as read
+    by the office member (before it leaves: a log never misses a file sent) and send it."""
+    member = context.member
+    assert member is not None
     with tempfile.TemporaryFile() as out:
         await asyncio.to_thread(build_dossier_zip, campaign.code, campaign.title, entries, out)
         size = out.tell()
         if size > TELEGRAM_UPLOAD_LIMIT:
             await chat.send_message(render("review/zip_too_big", size_mb=size // 2**20))
             return
+        async with context.rt.db.write() as session:
+            await record_reads(
+                session,
+                uploads,
+                reader_id=member.telegram_user_id,
+                reader_name=member.full_name,
+                at=context.rt.now(),
+                how=ReadHow.ZIP,
+            )
         out.seek(0)
         await chat.send_document(
             out,

@@ -21,10 +21,11 @@ from telegram.ext import (
 
 from handlers.common import begin, draft_of, guard, pressed_number, route
 from handlers.flow import END, Flow
+from handlers.review_history import log_buttons
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import Prefix, Review
-from messages.keyboards import button, label, rows, text_button
+from messages.keyboards import button, grid, label, rows, text_button
 from messages.long_text import pack_blocks
 from scheduler.calendar import working_days_between
 from storage.files import FileKind, delivery_name, read_blob
@@ -249,10 +250,11 @@ def _decide_text(opened: OpenedDossier) -> str:
 
 
 def _decide_keyboard(nominee_id: int, seen: int) -> InlineKeyboardMarkup:
-    """Approve or return the dossier, side by side; approving carries the version of the
-    files shown (`seen`), so that a file sent meanwhile is never approved unseen."""
+    """Approve or return the dossier, side by side, its history and access log under them;
+    approving carries the version of the files shown (`seen`), so that a file sent meanwhile
+    is never approved unseen."""
     yes = button("approve", PREFIX, Act.APPROVE, nominee_id, seen)
-    return rows([yes, button("return", PREFIX, Act.RETURN, nominee_id)], per_row=2)
+    return grid([[yes, button("return", PREFIX, Act.RETURN, nominee_id)], log_buttons(nominee_id)])
 
 
 def _told_unit(state: ReviewState, note: str | None) -> Callable[[Nominee, Campaign], str]:
@@ -301,7 +303,8 @@ async def _decided(
             nominee=nominee,
             approved=state is ReviewState.APPROVED,
             told=decision.told,
-        )
+        ),
+        reply_markup=grid([log_buttons(nominee.id)]),  # the dossier's buttons went with it
     )
 
 

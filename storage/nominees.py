@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import DossierEvent, record_nominee_event
 from storage.models import Award, Nominee, ReviewState, Target
 from storage.text import name_key
 
@@ -53,7 +54,8 @@ async def add_nominee(
     """Propose a nominee for an award form; None if the unit already proposed that name.
 
     `target` is what the nominee is (a collective or a person for an award open to either);
-    by default the award's own target. Quotas are checked by storage.quotas.propose."""
+    by default the award's own target. Quotas are checked by storage.quotas.propose. The
+    proposal is the first line of the nominee's dossier history."""
     target = target or award.target
     key = name_key(name)
     existing = await session.scalar(
@@ -83,4 +85,8 @@ async def add_nominee(
             session.add(nominee)
     except IntegrityError:
         return None
+    detail = {"award": award.name, "target": target.value}
+    await record_nominee_event(
+        session, nominee, DossierEvent.PROPOSED, by=by, at=now, detail=detail
+    )
     return nominee

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Award, Campaign, CouncilResult, ResultItem, Unit
+from storage.audit import DossierEvent, record_event
+from storage.models import Award, Campaign, CouncilResult, Nominee, ResultItem, Unit
+from storage.text import name_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,52 @@ async def upsert_result(
     )
     await session.flush()
     return outcome
+
+
+async def record_published(
+    session: AsyncSession, campaign_id: int, decision: str, items: list[ResultItemSpec]
+) -> None:
+    """A decision loaded from a results file in the dossier history of each of the campaign's
+    nominees an item names (unit and name as storage.text.name_key compares them), dated when
+    it is published, with no person (a data file); a name no nominee has records nothing. The
+    council session records its own decisions with who recorded them (storage.council)."""
+    result = await session.scalar(
+        select(CouncilResult).where(
+            CouncilResult.campaign_id == campaign_id, CouncilResult.decision == decision
+        )
+    )
+    wanted = {(i.unit_id, name_key(i.nominee)): i.award_id for i in items}
+    if result is None or not wanted:
+        return
+    nominees = await session.scalars(
+        select(Nominee).where(
+            Nominee.campaign_id == result.campaign_id,
+            Nominee.unit_id.in_({unit for unit, _ in wanted}),
+        )
+    )
+    named = await session.execute(
+        select(Award.id, Award.name).where(Award.id.in_(set(wanted.values())))
+    )
+    awards = {award_id: name for award_id, name in named}
+    for nominee in nominees:
+        award_id = wanted.get((nominee.unit_id, nominee.name_key))
+        if award_id is None:
+            continue
+        await record_event(
+            session,
+            campaign_id=result.campaign_id,
+            unit_id=nominee.unit_id,
+            nominee_id=nominee.id,
+            event=DossierEvent.RESULT_PUBLISHED,
+            actor_id=None,
+            actor_name=result.decided_by or "",
+            at=result.publish_at,
+            detail={
+                "decision": result.decision,
+                "decided_by": result.decided_by,
+                "award": awards.get(award_id),
+            },
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import DossierEvent, ReadHow, actor_name, record_nominee_event, record_reads
 from storage.members import members_of_unit
 from storage.models import (
     Award,
@@ -61,18 +62,24 @@ async def open_dossier(
     session: AsyncSession, nominee_id: int, org_id: int, *, by: int, now: datetime
 ) -> OpenedDossier | None:
     """The dossier of a nominee of the organisation's campaigns, now "in review" if nobody
-    had opened it; None when it is not the organisation's."""
+    had opened it; None when it is not the organisation's. Its files, which the caller sends
+    next, are logged as read by `by` (the access log), the opening in its history."""
     nominee = await nominee_by_id(session, nominee_id, org_id)
     if nominee is None:
         return None
     if nominee.review_state is ReviewState.NONE:
         await set_review(session, nominee, ReviewState.IN_REVIEW, by=by, now=now)
+        await record_nominee_event(session, nominee, DossierEvent.REVIEW_OPENED, by=by, at=now)
+    files = await current_files(session, nominee)
+    name = await actor_name(session, by)
+    uploads = [upload for _, upload in files]
+    await record_reads(session, uploads, reader_id=by, reader_name=name, at=now, how=ReadHow.VIEWED)
     return OpenedDossier(
         nominee,
         await session.get_one(Unit, nominee.unit_id),
         await session.get_one(Award, nominee.award_id),
         await session.get_one(Campaign, nominee.campaign_id),
-        await current_files(session, nominee),
+        files,
     )
 
 
@@ -139,6 +146,15 @@ async def decide(
         return Decision(nominee, campaign, 0, again=True)  # taken once: nobody told twice
     await set_review(session, nominee, state, by=by, now=now, note=note)
     assert nominee.reviewed_at is not None
+    approved = state is ReviewState.APPROVED
+    await record_nominee_event(
+        session,
+        nominee,
+        DossierEvent.REVIEW_APPROVED if approved else DossierEvent.REVIEW_RETURNED,
+        by=by,
+        at=nominee.reviewed_at,
+        detail={"note": note} if note else None,
+    )
     focal = [m for m in await members_of_unit(session, nominee.unit_id) if m.role is Role.FOCAL]
     push_key = decision_key(nominee.id, state, nominee.reviewed_at)
     rows = fan_out(push_key, KIND, focal, lambda: notice(nominee, campaign), now)

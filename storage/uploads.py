@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage.audit import record_upload
 from storage.models import Nominee, StoredFile, Upload
 from storage.reviews import resubmitted
 
@@ -83,7 +84,8 @@ async def place(
     document_id: int | None,
     now: datetime,
 ) -> Placed:
-    """Put an upload in its slot; the same content as the newest version is not kept twice."""
+    """Put an upload in its slot, in the dossier's history; the same content as the newest
+    version is not kept twice (nor recorded: nothing changed)."""
     newest = await latest_upload(session, campaign_id, upload.unit_id, nominee_id, document_id)
     if (
         newest is not None
@@ -100,7 +102,9 @@ async def place(
         session.add(upload)
     await session.flush()
     reopened = await resubmitted(session, campaign_id, upload.unit_id, nominee_id)
-    return Placed(upload, await _versions(session, upload), None, tuple(reopened))
+    version = await _versions(session, upload)
+    await record_upload(session, upload, version=version)  # the audit trail, same transaction
+    return Placed(upload, version, None, tuple(reopened))
 
 
 async def _versions(session: AsyncSession, upload: Upload) -> int:

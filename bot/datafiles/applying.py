@@ -37,7 +37,7 @@ from storage.models import DueForm, Target
 from storage.nominees import active_awards
 from storage.organizations import all_organizations
 from storage.plans import PlanSpec, TaskSpec, plan_by_code, upsert_plan
-from storage.results import ResultItemSpec, upsert_result
+from storage.results import ResultItemSpec, record_published, upsert_result
 
 
 class _Applier(Resolver):
@@ -257,6 +257,8 @@ class _Applier(Resolver):
             items,
             body.decided_by,
         )
+        if outcome != "unchanged":  # in the history of the nominees it names
+            await record_published(self.session, campaign.id, body.decision, items)
         self.report.results.record(outcome, body.campaign)
 
 
