@@ -125,7 +125,7 @@ def _in_order(errors: list[LoadError], files: list[Path]) -> list[LoadError]:
 async def load_command(settings: Settings, files: list[Path], replace: bool = False) -> int:
     """Read, check and write; every error printed once, one line each."""
     load, errors = read_files(files)
-    documents = [load.units, load.plans, load.campaigns, load.results, load.calendars]
+    documents = [load.units, load.plans, load.campaigns, load.results, load.calendars, load.rules]
     report = None
     if any(documents):
         report, errors = await _load_into(settings, load, errors, replace)

@@ -30,6 +30,7 @@ DEMO_FILES = (
     "plan-2026-lang-son.yaml",
     "campaign-lang-son-2026.yaml",
     "calendar-2026.yaml",
+    "rules-tdkt-2022.yaml",
 )
 # The demo walks through 2026: the launch (15/01), work in February, a reminder in March.
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

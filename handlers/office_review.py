@@ -28,6 +28,8 @@ from messages.callbacks import Prefix, Review
 from messages.keyboards import button, grid, label, rows, text_button
 from messages.long_text import pack_blocks
 from scheduler.calendar import working_days_between
+from storage.eligibility import Eligibility
+from storage.eligibility_hints import nominee_hint
 from storage.files import FileKind, delivery_name, read_blob
 from storage.models import (
     Campaign,
@@ -187,6 +189,9 @@ async def _show_dossier(
             session, nominee_id, _org(context), by=member.telegram_user_id, now=context.rt.now()
         )
         stored = await stored_files_of(session, [u for _, u in opened.files]) if opened else {}
+        hint = opened and await nominee_hint(
+            session, _org(context), opened.campaign, opened.nominee, opened.award, context.rt.now()
+        )
     if opened is None:
         return False
     if answer and update.callback_query is not None:
@@ -195,7 +200,7 @@ async def _show_dossier(
         await _resend(chat, context, opened, document, upload, stored[upload.stored_file_id])
     seen = max((upload.id for _, upload in opened.files), default=0)
     await chat.send_message(
-        _decide_text(opened), reply_markup=_decide_keyboard(opened.nominee.id, seen)
+        _decide_text(opened, hint), reply_markup=_decide_keyboard(opened.nominee.id, seen)
     )
     return True
 
@@ -237,8 +242,9 @@ def _file_caption(document: RequiredDocument | None, upload: Upload, tz: ZoneInf
     )
 
 
-def _decide_text(opened: OpenedDossier) -> str:
-    """The dossier just opened, under its files: whose, for what, how many files."""
+def _decide_text(opened: OpenedDossier, hint: Eligibility | None = None) -> str:
+    """The dossier just opened, under its files: whose, for what, how many files, and the
+    eligibility hint from the nominee's history, if any (it warns, never decides)."""
     return render(
         "review/decide",
         nominee=opened.nominee,
@@ -246,6 +252,7 @@ def _decide_text(opened: OpenedDossier) -> str:
         award=opened.award,
         campaign=opened.campaign,
         files=len(opened.files),
+        eligibility=hint,
     )
 
 

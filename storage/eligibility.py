@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from storage.text import fold
 
@@ -98,10 +99,14 @@ class Share(_Cond):
 
     @model_validator(mode="after")
     def _one_of_each(self) -> Share:
-        if (self.title is None) == (self.rated is None):
-            raise ValueError("exactly one of title, rated")
-        if (self.at_least is None) == (self.more_than is None):
-            raise ValueError("exactly one of at_least, more_than")
+        # Custom error types, so that a loader can word them (bot/datafiles/errors.py).
+        for first, second in (("title", "rated"), ("at_least", "more_than")):
+            if (getattr(self, first) is None) == (getattr(self, second) is None):
+                raise PydanticCustomError(
+                    "exactly_one_of",
+                    "exactly one of {first}, {second}",
+                    {"first": first, "second": second},
+                )
         return self
 
 
@@ -161,7 +166,11 @@ class RulesBody(_Strict):
         for rule in self.items:
             keys = {(title_key(name), rule.target) for name in rule.names}
             if twice := keys & seen:
-                raise ValueError(f"two rules for {sorted(twice)[0][0]!r} ({rule.target})")
+                raise PydanticCustomError(
+                    "two_rules",
+                    "two rules for {title!r} ({target})",
+                    {"title": sorted(twice)[0][0], "target": rule.target},
+                )
             seen |= keys
         return self
 

@@ -175,6 +175,32 @@ async def history_of(
     return None
 
 
+async def histories_of(
+    session: AsyncSession,
+    organization_id: int,
+    unit_id: int,
+    wanted: Iterable[tuple[str, Target]],
+    now: datetime,
+) -> dict[tuple[str, Target], Record]:
+    """The histories of several names of one unit at once, each matched as history_of
+    matches it (and by whether it is a person or a collective), by the pair asked; a name with
+    no history is left out."""
+    wanted = list(wanted)
+    if not wanted:
+        return {}
+    aliases = await _aliases(session, [unit_id])
+    found = {
+        (r.key, r.target): r for r in await records(session, organization_id, now, unit_id=unit_id)
+    }
+    result = {}
+    for name, target in wanted:
+        key = name_key(name)
+        record = found.get((aliases.get((unit_id, key), key), target))
+        if record is not None:
+            result[(name, target)] = record
+    return result
+
+
 async def store_past_awards(
     session: AsyncSession, organization_id: int, rows: Sequence[PastAwardRow]
 ) -> int:

@@ -32,8 +32,7 @@ from storage.eligibility import (
 )
 from tests.support.paths import EXAMPLES
 
-# Not loaded by `thiduabot load` yet (issue 20 wires it in): kept apart from the loadable examples.
-SHIPPED = EXAMPLES / "rules" / "tdkt-2022.yaml"
+SHIPPED = EXAMPLES / "rules-tdkt-2022.yaml"
 RULES = read_rules(yaml.safe_load(SHIPPED.read_text(encoding="utf-8")))
 
 LDTT = "Lao động tiên tiến"
@@ -242,7 +241,7 @@ def _doc(*conditions: Any, **rule: Any) -> dict[str, Any]:
         (
             _doc({"kind": "share", "title": "B", "rated": "tot", "at_least": 50}),
             ("rules", "items", 0, "conditions", 0, "share"),
-            "value_error",
+            "exactly_one_of",
         ),
         (
             _doc({"kind": "holds", "titles": ["B"]}, target="ca"),

@@ -3,7 +3,8 @@
 `schema` is the format, `checks` what one document must satisfy on its own, `reading` the
 YAML and its errors, `scope` what codes mean within an organisation, `applying` the write
 (plans, campaigns, results, what needs `--replace`),
-`calendar_documents` the working-day calendar documents, `partial` what of a document with
+`calendar_documents` the working-day calendar documents, `rules_documents` the eligibility
+rules, `partial` what of a document with
 errors is still checked (so that every error of a load shows in one run).
 """
 

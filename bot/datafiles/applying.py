@@ -21,6 +21,7 @@ from bot.datafiles.checks import (
     title_name,
 )
 from bot.datafiles.reading import Loaded, LoadSet
+from bot.datafiles.rules_documents import apply_rules
 from bot.datafiles.schema import ALL, CampaignBody, PlanBody, ResultsBody, TaskEntry
 from bot.datafiles.scope import LoadRejected, LoadReport, Resolver
 from storage.campaigns import (
@@ -329,6 +330,7 @@ async def apply(
     for results in load.results:  # after the campaigns: a results file may name a new one
         if results.body.campaign not in unchecked:  # else: that campaign's errors say enough
             await applier.results(results)
+    await apply_rules(applier, load.rules, now)
     if applier.errors:
         raise LoadRejected(applier.errors)
     return report

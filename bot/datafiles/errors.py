@@ -67,6 +67,9 @@ def _ident(node: Any) -> str:
         for key in ("code", "no", "year"):
             if node.get(key) not in (None, "") and not isinstance(node[key], dict | list):
                 return f" ({node[key]})"
+        names = node.get("names")  # a rule: the first name of its title
+        if isinstance(names, list) and names and isinstance(names[0], str) and names[0].strip():
+            return f" ({names[0].strip()})"
     return ""
 
 
@@ -100,6 +103,8 @@ def real_path(doc: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], int | No
             node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
         elif part == "[key]":
             continue
+        elif isinstance(node, dict) and node.get("kind") == part:
+            continue  # the tag of a discriminated union (a rule's condition): not a field
         elif isinstance(node, dict) and part in node:
             path.append(part)
             node = node[part]

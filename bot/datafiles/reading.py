@@ -33,6 +33,7 @@ from bot.datafiles.schema import (
     UnitsDocument,
 )
 from messages import render_text
+from storage.eligibility import RulesDocument
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class LoadSet:
     campaigns: list[Loaded[CampaignBody]] = field(default_factory=list)
     results: list[Loaded[ResultsBody]] = field(default_factory=list)
     calendars: list[Loaded[CalendarBody]] = field(default_factory=list)
+    rules: list[Loaded[RulesDocument]] = field(default_factory=list)
     unresolved: Unresolved = field(default_factory=Unresolved)
 
 
@@ -91,7 +93,11 @@ _Yaml12Loader.add_implicit_resolver(
 
 
 # Every kind of document, by the top-level key that names it.
-DOCUMENT_KINDS: dict[str, type[BaseModel]] = {**KINDS, "calendar": CalendarDocument}
+DOCUMENT_KINDS: dict[str, type[BaseModel]] = {
+    **KINDS,
+    "calendar": CalendarDocument,
+    "rules": RulesDocument,
+}
 
 
 def read_files(paths: Iterable[Path]) -> tuple[LoadSet, list[LoadError]]:
@@ -160,6 +166,9 @@ def _read_document(file: str, index: int, doc: Any, into: LoadSet) -> list[LoadE
         problems += check_calendar(file, parsed.calendar, earlier)
         if not problems:
             into.calendars.append(Loaded(file, parsed.calendar))
+    elif isinstance(parsed, RulesDocument):
+        if not problems:
+            into.rules.append(Loaded(file, parsed, parsed.organization))
     elif kind in _CHECKS:
         problems += _read_part(file, kind, doc, parsed, into)
     return problems

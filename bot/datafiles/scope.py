@@ -45,6 +45,7 @@ class LoadReport:
     campaigns: LoadCounts = field(default_factory=LoadCounts)
     results: LoadCounts = field(default_factory=LoadCounts)
     calendars: LoadCounts = field(default_factory=LoadCounts)
+    rules: LoadCounts = field(default_factory=LoadCounts)
     warnings: list[LoadError] = field(default_factory=list)
 
 

@@ -9,6 +9,7 @@ from handlers.common import begin, draft_of, end_conversation, guard, local_toda
 from handlers.dossier.draft import DRAFT_KEY, FLOW, PREFIX, Act, Draft, State, lost
 from handlers.dossier.receive import ACCEPTED, receive
 from handlers.dossier.screens import document_buttons, place_file, placed_text, refuse_press
+from handlers.eligibility import fitted
 from handlers.flow import END
 from handlers.replies import say_anew, turn_keyboard
 from handlers.runtime import BotContext
@@ -22,6 +23,7 @@ from storage.dossier_slots import (
     unit_dossier,
 )
 from storage.dossier_status import DossierStatus
+from storage.eligibility_hints import nominee_hint
 from storage.models import RequiredDocument, Role
 from storage.nominees import nominee_for_unit
 
@@ -134,15 +136,33 @@ async def document_step(update: Update, context: BotContext) -> int:
     assert context.member is not None
     if draft is None:
         return await lost(update, context)
+    now, hint = context.rt.now(), None
     async with context.rt.db.read() as session:
-        dossier = await unit_dossier(session, draft.campaign_id, draft.unit_id, context.rt.now())
+        dossier = await unit_dossier(session, draft.campaign_id, draft.unit_id, now)
+        chosen = (
+            [n for n in dossier.nominees if n.nominee.id == draft.nominee_id] if dossier else []
+        )
+        if dossier is not None and chosen:  # a nominee's documents: the eligibility hint too
+            org, (status,) = context.member.organization_id, chosen
+            hint = await nominee_hint(
+                session, org, dossier.campaign, status.nominee, status.award, now
+            )
     if dossier is None:
         return await lost(update, context)
     statuses, title = slot_documents(dossier, draft.nominee_id)
     buttons = document_buttons(statuses, PREFIX, marked=True)
     buttons += [button("other_document", PREFIX, Act.DOCUMENT, 0)]
     buttons += [button("done", PREFIX, Act.DONE)]
-    text = render("dossier/choose_document", title=title, statuses=statuses, shown=DOCUMENTS_LISTED)
+    text = fitted(
+        lambda detail: render(
+            "dossier/choose_document",
+            title=title,
+            statuses=statuses,
+            shown=DOCUMENTS_LISTED,
+            eligibility=hint,
+            detail=detail,
+        )
+    )
     await say_anew(update, text, rows(buttons))
     return State.DOCUMENT
 

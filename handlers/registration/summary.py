@@ -7,6 +7,7 @@ import dataclasses
 from telegram import Update
 
 from handlers.common import draft_of, end_conversation, guard, local_today
+from handlers.eligibility import fitted
 from handlers.registration.draft import DRAFT_KEY, FLOW, PREFIX, SUMMARY_LIMIT, Act, Draft, State
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
@@ -15,7 +16,8 @@ from messages.keyboards import button, grid
 from storage.campaigns import (
     campaign_for_unit,
 )
-from storage.models import Role
+from storage.eligibility_hints import Sought, eligibility_hints, sought_year
+from storage.models import Role, Target
 from storage.people_lines import PersonLine, name_suggestion
 from storage.registrations import (
     Refused,
@@ -66,21 +68,47 @@ async def summary(update: Update, context: BotContext) -> int:
             ),
         )
         return State.NAMES
+    member, shown = context.member, draft.people[:SUMMARY_LIMIT]
+    # The hints: the unit itself for the collective title, then each person shown.
+    sought = (
+        [Sought(member.unit_name, Target.TAP_THE, draft.collective.name)]
+        if draft.collective
+        else []
+    )
+    sought += [Sought(p.full_name, Target.CA_NHAN, p.title.name) for p in shown]
     async with context.rt.db.read() as session:
         campaign = await campaign_for_unit(
             session, draft.campaign_id, draft.unit_id, context.rt.now()
         )
+        hints = (
+            await eligibility_hints(
+                session,
+                member.organization_id,
+                draft.unit_id,
+                sought_year(campaign),
+                sought,
+                context.rt.now(),
+            )
+            if campaign is not None
+            else []
+        )
     if campaign is None:
         return await FLOW.lost(update, context)
+    collective_hint = hints.pop(0) if draft.collective else None
     await say_anew(
         update,
-        render(
-            "registration/summary",
-            campaign=campaign,
-            unit=context.member.unit_name,
-            collective=draft.collective.name if draft.collective else None,
-            people=[(p.full_name, p.job_title, p.title.name) for p in draft.people[:SUMMARY_LIMIT]],
-            more=max(len(draft.people) - SUMMARY_LIMIT, 0),
+        fitted(
+            lambda detail: render(
+                "registration/summary",
+                campaign=campaign,
+                unit=member.unit_name,
+                collective=draft.collective.name if draft.collective else None,
+                people=[(p.full_name, p.job_title, p.title.name) for p in shown],
+                more=max(len(draft.people) - SUMMARY_LIMIT, 0),
+                collective_hint=collective_hint,
+                hints=hints,
+                detail=detail,
+            )
         ),
         grid(
             [
