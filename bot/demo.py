@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.datafiles import apply, read_files
+from bot.demo_council import council_walk
 from bot.emulator.sandbox import Sandbox
 from bot.emulator.zalo import ZaloEmulator
 from messages import render_text
@@ -187,6 +188,15 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
     await sandbox.deliver()
     # On Zalo, the focal point who got the reminder asks for her unit's dossier.
     await sandbox.zalo_say(thao, "hoso")
+
+    # The council of three votes on the approved dossier from their phones; the papers; the
+    # decision's number and date publish the results.
+    await council_walk(
+        sandbox,
+        lan,
+        lambda when: _jump(sandbox, clock, when),
+        datetime(2026, 3, 12, 9, 30, tzinfo=TZ),
+    )
 
 
 def _pdf(title: str) -> bytes:

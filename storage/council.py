@@ -93,6 +93,7 @@ class AwardCount:
     award_id: int
     code: str
     name: str
+    target: str
     rule: VoteRule
     quota: int | None
     needed: int  # agreeing votes that carry a proposal, with the present count
@@ -293,6 +294,7 @@ async def _counts(
                 award_id=award.id,
                 code=award.code,
                 name=award.name,
+                target=str(award.target),
                 rule=rule,
                 quota=award.quota,
                 needed=rule.needed(present, members),

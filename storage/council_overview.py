@@ -27,6 +27,7 @@ class AwardQuota:
     """An award with its approved proposals, its quota and the vote it needs."""
 
     name: str
+    target: str
     approved: int
     quota: int | None
     rule: VoteRule
@@ -107,7 +108,11 @@ async def overview(session: AsyncSession, campaign: Campaign) -> Overview:
         quorum=quorum_of(campaign.council_quorum),
         awards=tuple(
             AwardQuota(
-                a.name, counts.get(a.id, 0), a.quota, vote_rule_of(a.vote_threshold, a.vote_of)
+                a.name,
+                str(a.target),
+                counts.get(a.id, 0),
+                a.quota,
+                vote_rule_of(a.vote_threshold, a.vote_of),
             )
             for a in awards
         ),

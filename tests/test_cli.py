@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import sys
 from pathlib import Path
@@ -139,6 +140,14 @@ async def test_demo_prints_the_onboarding_transcript(tmp_path: Path) -> None:
     # The bot is restarted mid-registration; the confirm right after still goes through.
     restart = out.index(render_text("cli/demo_restart"))
     assert "Đã ghi nhận đăng ký thi đua" in out[restart:]
+    # The council of three: ballots, a reminder, the tally, the drafts with their sizes, and
+    # the decision's results pushed to the unit.
+    council = out[out.index("——— 12/03/2026 09:30 ———") :]
+    assert council.count("(toast: Đã ghi nhận phiếu.)") == 3
+    assert "Chưa đủ số thành viên" in council and "Nhắc bỏ phiếu" in council
+    for paper in ("bien-ban-hop-hoi-dong", "to-trinh-khen-thuong", "quyet-dinh-khen-thuong"):
+        assert re.search(rf"📎 {paper}-STP-LS-2026\.docx \([\d,]+ bytes\)", council), paper
+    assert "[bot → Minh] 🏅 Kết quả thi đua" in council and "125/QĐ-STP" in council
 
 
 async def test_export_writes_the_summary_workbook(tmp_path: Path) -> None:

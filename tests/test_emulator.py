@@ -243,7 +243,7 @@ async def test_user_document_roundtrip(emu: BotApiEmulator, bot: Bot) -> None:
     assert lan.last.document["content"] == b"export-bytes"
     again = await bot.send_document(lan.chat_id, sent.document.file_id)
     assert again.document.file_id == sent.document.file_id
-    assert "[bot → Lan] 📎 export.xlsx" in emu.transcript()
+    assert "[bot → Lan] 📎 export.xlsx (12 bytes)" in emu.transcript()
 
 
 async def test_user_photo(emu: BotApiEmulator, bot: Bot) -> None:

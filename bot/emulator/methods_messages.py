@@ -146,7 +146,8 @@ class MessageMethods(EmulatorState):
         prefix = f"[bot {verb} {user.first_name if user else msg.chat_id}] "
         lines: list[str] = []
         if msg.document is not None:
-            lines.append(f"📎 {msg.document.get('file_name') or 'document'}")
+            size = len(msg.document.get("content") or b"")
+            lines.append(f"📎 {msg.document.get('file_name') or 'document'} ({size:,} bytes)")
         elif msg.photo is not None:
             lines.append("🖼 photo")
         if msg.text:
