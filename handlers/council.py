@@ -5,77 +5,48 @@ tally per award, the DOCX drafts, and the issued decision that publishes the res
 
 from __future__ import annotations
 
-import enum
-import re
-from dataclasses import dataclass
-from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.ext import CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import CommandHandler
 
-from handlers.common import begin, draft_of, guard, pressed_number, route, stale
-from handlers.flow import END, Flow
+from handlers.common import guard, pressed_number, route, stale
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
 from messages import render
 from messages.callbacks import Council as Act
 from messages.callbacks import Prefix
-from messages.exports.council_papers import (
-    AwardTally,
-    CouncilSession,
-    CouncilTally,
-    NomineeTally,
-    council_papers,
-)
 from messages.keyboards import button, label, rows, text_button
 from messages.long_text import pack_blocks
 from messages.organizations import OrgWords, org_words
 from storage.council import (
     Opened,
-    SessionView,
     close_session,
     latest_session,
     mark_reminded,
     open_session,
-    record_decision,
     seat_members,
     session_view,
-    turnout,
 )
 from storage.council_overview import Overview, campaign_in_org, council_campaigns, overview
+from storage.council_tally import turnout
 from storage.members import Membership
 from storage.models import Campaign, CouncilState, Role
 from storage.outbox import enqueue
 
 PREFIX = Prefix.COUNCIL
-DECISION_FLOW = "hoidong_decision"
 KIND_INVITE = "ballot"  # the outbox kinds of the members' invitations and reminders
 KIND_REMINDER = "ballot_reminder"
-MAX_DECISION = 60  # characters of a decision's number at most ("125/QĐ-SNV")
-_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
-class State(enum.IntEnum):
-    """Waiting for the issued decision's number and date."""
-
-    DECISION = 1
-
-
-@dataclass(slots=True)
-class DecisionDraft:
-    """The campaign whose decision the office is recording."""
-
-    unit_id: int
-    campaign_id: int
-
-
-def _member(context: BotContext) -> Membership:
+def member_of(context: BotContext) -> Membership:
+    """The office member pressing (the guard has loaded them)."""
     assert context.member is not None
     return context.member
 
 
-def _words(member: Membership) -> OrgWords:
+def words_of(member: Membership) -> OrgWords:
+    """The member's body's words, for the papers and the decision."""
     return org_words(member.org_name, member.org_office, member.org_head, member.org_short)
 
 
@@ -119,7 +90,7 @@ def _keyboard(seen: Overview) -> list[InlineKeyboardButton]:
 
 async def _overview(context: BotContext, campaign_id: int) -> Overview | None:
     async with context.rt.db.read() as session:
-        campaign = await campaign_in_org(session, campaign_id, _member(context).organization_id)
+        campaign = await campaign_in_org(session, campaign_id, member_of(context).organization_id)
         return await overview(session, campaign) if campaign is not None else None
 
 
@@ -149,7 +120,7 @@ async def show_council(update: Update, context: BotContext) -> None:
     """`/hoidong`: the campaigns a council can sit on; the only one opens directly."""
     assert update.effective_message is not None
     async with context.rt.db.read() as session:
-        found = await council_campaigns(session, _member(context).organization_id)
+        found = await council_campaigns(session, member_of(context).organization_id)
     if not found:
         await update.effective_message.reply_text(render("council/none"))
         return
@@ -163,11 +134,11 @@ async def show_council(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(render("council/choose"), reply_markup=rows(buttons))
 
 
-async def _campaign_pressed(update: Update, context: BotContext) -> Campaign | None:
+async def campaign_pressed(update: Update, context: BotContext) -> Campaign | None:
     campaign_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         campaign = (
-            await campaign_in_org(session, campaign_id, _member(context).organization_id)
+            await campaign_in_org(session, campaign_id, member_of(context).organization_id)
             if campaign_id
             else None
         )
@@ -179,7 +150,7 @@ async def _campaign_pressed(update: Update, context: BotContext) -> Campaign | N
 @guard(Role.OFFICE)
 async def show_pressed(update: Update, context: BotContext) -> None:
     """A campaign chosen, or the screen refreshed."""
-    campaign = await _campaign_pressed(update, context)
+    campaign = await campaign_pressed(update, context)
     if campaign is not None:
         await _show(update, context, campaign.id)
 
@@ -190,10 +161,10 @@ async def show_pressed(update: Update, context: BotContext) -> None:
 @guard(Role.OFFICE)
 async def open_ballot(update: Update, context: BotContext) -> None:
     """Open the session: the roll and the proposals fixed, each member invited to vote."""
-    campaign = await _campaign_pressed(update, context)
+    campaign = await campaign_pressed(update, context)
     if campaign is None:
         return
-    member, now = _member(context), context.rt.now()
+    member, now = member_of(context), context.rt.now()
     async with context.rt.db.write() as session:
         outcome, session_id = await open_session(
             session, campaign, member.telegram_user_id or 0, member.full_name, now
@@ -225,7 +196,7 @@ async def open_ballot(update: Update, context: BotContext) -> None:
 @guard(Role.OFFICE)
 async def remind(update: Update, context: BotContext) -> None:
     """Remind, in their own chats, the members who have not voted on every proposal."""
-    campaign = await _campaign_pressed(update, context)
+    campaign = await campaign_pressed(update, context)
     if campaign is None:
         return
     now = context.rt.now()
@@ -258,7 +229,7 @@ async def remind(update: Update, context: BotContext) -> None:
 @guard(Role.OFFICE)
 async def close(update: Update, context: BotContext) -> None:
     """Close and count, once the quorum is met; else say how many more are needed."""
-    campaign = await _campaign_pressed(update, context)
+    campaign = await campaign_pressed(update, context)
     if campaign is None:
         return
     async with context.rt.db.write() as session:
@@ -266,7 +237,7 @@ async def close(update: Update, context: BotContext) -> None:
         if held is None or held.state is not CouncilState.OPEN:
             missed, view = None, None
         else:
-            member = _member(context)
+            member = member_of(context)
             missed = await close_session(
                 session, held, member.telegram_user_id, member.full_name, context.rt.now()
             )
@@ -278,178 +249,12 @@ async def close(update: Update, context: BotContext) -> None:
     await _show(update, context, campaign.id, notice)
 
 
-# ---- the papers and the decision -----------------------------------------------------------
-
-
-def tally_of(view: SessionView, campaign: Campaign, words: OrgWords, tz: ZoneInfo) -> CouncilTally:
-    """The papers' tally from a counted session."""
-    start = view.opened_at.astimezone(tz).replace(tzinfo=None)
-    end = view.closed_at.astimezone(tz).replace(tzinfo=None) if view.closed_at else None
-    present = view.turnout.present
-    return CouncilTally(
-        org=words,
-        campaign_code=campaign.code,
-        campaign_title=campaign.title,
-        session=CouncilSession(
-            start=start,
-            end=end,
-            place=render("council/paper_place"),
-            chair="",
-            secretary="",
-            present=present,
-            total=view.turnout.total,
-            quorum=render("council/rule", share=view.quorum, of="members"),
-            quorum_met=view.quorum_met,
-            attendees=[s.name for s in view.turnout.seats if s.voted > 0],
-        ),
-        awards=[
-            AwardTally(
-                name=a.name,
-                threshold=render("council/rule", share=a.rule.share, of=a.rule.of),
-                nominees=[
-                    NomineeTally(
-                        name=p.name,
-                        unit=p.unit_name,
-                        votes_for=p.yes,
-                        votes_against=p.no,
-                        votes_total=present,
-                        passed=p.within_quota,
-                    )
-                    for p in a.proposals
-                ],
-            )
-            for a in view.awards
-        ],
-    )
-
-
-async def _counted_session(context: BotContext, campaign: Campaign) -> SessionView | None:
-    async with context.rt.db.read() as session:
-        held = await latest_session(session, campaign.id)
-        if held is None or held.state is CouncilState.OPEN:
-            return None
-        return await session_view(session, held)
-
-
-@guard(Role.OFFICE)
-async def send_papers(update: Update, context: BotContext) -> None:
-    """The DOCX drafts from the tally: biên bản, tờ trình, quyết định with its list."""
-    campaign = await _campaign_pressed(update, context)
-    if campaign is None:
-        return
-    view = await _counted_session(context, campaign)
-    if view is None:
-        await stale(update)
-        return
-    member = _member(context)
-    papers = council_papers(tally_of(view, campaign, _words(member), context.rt.tz))
-    assert update.callback_query is not None and update.effective_chat is not None
-    await update.callback_query.answer()
-    for paper in papers:
-        await update.effective_chat.send_document(
-            InputFile(paper.content, filename=paper.file_name),
-            caption=render("council/paper_caption", kind=str(paper.kind)),
-        )
-
-
-@guard(Role.OFFICE)
-async def ask_decision(update: Update, context: BotContext) -> int | None:
-    """Record the issued decision: ask its number and date."""
-    campaign = await _campaign_pressed(update, context)
-    if campaign is None:
-        return END
-    view = await _counted_session(context, campaign)
-    if view is None or view.state is not CouncilState.CLOSED:
-        await stale(update)
-        return END
-    begin(context, DECISION_FLOW, DecisionDraft(_member(context).unit_id, campaign.id))
-    await say_anew(
-        update,
-        render("council/ask_decision", today=context.rt.now().astimezone(context.rt.tz).date()),
-    )
-    return State.DECISION
-
-
-def parse_decision(text: str) -> tuple[str, date] | None:
-    """ "125/QĐ-SNV 15/12/2026" (or "số 125/QĐ-SNV ngày 15.12.2026") as the number and date."""
-    words = " ".join(text.split()).split(" ")
-    if len(words) < 2:
-        return None
-    m = _DATE.match(words[-1])
-    number = " ".join(w for w in words[:-1] if w.casefold() not in {"số", "ngày", "quyết", "định"})
-    if (
-        m is None
-        or not number
-        or len(number) > MAX_DECISION
-        or not any(c.isdigit() for c in number)
-    ):
-        return None
-    try:
-        issued = date(int(m[3]), int(m[2]), int(m[1]))
-    except ValueError:
-        return None
-    return number, issued
-
-
-@guard(Role.OFFICE)
-async def decision_given(update: Update, context: BotContext) -> int | None:
-    """The decision's number and date: the list becomes the published results."""
-    message = update.effective_message
-    assert message is not None
-    parsed = parse_decision(message.text or "")
-    if parsed is None:
-        await message.reply_text(render("council/expects"))
-        return State.DECISION
-    draft = draft_of(context, DECISION_FLOW, DecisionDraft)
-    member, now = _member(context), context.rt.now()
-    number, issued = parsed
-    decision = render("council/decision", number=number, issued=issued)
-    async with context.rt.db.write() as session:
-        campaign = (
-            await campaign_in_org(session, draft.campaign_id, member.organization_id)
-            if draft is not None
-            else None
-        )
-        held = await latest_session(session, campaign.id) if campaign is not None else None
-        result_id = None
-        if held is not None and held.state is CouncilState.CLOSED:
-            view = await session_view(session, held)
-            result_id = await record_decision(
-                session,
-                held,
-                view,
-                decision,
-                _words(member).head,
-                now,
-                member.telegram_user_id,
-                member.full_name,
-            )
-    if result_id is None or campaign is None:
-        await message.reply_text(render("council/lost"))
-        return END
-    context.rt.poke()
-    await message.reply_text(render("council/decided", decision=decision, campaign=campaign))
-    return END
-
-
-DECISION = Flow(
-    name=DECISION_FLOW,
-    templates="council",
-    states=State,
-    draft_type=DecisionDraft,
-    entries=[route(PREFIX, Act.DECIDE, ask_decision)],
-    steps={State.DECISION: [MessageHandler(filters.TEXT & ~filters.COMMAND, decision_given)]},
-)
-
-
 def handlers() -> list[object]:
     """The council command, its buttons and the decision flow."""
     return [
-        DECISION,
         CommandHandler("hoidong", show_council),
         route(PREFIX, Act.SHOW, show_pressed),
         route(PREFIX, Act.OPEN, open_ballot),
         route(PREFIX, Act.REMIND, remind),
         route(PREFIX, Act.CLOSE, close),
-        route(PREFIX, Act.PAPERS, send_papers),
     ]

@@ -9,16 +9,16 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import DossierEvent, record_event
-from storage.council_rules import Share, VoteRule, quorum_of, vote_rule_of
+from storage.council_rules import Share, quorum_of
+from storage.council_tally import AwardCount, Turnout, award_counts, turnout
 from storage.models import (
     Award,
     Campaign,
     CouncilProposal,
-    CouncilReceipt,
     CouncilResult,
     CouncilSeat,
     CouncilSession,
@@ -38,66 +38,6 @@ class Opened(enum.StrEnum):
     ALREADY = "already"  # a session of the campaign is open or waits for its decision
     NO_MEMBERS = "no_members"
     NO_PROPOSALS = "no_proposals"
-
-
-@dataclass(frozen=True, slots=True)
-class Seat:
-    """A member on the roll, and whether they have voted on every proposal, some, or none."""
-
-    member_id: int
-    name: str
-    voted: int  # proposals voted on
-    reminded: int
-
-
-@dataclass(frozen=True, slots=True)
-class Turnout:
-    """Who of the roll has voted: present = voted on at least one proposal."""
-
-    seats: tuple[Seat, ...]
-    proposals: int
-
-    @property
-    def total(self) -> int:
-        return len(self.seats)
-
-    @property
-    def present(self) -> int:
-        return sum(1 for s in self.seats if s.voted > 0)
-
-    @property
-    def waiting(self) -> tuple[Seat, ...]:
-        """Members who have not voted on every proposal."""
-        return tuple(s for s in self.seats if s.voted < self.proposals)
-
-
-@dataclass(frozen=True, slots=True)
-class Counted:
-    """A proposal as the tally has it."""
-
-    proposal_id: int
-    nominee_id: int | None
-    unit_id: int
-    unit_name: str
-    name: str
-    yes: int
-    no: int
-    carried: bool  # the award's share reached
-    within_quota: bool  # carried and within the award's quota (goes into the decision)
-
-
-@dataclass(frozen=True, slots=True)
-class AwardCount:
-    """An award's proposals, its rule and its quota."""
-
-    award_id: int
-    code: str
-    name: str
-    target: str
-    rule: VoteRule
-    quota: int | None
-    needed: int  # agreeing votes that carry a proposal, with the present count
-    proposals: tuple[Counted, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,88 +172,13 @@ async def session_in_org(
     )
 
 
-async def turnout(session: AsyncSession, session_id: int) -> Turnout:
-    """The roll with how many proposals each member has voted on (receipts, never votes)."""
-    voted = (
-        select(CouncilReceipt.member_id, func.count().label("n"))
-        .where(CouncilReceipt.session_id == session_id)
-        .group_by(CouncilReceipt.member_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(CouncilSeat.member_id, CouncilSeat.name, voted.c.n, CouncilSeat.reminded)
-        .outerjoin(voted, voted.c.member_id == CouncilSeat.member_id)
-        .where(CouncilSeat.session_id == session_id)
-        .order_by(CouncilSeat.name, CouncilSeat.member_id)
-    )
-    seats = tuple(Seat(m, name, n or 0, r) for m, name, n, r in rows)
-    proposals = await session.scalar(
-        select(func.count()).where(CouncilProposal.session_id == session_id)
-    )
-    return Turnout(seats, proposals or 0)
-
-
-async def _counts(
-    session: AsyncSession, session_id: int, present: int, members: int, *, sealed: bool
-) -> tuple[AwardCount, ...]:
-    """Per award, its proposals; `sealed` (the session still open): without their counts."""
-    rows = (
-        await session.execute(
-            select(
-                CouncilProposal.id,
-                CouncilProposal.nominee_id,
-                CouncilProposal.unit_id,
-                Unit.name,
-                CouncilProposal.name,
-                CouncilProposal.yes,
-                CouncilProposal.no,
-                Award,
-            )
-            .join(Award, Award.id == CouncilProposal.award_id)
-            .join(Unit, Unit.id == CouncilProposal.unit_id)
-            .where(CouncilProposal.session_id == session_id)
-            .order_by(CouncilProposal.position)
-        )
-    ).all()
-    by_award: dict[int, tuple[Award, list[tuple[int, int | None, int, str, str, int, int]]]] = {}
-    for pid, nominee_id, unit_id, unit_name, name, yes, no, award in rows:
-        counts = (0, 0) if sealed else (yes, no)
-        by_award.setdefault(award.id, (award, []))[1].append(
-            (pid, nominee_id, unit_id, unit_name, name, *counts)
-        )
-    counted: list[AwardCount] = []
-    for award, proposals in by_award.values():
-        rule = vote_rule_of(award.vote_threshold, award.vote_of)
-        carried = [p for p in proposals if not sealed and rule.carries(p[5], present, members)]
-        # Over the whole quota, the most agreeing votes go first (the proposals' order on a tie).
-        ranked = sorted(carried, key=lambda p: -p[5])
-        kept = {p[0] for p in (ranked if award.quota is None else ranked[: award.quota])}
-        carried_ids = {p[0] for p in carried}
-        counted.append(
-            AwardCount(
-                award_id=award.id,
-                code=award.code,
-                name=award.name,
-                target=str(award.target),
-                rule=rule,
-                quota=award.quota,
-                needed=rule.needed(present, members),
-                proposals=tuple(
-                    Counted(*p, carried=p[0] in carried_ids, within_quota=p[0] in kept)
-                    for p in proposals
-                ),
-            )
-        )
-    return tuple(counted)
-
-
 async def session_view(session: AsyncSession, held: CouncilSession) -> SessionView:
     """The session with its roll and, per award, its proposals and counts. The counts are read
     only once the session is closed: while it is open, nobody sees how the vote goes."""
     seen = await turnout(session, held.id)
     sealed = held.state is CouncilState.OPEN
     present = seen.present if held.present is None else held.present
-    counts = await _counts(session, held.id, present, seen.total, sealed=sealed)
+    counts = await award_counts(session, held.id, present, seen.total, sealed=sealed)
     return SessionView(
         id=held.id,
         campaign_id=held.campaign_id,
@@ -358,7 +223,7 @@ async def close_session(
     if closed.rowcount != 1:  # type: ignore[attr-defined]
         return None  # closed meanwhile by someone else
     await session.refresh(held)
-    for award in await _counts(session, held.id, seen.present, seen.total, sealed=False):
+    for award in await award_counts(session, held.id, seen.present, seen.total, sealed=False):
         for p in award.proposals:
             if p.nominee_id is not None:
                 await record_event(

@@ -154,6 +154,8 @@ class _Applier(Resolver):
                     overrides,
                     list(a.documents) if a.documents is not None else None,
                     a.decided_by,
+                    a.vote.threshold if a.vote else None,
+                    a.vote.of if a.vote else None,
                 )
             )
         deadlines = []
@@ -215,6 +217,7 @@ class _Applier(Resolver):
             deadlines=tuple(deadlines),
             review_within_working_days=c.review_within_working_days,
             registration_forms=forms,
+            council_quorum=c.council.quorum if c.council else None,
         )
 
     async def results(self, loaded: Loaded[ResultsBody]) -> None:
