@@ -8,7 +8,6 @@ import enum
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -22,12 +21,12 @@ from telegram.ext import (
 from handlers.common import begin, draft_of, guard, pressed_number, route
 from handlers.flow import END, Flow
 from handlers.review_history import log_buttons
+from handlers.review_queue import by_urgency
 from handlers.runtime import BotContext
 from messages import render, render_text
 from messages.callbacks import Prefix, Review
 from messages.keyboards import button, grid, label, rows, text_button
 from messages.long_text import pack_blocks
-from scheduler.calendar import working_days_between
 from storage.eligibility import Eligibility
 from storage.eligibility_hints import nominee_hint
 from storage.files import FileKind, delivery_name, read_blob
@@ -84,35 +83,6 @@ def _org(context: BotContext) -> int:
     """The office's organisation: it reviews its own campaigns' dossiers only."""
     assert context.member is not None
     return context.member.organization_id
-
-
-def overdue_by(complete_on: date, today: date, limit: int | None) -> int:
-    """Working days a complete dossier is past the office's review limit (0: not overdue)."""
-    if limit is None:
-        return 0
-    return max(working_days_between(complete_on, today) - limit, 0)
-
-
-def by_urgency(
-    queue: Sequence[QueueItem], today: date, tz: ZoneInfo
-) -> list[tuple[QueueItem, int]]:
-    """The queue with how overdue each dossier is: overdue ones first, the longest waiting
-    first among them; the rest in the queue's order."""
-    marked = [
-        (
-            item,
-            overdue_by(
-                item.status.complete_since.astimezone(tz).date(),
-                today,
-                item.campaign.review_within_working_days,
-            )
-            if item.status.complete_since is not None
-            else 0,
-        )
-        for item in queue
-    ]
-    late = sorted((m for m in marked if m[1]), key=lambda m: -m[1])
-    return late + [m for m in marked if not m[1]]
 
 
 @guard(Role.OFFICE)

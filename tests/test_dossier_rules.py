@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Person, Reply, Sandbox
-from handlers.office_review import by_urgency, overdue_by
+from handlers.review_queue import by_urgency, overdue_by
 from messages import render
 from messages.long_text import pack_blocks as pack
 from messages.text import short_labels
