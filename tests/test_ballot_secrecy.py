@@ -16,10 +16,10 @@ from sqlalchemy import select
 from bot.emulator.sandbox import Sandbox
 from storage.models import Base, CouncilProposal, Role
 from tests.support.clock import Clock
+from tests.support.council import approve_proposals, council_campaign, vote
 from tests.support.databases import PG_URL, load_files, migrated_sqlite_url, reset_postgres
 from tests.support.paths import EXAMPLES
 from tests.support.people import join
-from tests.test_council import approve_proposals, council_campaign, vote
 
 # Columns that hold a fresh random value on every run, whatever the votes: the invite codes.
 RANDOM = {("invites", "code")}
