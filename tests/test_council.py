@@ -13,10 +13,11 @@ import pytest
 
 from bot.emulator import BotMessage
 from bot.emulator.sandbox import Sandbox
+from messages import render
 from storage.audit import dossier_history
 from storage.models import DossierEvent, Nominee, Role
 from storage.units import unit_by_code
-from tests.support.clock import Clock
+from tests.support.clock import TZ, Clock
 from tests.support.council import (
     approve_proposals,
     council_campaign,
@@ -154,6 +155,9 @@ async def test_a_council_session_end_to_end(council: Sandbox, clock: Clock) -> N
         )
         history = await dossier_history(session, nominee_id)
     events = {h.event for h in history}
+    lines = [render("review/log_event", e=h, tz=TZ) for h in history]
+    assert any("3 đồng ý, 0 không đồng ý trên 3 thành viên bỏ phiếu — đạt" in t for t in lines)
+    assert any("Quyết định số 125/QĐ-SNgV ngày 15/11/2025" in t for t in lines)
     assert {
         DossierEvent.VOTE_OPENED,
         DossierEvent.VOTE_CLOSED,
