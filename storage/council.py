@@ -6,6 +6,7 @@ How members vote is in storage.ballots; this module reads only the counts and wh
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +64,38 @@ class SessionView:
     @property
     def quorum_needed(self) -> int:
         return self.quorum.needed(self.turnout.total)
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """An act of the office on the session, as each dossier's history keeps it."""
+
+    campaign_id: int
+    event: DossierEvent
+    actor_id: int | None
+    actor_name: str
+    at: datetime
+
+
+async def _record(
+    session: AsyncSession,
+    act: Act,
+    dossiers: Iterable[tuple[int, int | None, Mapping[str, object] | None]],
+) -> None:
+    """The act in the history of each (unit, nominee, detail) dossier still there."""
+    for unit_id, nominee_id, detail in dossiers:
+        if nominee_id is not None:
+            await record_event(
+                session,
+                campaign_id=act.campaign_id,
+                unit_id=unit_id,
+                nominee_id=nominee_id,
+                event=act.event,
+                actor_id=act.actor_id,
+                actor_name=act.actor_name,
+                at=act.at,
+                detail=detail,
+            )
 
 
 async def council_members(session: AsyncSession, org_id: int) -> list[Member]:
@@ -146,17 +179,11 @@ async def open_session(
         )
         for i, n in enumerate(nominees)
     )
-    for n in nominees:
-        await record_event(
-            session,
-            campaign_id=campaign.id,
-            unit_id=n.unit_id,
-            nominee_id=n.id,
-            event=DossierEvent.VOTE_OPENED,
-            actor_id=actor_id,
-            actor_name=actor_name,
-            at=now,
-        )
+    await _record(
+        session,
+        Act(campaign.id, DossierEvent.VOTE_OPENED, actor_id, actor_name, now),
+        [(n.unit_id, n.id, None) for n in nominees],
+    )
     await session.flush()
     return Opened.OPENED, opened.id
 
@@ -223,25 +250,20 @@ async def close_session(
     if closed.rowcount != 1:  # type: ignore[attr-defined]
         return None  # closed meanwhile by someone else
     await session.refresh(held)
-    for award in await award_counts(session, held.id, seen.present, seen.total, sealed=False):
-        for p in award.proposals:
-            if p.nominee_id is not None:
-                await record_event(
-                    session,
-                    campaign_id=held.campaign_id,
-                    unit_id=p.unit_id,
-                    nominee_id=p.nominee_id,
-                    event=DossierEvent.VOTE_CLOSED,
-                    actor_id=actor_id,
-                    actor_name=actor_name,
-                    at=now,
-                    detail={
-                        "yes": p.yes,
-                        "no": p.no,
-                        "present": seen.present,
-                        "carried": p.carried,
-                    },
-                )
+    counted = await award_counts(session, held.id, seen.present, seen.total, sealed=False)
+    await _record(
+        session,
+        Act(held.campaign_id, DossierEvent.VOTE_CLOSED, actor_id, actor_name, now),
+        [
+            (
+                p.unit_id,
+                p.nominee_id,
+                {"yes": p.yes, "no": p.no, "present": seen.present, "carried": p.carried},
+            )
+            for award in counted
+            for p in award.proposals
+        ],
+    )
     return None
 
 
@@ -290,18 +312,14 @@ async def record_decision(
     await session.execute(
         update(CouncilSession).where(CouncilSession.id == held.id).values(result_id=result_id)
     )
-    for award in view.awards:
-        for p in award.proposals:
-            if p.nominee_id is not None and p.within_quota:
-                await record_event(
-                    session,
-                    campaign_id=held.campaign_id,
-                    unit_id=p.unit_id,
-                    nominee_id=p.nominee_id,
-                    event=DossierEvent.RESULT_PUBLISHED,
-                    actor_id=actor_id,
-                    actor_name=actor_name,
-                    at=now,
-                    detail={"decision": decision, "award": award.name},
-                )
+    await _record(
+        session,
+        Act(held.campaign_id, DossierEvent.RESULT_PUBLISHED, actor_id, actor_name, now),
+        [
+            (p.unit_id, p.nominee_id, {"decision": decision, "award": award.name})
+            for award in view.awards
+            for p in award.proposals
+            if p.within_quota
+        ],
+    )
     return result_id

@@ -17,7 +17,7 @@ from bot.emulator.sandbox import Sandbox
 from storage.models import Base, CouncilProposal, Role
 from tests.support.clock import Clock
 from tests.support.council import approve_proposals, council_campaign, vote
-from tests.support.databases import PG_URL, load_files, migrated_sqlite_url, reset_postgres
+from tests.support.databases import fresh_database_url, load_files
 from tests.support.paths import EXAMPLES
 from tests.support.people import join
 
@@ -34,17 +34,6 @@ def _same_run(value: object) -> object:
     return value
 
 
-async def _fresh(backend: str, folder: Path) -> str:
-    if backend == "sqlite":
-        return migrated_sqlite_url(folder)
-    if not PG_URL:
-        pytest.skip("THIDUA_TEST_PG_URL is not set: the PostgreSQL variant needs a server")
-    reason = await reset_postgres(PG_URL)
-    if reason:
-        pytest.skip(reason)
-    return PG_URL
-
-
 async def _session(
     backend: str, folder: Path, campaign: Path, first: list[bool], second: list[bool]
 ) -> dict[str, list[tuple[object, ...]]]:
@@ -52,7 +41,7 @@ async def _session(
     fresh database at the same instant; every table's rows afterwards, sorted."""
     clock = Clock()
     clock.set_local("2025-11-05 09:00")
-    url = await _fresh(backend, folder)
+    url = await fresh_database_url(backend, folder)
     box = Sandbox(database_url=url, files_dir=folder / "files", clock=clock)
     await box.db.migrate()
     await load_files(box.db, EXAMPLES / "units-ngoai-vu-lang-son.yaml", campaign)

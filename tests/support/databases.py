@@ -89,8 +89,14 @@ async def reset_postgres(url: str) -> str | None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty database: SQLite in a temporary folder, or the PostgreSQL server."""
-    if request.param == "sqlite":
-        return migrated_sqlite_url(tmp_path)
+    return await fresh_database_url(request.param, tmp_path)
+
+
+async def fresh_database_url(backend: str, folder: Path) -> str:
+    """An empty database of this backend ("sqlite": migrated, in `folder`; "postgresql": the
+    server's, emptied; the test is skipped without one)."""
+    if backend == "sqlite":
+        return migrated_sqlite_url(folder)
     if not PG_URL:
         pytest.skip("THIDUA_TEST_PG_URL is not set: the PostgreSQL variant needs a server")
     reason = await reset_postgres(PG_URL)
