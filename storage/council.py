@@ -145,7 +145,9 @@ async def latest_session(session: AsyncSession, campaign_id: int) -> CouncilSess
 async def open_session(
     session: AsyncSession, campaign: Campaign, actor_id: int, actor_name: str, now: datetime
 ) -> tuple[Opened, int | None]:
-    """Open a session on the campaign's approved proposals with the council as it is now."""
+    """Open a session on the campaign's approved proposals with the council as it is now. The
+    campaign's row is locked first (PostgreSQL): two offices pressing at once open one."""
+    await session.scalar(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     latest = await latest_session(session, campaign.id)
     if latest is not None and latest.state is not CouncilState.DECIDED:
         return Opened.ALREADY, latest.id

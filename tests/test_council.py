@@ -5,17 +5,19 @@ drafts, the issued decision published and pushed, and forged buttons."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
 import docx
 import pytest
+from sqlalchemy import func, select
 
 from bot.emulator import BotMessage
 from bot.emulator.sandbox import Sandbox
 from messages import render
 from storage.audit import dossier_history
-from storage.models import DossierEvent, Nominee, Role
+from storage.models import CouncilSession, DossierEvent, Nominee, Role
 from storage.units import unit_by_code
 from tests.support.clock import TZ, Clock
 from tests.support.council import (
@@ -194,3 +196,19 @@ async def test_forged_and_foreign_buttons(council: Sandbox) -> None:
     # Nothing was counted by any of it.
     done = (await member.say("/bophieu")).last
     assert "Còn 3/3 đề nghị chưa bỏ phiếu" in done.text
+
+
+async def test_two_offices_opening_at_once_open_one_session(council: Sandbox) -> None:
+    box = council
+    thao = await join(box, 7301, "Thảo", "NV_VP", Role.OFFICE)
+    quang = await join(box, 7302, "Quang", "NV_VP", Role.OFFICE)
+    member = await join(box, 7303, "Hùng", "NV_VP", Role.COUNCIL)
+    screens = [(await office.say("/hoidong")).last for office in (thao, quang)]
+    await asyncio.gather(
+        *(o.press(s, "🗳 Mở phiên bỏ phiếu") for o, s in zip((thao, quang), screens, strict=True))
+    )
+    await box.deliver()
+    async with box.db.read() as session:
+        sessions = await session.scalar(select(func.count()).select_from(CouncilSession))
+    assert sessions == 1
+    assert sum("Mời Ông/Bà bỏ phiếu kín" in m.text for m in member.messages) == 1
