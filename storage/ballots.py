@@ -109,7 +109,8 @@ async def cast(
     session: AsyncSession, session_id: int, proposal_id: int, member_id: int, agree: bool
 ) -> Cast:
     """Count one member's vote on one proposal, once. The session's row is locked for share
-    (PostgreSQL) so that a vote and the office's closing never cross."""
+    (PostgreSQL) so that a vote and the office's closing never cross, and the member's seat for
+    update so that two presses of one member never both count."""
     state = await session.scalar(
         select(CouncilSession.state)
         .join(CouncilSeat, CouncilSeat.session_id == CouncilSession.id)
@@ -125,6 +126,12 @@ async def cast(
         return Cast.UNKNOWN
     if state is not CouncilState.OPEN:
         return Cast.CLOSED
+    # One member's votes one at a time, even from two instances: the second finds the receipt.
+    await session.scalar(
+        select(CouncilSeat.member_id)
+        .where(CouncilSeat.session_id == session_id, CouncilSeat.member_id == member_id)
+        .with_for_update()
+    )
     done = await session.scalar(
         select(CouncilReceipt.member_id).where(
             CouncilReceipt.proposal_id == proposal_id, CouncilReceipt.member_id == member_id

@@ -17,7 +17,8 @@ from bot.emulator import BotMessage
 from bot.emulator.sandbox import Sandbox
 from messages import render
 from storage.audit import dossier_history
-from storage.models import CouncilSession, DossierEvent, Nominee, Role
+from storage.ballots import Cast, cast
+from storage.models import CouncilProposal, CouncilSeat, CouncilSession, DossierEvent, Nominee, Role
 from storage.units import unit_by_code
 from tests.support.clock import TZ, Clock
 from tests.support.council import (
@@ -212,3 +213,32 @@ async def test_two_offices_opening_at_once_open_one_session(council: Sandbox) ->
         sessions = await session.scalar(select(func.count()).select_from(CouncilSession))
     assert sessions == 1
     assert sum("Mời Ông/Bà bỏ phiếu kín" in m.text for m in member.messages) == 1
+
+
+async def test_two_presses_of_one_vote_at_once_count_once(council: Sandbox) -> None:
+    box = council
+    office = await join(box, 7401, "Thảo", "NV_VP", Role.OFFICE)
+    member = await join(box, 7402, "Hùng", "NV_VP", Role.COUNCIL)
+    await office.press((await office.say("/hoidong")).last, "🗳 Mở phiên bỏ phiếu")
+    async with box.db.read() as session:
+        session_id = await session.scalar(select(CouncilSession.id))
+        proposal_id = await session.scalar(select(func.min(CouncilProposal.id)))
+        seated = await session.scalar(select(CouncilSeat.member_id))
+    assert session_id is not None and proposal_id is not None and seated is not None
+
+    async def press() -> Cast:
+        async with box.db.write() as session:
+            return await cast(session, session_id, proposal_id, seated, True)
+
+    outcomes = await asyncio.gather(press(), press(), press())
+    assert sorted(outcomes) == sorted([Cast.COUNTED, Cast.ALREADY, Cast.ALREADY])
+    async with box.db.read() as session:
+        counted = (
+            await session.execute(
+                select(CouncilProposal.yes, CouncilProposal.no).where(
+                    CouncilProposal.id == proposal_id
+                )
+            )
+        ).one()
+    assert tuple(counted) == (1, 0)
+    assert "Còn 2/3 đề nghị" in (await member.say("/bophieu")).text
