@@ -57,6 +57,7 @@ def tally_of(view: SessionView, campaign: Campaign, words: OrgWords, tz: ZoneInf
     start = view.opened_at.astimezone(tz).replace(tzinfo=None)
     end = view.closed_at.astimezone(tz).replace(tzinfo=None) if view.closed_at else None
     present = view.turnout.present
+    names = [a.name for a in view.awards]  # two awards of one name are told apart by target
     return CouncilTally(
         org=words,
         campaign_code=campaign.code,
@@ -75,7 +76,7 @@ def tally_of(view: SessionView, campaign: Campaign, words: OrgWords, tz: ZoneInf
         ),
         awards=[
             AwardTally(
-                name=a.name,
+                name=render("council/award_name", a=a, twice=names.count(a.name) > 1),
                 threshold=render("council/rule", share=a.rule.share, of=a.rule.of),
                 nominees=[
                     NomineeTally(

@@ -132,6 +132,8 @@ async def test_a_council_session_end_to_end(council: Sandbox, clock: Clock) -> N
         )
         assert "Ngoại vụ" in words, document["file_name"]
         assert "Nguyễn Văn An" in words, document["file_name"]
+        # Two awards of one name ("Giấy khen của Giám đốc Sở") told apart by their target.
+        assert "Giấy khen của Giám đốc Sở (cá nhân)" in words, document["file_name"]
 
     asked = await office.press(tally.last, "📢 Ghi số quyết định, công bố kết quả")
     assert "số và ngày" in asked.text
