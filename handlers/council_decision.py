@@ -19,7 +19,7 @@ from handlers.council import PREFIX, campaign_pressed, member_of, words_of
 from handlers.flow import END, Flow
 from handlers.replies import say_anew
 from handlers.runtime import BotContext
-from messages import render
+from messages import render, words
 from messages.callbacks import Council as Act
 from messages.exports.council_papers import (
     AwardTally,
@@ -35,6 +35,7 @@ from storage.models import Campaign, CouncilState, Role
 
 DECISION_FLOW = "hoidong_decision"
 MAX_DECISION = 60  # characters of a decision's number at most ("125/QĐ-SNV")
+_FILLERS = frozenset(words("council_words")["decision_fillers"])
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
@@ -143,12 +144,13 @@ async def ask_decision(update: Update, context: BotContext) -> int | None:
 
 
 def parse_decision(text: str) -> tuple[str, date] | None:
-    """ "125/QĐ-SNV 15/12/2026" (or "số 125/QĐ-SNV ngày 15.12.2026") as the number and date."""
+    """The number and date of a decision as typed: the number, then the date (d/m/yyyy, with "/",
+    "." or "-"), with the words of council_words.yaml around them left out."""
     words = " ".join(text.split()).split(" ")
     if len(words) < 2:
         return None
     m = _DATE.match(words[-1])
-    number = " ".join(w for w in words[:-1] if w.casefold() not in {"số", "ngày", "quyết", "định"})
+    number = " ".join(w for w in words[:-1] if w.casefold() not in _FILLERS)
     if (
         m is None
         or not number

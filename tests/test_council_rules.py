@@ -81,6 +81,7 @@ def test_needed_is_the_fewest_that_meet(num: int, den: int, op: str, of: int) ->
         ("125/QĐ-SNV 15/12/2026", ("125/QĐ-SNV", (2026, 12, 15))),
         ("số 125/QĐ-SNV ngày 5.1.2027", ("125/QĐ-SNV", (2027, 1, 5))),
         ("  88/QĐ-UBND   01-02-2026 ", ("88/QĐ-UBND", (2026, 2, 1))),
+        ("Quyết định số 7/QĐ-UBND ngày 1/1/2027", ("7/QĐ-UBND", (2027, 1, 1))),
     ],
 )
 def test_a_decision_as_typed(typed: str, expected: tuple[str, tuple[int, int, int]]) -> None:
