@@ -196,6 +196,7 @@ async def _walk(sandbox: Sandbox, examples: Path, clock: DemoClock) -> None:
         lan,
         lambda when: _jump(sandbox, clock, when),
         datetime(2026, 3, 12, 9, 30, tzinfo=TZ),
+        script,
     )
 
 

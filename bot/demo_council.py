@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from bot.emulator import BotMessage
 from bot.emulator.sandbox import Person, Sandbox
@@ -39,14 +40,18 @@ def _now(person: Person, message: BotMessage) -> BotMessage:
     return next(m for m in person.messages if m.message_id == message.message_id)
 
 
-async def council_walk(sandbox: Sandbox, office: Person, jump: Jump, when: datetime) -> None:
-    """The office's council session on the approved dossiers, from invitations to results."""
+async def council_walk(
+    sandbox: Sandbox, office: Person, jump: Jump, when: datetime, script: dict[str, Any]
+) -> None:
+    """The office's council session on the approved dossiers, from invitations to results
+    (the people and the decision's number from the demo's script)."""
     jump(when)
-    director = sandbox.person(4001, "Giám đốc Sở")
+    names = script["council"]
+    director = sandbox.person(4001, names[0])
     await director.say(f"/start {await _invite(sandbox, 'LDS', Role.LEADER)}")
     await director.say(f"/start {await _invite(sandbox, 'VP', Role.COUNCIL)}")  # and a seat
     members = [director]
-    for user_id, name in ((4002, "Phó Giám đốc Sở"), (4003, "Chánh Văn phòng")):
+    for user_id, name in zip((4002, 4003), names[1:], strict=True):
         member = sandbox.person(user_id, name)
         await member.say(f"/start {await _invite(sandbox, 'VP', Role.COUNCIL)}")
         members.append(member)
@@ -68,6 +73,6 @@ async def council_walk(sandbox: Sandbox, office: Person, jump: Jump, when: datet
     tally = await office.press(closing.last, label("council_close"))
     await office.press(tally.last, label("council_papers"))
     await office.press(tally.last, label("council_decide"))
-    await office.say(f"125/QĐ-STP {when.strftime('%d/%m/%Y')}")
+    await office.say(f"{script['decision']} {when.strftime('%d/%m/%Y')}")
     await sandbox.tick()  # the results push
     await sandbox.deliver()
