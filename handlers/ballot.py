@@ -1,6 +1,6 @@
 """`/bophieu`: a council member's secret ballot, in their private chat (PRODUCT §11).
 
-A page shows a few proposals with "Đồng ý / Không đồng ý" under each not yet voted on; a
+A page shows a few proposals with an agree and a disagree button under each not yet voted on; a
 choice asks to confirm (the choice travels in the button, nothing is stored), and only the
 confirmation counts it (storage.ballots.cast). Nothing of the choice is logged, kept or sent
 anywhere: the message goes back to the ballot, which shows only what has been voted on."""

@@ -1,5 +1,5 @@
 """The council's papers and decision (PRODUCT §11): from a counted session, the DOCX drafts of
-the biên bản họp và kiểm phiếu, the tờ trình and the quyết định with its list
+the minutes of the meeting and its count, the submission to the head and the decision with its list
 (messages.exports.council_papers, templates the office can replace); then the issued
 decision's number and date, which publish the list as the campaign's results."""
 
@@ -34,7 +34,7 @@ from storage.council_overview import campaign_in_org
 from storage.models import Campaign, CouncilState, Role
 
 DECISION_FLOW = "hoidong_decision"
-MAX_DECISION = 60  # characters of a decision's number at most ("125/QĐ-SNV")
+MAX_DECISION = 60  # characters of a decision's number at most (its number and sign)
 _FILLERS = frozenset(words("council_words")["decision_fillers"])
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
@@ -106,7 +106,7 @@ async def _counted_session(context: BotContext, campaign: Campaign) -> SessionVi
 
 @guard(Role.OFFICE)
 async def send_papers(update: Update, context: BotContext) -> None:
-    """The DOCX drafts from the tally: biên bản, tờ trình, quyết định with its list."""
+    """The DOCX drafts from the tally: the minutes, the submission, the decision with its list."""
     campaign = await campaign_pressed(update, context)
     if campaign is None:
         return

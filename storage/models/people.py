@@ -68,7 +68,7 @@ class Organization(Base):
     """A body that runs its own emulation work: a department, a provincial or commune
     people's committee, a ministry, a trade union.
 
-    Its words (office, head, short) are data: templates say "{{ office }}", "toàn {{ short }}".
+    Its words (office, head, short) are data: templates name the office and the body with them.
     None means "not given": messages fill in the usual words for the body's name.
     """
 
