@@ -23,13 +23,12 @@ from storage.council import (
     Opened,
     close_session,
     latest_session,
-    mark_reminded,
     open_session,
+    remind_waiting,
     seat_members,
-    session_view,
 )
 from storage.council_overview import Overview, campaign_in_org, council_campaigns, overview
-from storage.council_tally import turnout
+from storage.council_rules import quorum_of
 from storage.members import Membership
 from storage.models import Campaign, CouncilState, Role
 from storage.outbox import enqueue
@@ -54,21 +53,16 @@ def words_of(member: Membership) -> OrgWords:
 
 
 def _blocks(seen: Overview, tz: ZoneInfo) -> list[str]:
+    """The screen's head, then, once the ballot is counted, a block per award."""
     head = render("council/overview", o=seen, view=seen.session, state=_state(seen), tz=tz)
-    awards = [render("council/award", a=a, state=_state(seen)) for a in _counted(seen)]
+    view = seen.session
+    counted = view is not None and view.state is not CouncilState.OPEN
+    awards = [render("council/award", a=a) for a in view.awards] if view and counted else []
     return [head, *awards]
 
 
 def _state(seen: Overview) -> str:
     return "none" if seen.session is None else str(seen.session.state)
-
-
-def _counted(seen: Overview) -> list[object]:
-    """The per-award blocks: the tally once counted, else the approved proposals per award."""
-    view = seen.session
-    if view is not None and view.state is not CouncilState.OPEN:
-        return list(view.awards)
-    return []
 
 
 def _keyboard(seen: Overview) -> list[InlineKeyboardButton]:
@@ -135,6 +129,8 @@ async def show_council(update: Update, context: BotContext) -> None:
 
 
 async def campaign_pressed(update: Update, context: BotContext) -> Campaign | None:
+    """The campaign a pressed button names, if it is the presser's body's (else the stale
+    answer, for an unknown id and another body's alike)."""
     campaign_id = pressed_number(update, PREFIX)
     async with context.rt.db.read() as session:
         campaign = (
@@ -166,16 +162,12 @@ async def open_ballot(update: Update, context: BotContext) -> None:
         return
     member, now = member_of(context), context.rt.now()
     async with context.rt.db.write() as session:
-        outcome, session_id = await open_session(
+        outcome, session_id, proposals = await open_session(
             session, campaign, member.telegram_user_id or 0, member.full_name, now
         )
         if outcome is Opened.OPENED:
             assert session_id is not None
             seated = await seat_members(session, session_id)
-            held = await latest_session(session, campaign.id)
-            assert held is not None
-            view = await session_view(session, held)
-            proposals = view.turnout.proposals
             rows_ = context.rt.fan_out()(
                 f"ballot:{session_id}",
                 KIND_INVITE,
@@ -205,10 +197,7 @@ async def remind(update: Update, context: BotContext) -> None:
         if held is None or held.state is not CouncilState.OPEN:
             waiting_names: list[str] | None = None
         else:
-            seen = await turnout(session, held.id)
-            waiting_ids = [s.member_id for s in seen.waiting]
-            waiting = [m for m in await seat_members(session, held.id) if m.id in waiting_ids]
-            round_ = max((s.reminded for s in seen.waiting), default=0) + 1
+            waiting, round_ = await remind_waiting(session, held.id)
             rows_ = context.rt.fan_out()(
                 f"ballot:{held.id}:remind:{round_}",
                 KIND_REMINDER,
@@ -217,8 +206,7 @@ async def remind(update: Update, context: BotContext) -> None:
                 now,
             )
             await enqueue(session, rows_, now)
-            await mark_reminded(session, held.id, waiting_ids)
-            waiting_names = [s.name for s in seen.waiting]
+            waiting_names = [m.full_name for m in waiting]
     if waiting_names is None:
         await stale(update)
         return
@@ -232,20 +220,26 @@ async def close(update: Update, context: BotContext) -> None:
     campaign = await campaign_pressed(update, context)
     if campaign is None:
         return
+    member = member_of(context)
     async with context.rt.db.write() as session:
         held = await latest_session(session, campaign.id)
-        if held is None or held.state is not CouncilState.OPEN:
-            missed, view = None, None
-        else:
-            member = member_of(context)
-            missed = await close_session(
+        is_open = held is not None and held.state is CouncilState.OPEN
+        missed = (
+            await close_session(
                 session, held, member.telegram_user_id, member.full_name, context.rt.now()
             )
-            view = await session_view(session, held)
-    if view is None:
+            if held is not None and is_open
+            else None
+        )
+        quorum = quorum_of(held.quorum if held is not None else None)
+    if not is_open:
         await stale(update)
         return
-    notice = render("council/quorum_missed", view=view) if missed is not None else None
+    notice = (
+        render("council/quorum_missed", turnout=missed, quorum=quorum)
+        if missed is not None
+        else None
+    )
     await _show(update, context, campaign.id, notice)
 
 

@@ -144,19 +144,20 @@ async def latest_session(session: AsyncSession, campaign_id: int) -> CouncilSess
 
 async def open_session(
     session: AsyncSession, campaign: Campaign, actor_id: int, actor_name: str, now: datetime
-) -> tuple[Opened, int | None]:
-    """Open a session on the campaign's approved proposals with the council as it is now. The
+) -> tuple[Opened, int | None, int]:
+    """Open a session on the campaign's approved proposals with the council as it is now: how
+    it ended, the session (opened, or the one already there) and how many proposals it put. The
     campaign's row is locked first (PostgreSQL): two offices pressing at once open one."""
     await session.scalar(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     latest = await latest_session(session, campaign.id)
     if latest is not None and latest.state is not CouncilState.DECIDED:
-        return Opened.ALREADY, latest.id
+        return Opened.ALREADY, latest.id, 0
     members = await council_members(session, campaign.organization_id)
     if not members:
-        return Opened.NO_MEMBERS, None
+        return Opened.NO_MEMBERS, None, 0
     nominees = await approved_proposals(session, campaign.id)
     if not nominees:
-        return Opened.NO_PROPOSALS, None
+        return Opened.NO_PROPOSALS, None, 0
     opened = CouncilSession(
         campaign_id=campaign.id,
         state=CouncilState.OPEN,
@@ -187,7 +188,7 @@ async def open_session(
         [(n.unit_id, n.id, None) for n in nominees],
     )
     await session.flush()
-    return Opened.OPENED, opened.id
+    return Opened.OPENED, opened.id, len(nominees)
 
 
 async def session_in_org(
@@ -269,14 +270,22 @@ async def close_session(
     return None
 
 
-async def mark_reminded(session: AsyncSession, session_id: int, member_ids: list[int]) -> None:
-    """Count a reminder for each of these members of the roll."""
-    if member_ids:
+async def remind_waiting(session: AsyncSession, session_id: int) -> tuple[list[Member], int]:
+    """The active members of the roll who have not voted on every proposal, each counted one
+    reminder more, and the number of this reminder (for its outbox key)."""
+    seen = await turnout(session, session_id)
+    waiting = {s.member_id: s for s in seen.waiting}
+    members = [m for m in await seat_members(session, session_id) if m.id in waiting]
+    if members:
         await session.execute(
             update(CouncilSeat)
-            .where(CouncilSeat.session_id == session_id, CouncilSeat.member_id.in_(member_ids))
+            .where(
+                CouncilSeat.session_id == session_id,
+                CouncilSeat.member_id.in_([m.id for m in members]),
+            )
             .values(reminded=CouncilSeat.reminded + 1)
         )
+    return members, max((s.reminded for s in waiting.values()), default=0) + 1
 
 
 async def record_decision(
