@@ -50,9 +50,9 @@ class DocumentScope(enum.StrEnum):
 class DueForm(enum.StrEnum):
     """How a document writes a date: on a day, within a month, or before a day."""
 
-    DAY = "day"  # chậm nhất ngày 10/12/2026: due that day
-    MONTH = "month"  # "trong tháng 12/2026": due its last day
-    BEFORE = "before"  # trước ngày 10/12/2026: due the day before
+    DAY = "day"  # at the latest on 10/12/2026: due that day
+    MONTH = "month"  # within the month 12/2026: due its last day
+    BEFORE = "before"  # before 10/12/2026: due the day before
 
 
 class Repeat(enum.StrEnum):
